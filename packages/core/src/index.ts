@@ -1,0 +1,41 @@
+export {
+  CONFIG_VERSION,
+  decodeConfigValue,
+  normaliseFaultType,
+  parseConfig,
+  parseConfigOrThrow,
+} from './config.js'
+export {
+  ChaosConfigError,
+  ChaosConfigTimeoutError,
+  ChaosInjectedError,
+  INJECTED,
+  isInjectedError,
+} from './errors.js'
+export { FieldReader } from './fields.js'
+export { getDefaultLogger } from './logger.js'
+export { createFaultMiddleware } from './middleware.js'
+export {
+  type ConfigSnapshot,
+  ConfigSource,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  DEFAULT_MAX_AGE_SECONDS,
+  getConfigSource,
+  PARAMETER_ENV,
+  resetConfigSources,
+} from './source.js'
+export { remainingTimeMs, sleep } from './time.js'
+export type {
+  ChaosDocument,
+  ChaosMiddlewareOptions,
+  ChaosSourceOptions,
+  ConfigIssue,
+  ConfigProvider,
+  FaultAction,
+  FaultDefinition,
+  FaultSpec,
+  ParseResult,
+  Phase,
+  PlanContext,
+} from './types.js'
+export { PHASES } from './types.js'

@@ -1,0 +1,206 @@
+import { cleanupMiddlewares } from '@aws-lambda-powertools/commons'
+import type { Logger } from '@aws-lambda-powertools/logger'
+import type { MiddlewareObj, Request } from '@middy/core'
+import { isInjectedError } from './errors.js'
+import { FieldReader } from './fields.js'
+import { resolveLogger } from './logger.js'
+import { type ConfigSnapshot, getConfigSource } from './source.js'
+import type {
+  ChaosMiddlewareOptions,
+  ConfigIssue,
+  FaultDefinition,
+  FaultSpec,
+  Phase,
+} from './types.js'
+
+/** A fault entry validated for one middleware: ready to fire. */
+interface ActiveFault<P> {
+  readonly spec: FaultSpec
+  readonly params: P
+  readonly phase: Phase
+}
+
+const pascal = (text: string): string =>
+  text
+    .split(/[_\-\s]+/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('')
+
+const named = <F extends (...args: never[]) => unknown>(name: string, fn: F): F =>
+  Object.defineProperty(fn, 'name', { value: name })
+
+const safeLog = (logger: () => Logger, level: 'info' | 'warn', message: string, extra: object) => {
+  try {
+    logger()[level](message, extra as Record<string, unknown>)
+  } catch {
+    // A logger that throws must not break the invocation.
+  }
+}
+
+/**
+ * Turns a {@link FaultDefinition} into a Middy middleware. The middleware reads
+ * the shared config source, keeps the entries of its own fault type, validates
+ * them once per fetched document, decides per invocation whether each fires
+ * (`rate`), logs what it injects, and never lets a bug, a bad config or a
+ * store outage break the invocation: only errors a fault throws on purpose
+ * get through.
+ *
+ * With nothing to inject the hooks are synchronous and return `undefined`, so
+ * Middy does not even await them.
+ *
+ * @example
+ * ```ts
+ * export const chaosLatency = (options: ChaosLatencyOptions = {}) =>
+ *   createFaultMiddleware(latencyFault, options)
+ * ```
+ */
+export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
+  definition: FaultDefinition<P, O>,
+  options: O,
+): MiddlewareObj => {
+  const supported = definition.phases
+  const registered = options.phases ?? supported
+  for (const phase of registered) {
+    if (!supported.includes(phase)) {
+      throw new TypeError(
+        `${definition.type}: phase "${phase}" is not supported (supported: ${supported.join(', ')})`,
+      )
+    }
+  }
+  const defaultPhase = options.phase ?? definition.defaultPhase
+  if (!registered.includes(defaultPhase)) {
+    throw new TypeError(
+      `${definition.type}: phase "${defaultPhase}" is not among the registered phases (${registered.join(', ')})`,
+    )
+  }
+
+  const logger = resolveLogger(options.logger)
+  const source = getConfigSource(options)
+  const types = new Set([definition.type, ...(definition.aliases ?? [])])
+  const cacheKey = {}
+
+  /** Validates this fault type's entries of a document; runs once per snapshot. */
+  const compile = (snapshot: ConfigSnapshot): readonly ActiveFault<P>[] => {
+    const active: ActiveFault<P>[] = []
+    const issues: ConfigIssue[] = []
+    try {
+      if (snapshot.document.enabled) {
+        for (const spec of snapshot.document.faults) {
+          if (!types.has(spec.type)) continue
+          const phase = spec.phase ?? defaultPhase
+          if (!registered.includes(phase)) {
+            issues.push({
+              path: spec.path ? `${spec.path}.phase` : 'phase',
+              message: `"${phase}" is not a phase this ${definition.type} middleware registered (${registered.join(', ')})`,
+            })
+            continue
+          }
+          const before = issues.length
+          const params = definition.parse(
+            new FieldReader(spec.fields, spec.path, issues, spec.aliases),
+            options,
+          )
+          if (params !== undefined && issues.length === before) active.push({ spec, params, phase })
+        }
+      }
+    } catch (error) {
+      issues.push({ path: '(fault)', message: `validation failed: ${(error as Error).message}` })
+      active.length = 0
+    }
+    if (issues.length > 0) {
+      safeLog(logger, 'warn', `Invalid ${definition.type} fault ignored`, {
+        chaosSource: source.description,
+        issues: issues.map((issue) => `${issue.path}: ${issue.message}`),
+      })
+    }
+    snapshot.derived.set(cacheKey, active)
+    return active
+  }
+
+  const inject = async (
+    due: ActiveFault<P>[],
+    request: Request,
+    phase: Phase,
+  ): Promise<unknown> => {
+    for (const fault of due) {
+      try {
+        const action = definition.plan({
+          phase,
+          params: fault.params,
+          request,
+          options,
+          logger: logger(),
+        })
+        if (action === undefined) continue
+        safeLog(logger, 'info', 'Chaos fault injected', {
+          chaos: {
+            faultType: definition.type,
+            phase,
+            rate: fault.spec.rate,
+            ...(fault.params as object),
+            ...action.details,
+          },
+          awsRequestId: request.context?.awsRequestId,
+          functionName: request.context?.functionName,
+        })
+        const result = await action.run()
+        if (result !== undefined) {
+          // Returning ends Middy's chain: run the cleanup other middlewares
+          // (Powertools Logger, Metrics, Tracer, Idempotency) left for this case.
+          await cleanupMiddlewares(request)
+          return result
+        }
+      } catch (error) {
+        if (isInjectedError(error)) throw error
+        safeLog(
+          logger,
+          'warn',
+          `Chaos ${definition.type} fault failed; invocation continues untouched`,
+          {
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          },
+        )
+      }
+    }
+    return undefined
+  }
+
+  const fire = (snapshot: ConfigSnapshot, request: Request, phase: Phase): unknown => {
+    if (!snapshot.document.enabled) return undefined
+    const active =
+      (snapshot.derived.get(cacheKey) as readonly ActiveFault<P>[] | undefined) ?? compile(snapshot)
+    if (active.length === 0) return undefined
+    let due: ActiveFault<P>[] | undefined
+    for (const fault of active) {
+      if (fault.phase !== phase) continue
+      const rate = fault.spec.rate
+      if (rate >= 1 || Math.random() < rate) {
+        due ??= []
+        due.push(fault)
+      }
+    }
+    return due === undefined ? undefined : inject(due, request, phase)
+  }
+
+  const hook = (phase: Phase) =>
+    named(`chaos${pascal(definition.type)}${pascal(phase)}`, (request: Request): unknown => {
+      const internal = request.internal as Record<symbol, ConfigSnapshot | undefined>
+      const shared = internal[source.requestKey]
+      if (shared !== undefined) return fire(shared, request, phase)
+      const current = source.current()
+      if (current instanceof Promise) {
+        return current.then((snapshot) => {
+          internal[source.requestKey] = snapshot
+          return fire(snapshot, request, phase)
+        })
+      }
+      internal[source.requestKey] = current
+      return fire(current, request, phase)
+    })
+
+  return {
+    ...(registered.includes('before') ? { before: hook('before') } : {}),
+    ...(registered.includes('after') ? { after: hook('after') } : {}),
+    ...(registered.includes('onError') ? { onError: hook('onError') } : {}),
+  }
+}

@@ -1,0 +1,244 @@
+import type { Logger } from '@aws-lambda-powertools/logger'
+import { EMPTY_DOCUMENT, parseConfig } from './config.js'
+import { ChaosConfigTimeoutError } from './errors.js'
+import { getDefaultLogger } from './logger.js'
+import type { ChaosDocument, ChaosSourceOptions, ConfigProvider } from './types.js'
+
+/** Environment variable naming the SSM parameter, as in chaos_lambda. */
+export const PARAMETER_ENV = 'CHAOS_PARAM'
+export const DEFAULT_MAX_AGE_SECONDS = 5
+export const DEFAULT_FETCH_TIMEOUT_MS = 1000
+
+/**
+ * One fetched and validated config, shared by every chaos middleware reading
+ * the same source until it expires. Fault packages cache what they derive from
+ * it in `derived`, keyed by middleware, so each document is validated once.
+ */
+export interface ConfigSnapshot {
+  readonly document: ChaosDocument
+  readonly derived: Map<object, unknown>
+  /** When the snapshot was fetched (epoch ms). */
+  readonly fetchedAt: number
+}
+
+type Loader = () => Promise<unknown>
+
+const resolveMaxAgeSeconds = (maxAge: number | undefined): number => {
+  if (maxAge !== undefined) return maxAge
+  const fromEnv = Number(process.env.POWERTOOLS_PARAMETERS_MAX_AGE)
+  return process.env.POWERTOOLS_PARAMETERS_MAX_AGE !== undefined &&
+    Number.isFinite(fromEnv) &&
+    fromEnv >= 0
+    ? fromEnv
+    : DEFAULT_MAX_AGE_SECONDS
+}
+
+const snapshotOf = (document: ChaosDocument, fetchedAt: number): ConfigSnapshot => ({
+  document,
+  derived: new Map(),
+  fetchedAt,
+})
+
+/**
+ * A config store seen through a cache window. Fetches at most once per window,
+ * shares one in-flight request between concurrent callers, bounds each fetch
+ * in time, and never throws: whatever goes wrong ends in an empty config and
+ * at most one warning per window.
+ */
+export class ConfigSource {
+  /** Human-readable name of the source for log lines: `ssm:/chaos/config`. */
+  public readonly description: string
+  /** Per-invocation key under which hooks share the snapshot in `request.internal`. */
+  public readonly requestKey: symbol
+  readonly #load: Loader
+  readonly #maxAgeMs: number
+  readonly #fetchTimeoutMs: number
+  readonly #logger: () => Logger
+  #snapshot: ConfigSnapshot | undefined
+  #expiresAt = 0
+  #inflight: Promise<ConfigSnapshot> | undefined
+  #lastWarningAt = Number.NEGATIVE_INFINITY
+  #fetches = 0
+
+  public constructor(options: {
+    description: string
+    load: Loader
+    maxAgeSeconds: number
+    fetchTimeoutMs?: number
+    logger?: () => Logger
+  }) {
+    this.description = options.description
+    this.requestKey = Symbol(`middy-chaos:${options.description}`)
+    this.#load = options.load
+    this.#maxAgeMs = Math.max(0, options.maxAgeSeconds * 1000)
+    this.#fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS
+    this.#logger = options.logger ?? getDefaultLogger
+  }
+
+  /** How many times the store has been asked, for tests and benchmarks. */
+  public get fetchCount(): number {
+    return this.#fetches
+  }
+
+  /**
+   * The current snapshot: synchronously while the cache is fresh, otherwise a
+   * promise of the refreshed one (which never rejects).
+   */
+  public current(): ConfigSnapshot | Promise<ConfigSnapshot> {
+    const snapshot = this.#snapshot
+    if (snapshot !== undefined && Date.now() < this.#expiresAt) return snapshot
+    return this.refresh()
+  }
+
+  /** Fetches now unless a fetch is already in flight, whose result is shared. */
+  public refresh(): Promise<ConfigSnapshot> {
+    this.#inflight ??= this.#fetch().finally(() => {
+      this.#inflight = undefined
+    })
+    return this.#inflight
+  }
+
+  /** Forgets the cached config so that the next invocation fetches. */
+  public invalidate(): void {
+    this.#expiresAt = 0
+  }
+
+  async #fetch(): Promise<ConfigSnapshot> {
+    this.#fetches++
+    let document: ChaosDocument = EMPTY_DOCUMENT
+    try {
+      const raw = await this.#withTimeout(this.#load())
+      const { document: parsed, issues } = parseConfig(raw)
+      document = parsed
+      if (issues.length > 0) {
+        this.#warn('Chaos config has problems; the entries concerned are ignored', {
+          issues: issues.map((issue) => `${issue.path}: ${issue.message}`),
+        })
+      }
+    } catch (error) {
+      this.#warn('Chaos config could not be loaded; no faults are injected', {
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      })
+    }
+    const now = Date.now()
+    const snapshot = snapshotOf(document, now)
+    this.#snapshot = snapshot
+    this.#expiresAt = now + this.#maxAgeMs
+    return snapshot
+  }
+
+  #withTimeout<T>(promise: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ChaosConfigTimeoutError(this.description, this.#fetchTimeoutMs)),
+        this.#fetchTimeoutMs,
+      )
+      timer.unref?.()
+    })
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  }
+
+  /** At most one warning per cache window (and never more than one a second). */
+  #warn(message: string, details: Record<string, unknown>): void {
+    const now = Date.now()
+    if (now - this.#lastWarningAt < Math.max(this.#maxAgeMs, 1000)) return
+    this.#lastWarningAt = now
+    try {
+      this.#logger().warn(message, { chaosSource: this.description, ...details })
+    } catch {
+      // A logger that throws must not break the invocation.
+    }
+  }
+}
+
+let defaultProvider: Promise<ConfigProvider> | undefined
+
+/** The process-wide `SSMProvider`, loaded on first use. */
+const getDefaultProvider = (): Promise<ConfigProvider> => {
+  defaultProvider ??= import('@aws-lambda-powertools/parameters/ssm').then(
+    ({ SSMProvider }) => new SSMProvider() as ConfigProvider,
+  )
+  return defaultProvider
+}
+
+const sharedSources = new Map<string, ConfigSource>()
+const providerSources = new WeakMap<object, Map<string, ConfigSource>>()
+const staticSources = new WeakMap<object, ConfigSource>()
+
+/**
+ * The config source for a set of options. Middlewares built with the same
+ * provider, parameter name and cache settings share one source, so a chain of
+ * several chaos middlewares fetches once per cache window.
+ *
+ * @example
+ * ```ts
+ * const source = getConfigSource({ parameterName: '/chaos/config', maxAge: 10 })
+ * const snapshot = await source.refresh()
+ * ```
+ */
+export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource => {
+  const logger = options.logger ? () => options.logger as Logger : undefined
+  const fetchTimeoutMs = options.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT_MS
+  if (options.config !== undefined) {
+    const config = options.config
+    const create = () =>
+      new ConfigSource({
+        description: 'static',
+        load: async () => config,
+        maxAgeSeconds: Number.POSITIVE_INFINITY,
+        fetchTimeoutMs,
+        ...(logger ? { logger } : {}),
+      })
+    if (typeof config !== 'object' || config === null) return create()
+    let source = staticSources.get(config)
+    if (!source) {
+      source = create()
+      staticSources.set(config, source)
+    }
+    return source
+  }
+
+  const name = options.parameterName ?? process.env[PARAMETER_ENV]
+  const maxAgeSeconds = resolveMaxAgeSeconds(options.maxAge)
+  const provider = options.provider
+  if (name === undefined || name === '') {
+    return new ConfigSource({
+      description: 'none',
+      load: async () => {
+        throw new Error(
+          `no config source: set the ${PARAMETER_ENV} environment variable or the parameterName option`,
+        )
+      },
+      maxAgeSeconds: Number.POSITIVE_INFINITY,
+      fetchTimeoutMs,
+      ...(logger ? { logger } : {}),
+    })
+  }
+
+  const key = `${name}\u0000${maxAgeSeconds}\u0000${fetchTimeoutMs}\u0000${JSON.stringify(options.providerOptions ?? {})}`
+  let registry = sharedSources
+  if (provider) {
+    registry = providerSources.get(provider) ?? new Map()
+    providerSources.set(provider, registry)
+  }
+  let source = registry.get(key)
+  if (!source) {
+    const getOptions = { maxAge: maxAgeSeconds, ...options.providerOptions }
+    source = new ConfigSource({
+      description: `${provider ? (provider.constructor?.name ?? 'provider') : 'SSMProvider'}:${name}`,
+      load: async () => (await (provider ?? (await getDefaultProvider()))).get(name, getOptions),
+      maxAgeSeconds,
+      fetchTimeoutMs,
+      ...(logger ? { logger } : {}),
+    })
+    registry.set(key, source)
+  }
+  return source
+}
+
+/** Drops every shared source and the default provider (for tests). */
+export const resetConfigSources = (): void => {
+  sharedSources.clear()
+  defaultProvider = undefined
+}

@@ -1,0 +1,143 @@
+import type { Logger } from '@aws-lambda-powertools/logger'
+import type { Request } from '@middy/core'
+import type { FieldReader } from './fields.js'
+
+/** The Middy hook a fault runs in. */
+export type Phase = 'before' | 'after' | 'onError'
+
+export const PHASES: readonly Phase[] = ['before', 'after', 'onError']
+
+/** One problem found in a configuration document. */
+export interface ConfigIssue {
+  /** Where the problem is, as the document spells it: `faults[1].delay`, `error_code`. */
+  path: string
+  message: string
+}
+
+/**
+ * One fault entry of a configuration document, after the fields every fault
+ * shares have been validated. Fault-specific fields stay in `fields`, read by
+ * the fault package that knows them.
+ */
+export interface FaultSpec {
+  /** Fault type, e.g. `latency`, `status_code`, `exception`. */
+  readonly type: string
+  /** Probability of injection per invocation, 0..1. */
+  readonly rate: number
+  /** Phase chosen by the config, if any. */
+  readonly phase?: Phase
+  /** The entry as written (fault-specific fields are read from here). */
+  readonly fields: Readonly<Record<string, unknown>>
+  /** Prefix of this entry's fields in messages: `faults[0]`, or `` for chaos_lambda. */
+  readonly path: string
+  /** Field names as the source format spells them, for messages (`statusCode` → `error_code`). */
+  readonly aliases?: Readonly<Record<string, string>>
+}
+
+/** A configuration document, normalised from any accepted format. */
+export interface ChaosDocument {
+  /** Which format the document was written in. */
+  readonly format: 'middy-chaos' | 'chaos_lambda'
+  /** `false` means no fault fires, whatever the entries say. */
+  readonly enabled: boolean
+  readonly faults: readonly FaultSpec[]
+}
+
+/** What {@link parseConfig} returns: a document (empty when invalid) and every issue found. */
+export interface ParseResult {
+  readonly document: ChaosDocument
+  readonly issues: readonly ConfigIssue[]
+}
+
+/** The `get` of any Powertools parameters provider (`SSMProvider`, `AppConfigProvider`, …). */
+export interface ConfigProvider {
+  get(name: string, options?: Record<string, unknown>): Promise<unknown>
+}
+
+/** Where a chain's chaos config comes from and how long it is cached. */
+export interface ChaosSourceOptions {
+  /**
+   * Name of the parameter (or AppConfig profile, secret, DynamoDB key) holding
+   * the config. Defaults to the `CHAOS_PARAM` environment variable, the name
+   * chaos_lambda uses.
+   */
+  parameterName?: string
+  /**
+   * A Powertools parameters provider (or any `BaseProvider`). Defaults to a
+   * process-wide `SSMProvider`.
+   */
+  provider?: ConfigProvider
+  /** Extra options passed to `provider.get` (e.g. `{ decrypt: true }` for SSM). */
+  providerOptions?: Record<string, unknown>
+  /**
+   * A static in-code config instead of a store: handy in tests and local runs.
+   * Any accepted format.
+   */
+  config?: unknown
+  /**
+   * Cache window in seconds. Defaults to `POWERTOOLS_PARAMETERS_MAX_AGE`, or 5.
+   * `0` fetches on every invocation.
+   */
+  maxAge?: number
+  /** Upper bound on one fetch, in ms (default 1000). Past it the invocation runs without faults. */
+  fetchTimeout?: number
+  /** Logger for warnings about the config; defaults to the middleware's logger. */
+  logger?: Logger
+}
+
+/** What a fault decided to do for one invocation. */
+export interface FaultAction {
+  /** Fields added to the structured log line (effective delay, status code, …). */
+  details?: Record<string, unknown>
+  /**
+   * Carries out the fault. May return a response to end the chain early
+   * (before phase), or throw an injected error.
+   */
+  run(): unknown
+}
+
+/** What a fault's `plan` receives. */
+export interface PlanContext<P, O> {
+  readonly phase: Phase
+  readonly params: P
+  readonly request: Request
+  readonly options: O
+  readonly logger: Logger
+}
+
+/**
+ * What makes a fault type: its name, the phases it can run in, how to read its
+ * parameters from a config entry, and what to do when it fires. Everything else
+ * (fetching, caching, validation of shared fields, rate, logging, fail-safety)
+ * is done by {@link createFaultMiddleware}.
+ */
+export interface FaultDefinition<P, O = Record<string, never>> {
+  /** Fault type as written in configs: `latency`. */
+  readonly type: string
+  /** Other spellings accepted in configs (`status-code`, `statusCode`). */
+  readonly aliases?: readonly string[]
+  /** Phases this fault can run in. */
+  readonly phases: readonly Phase[]
+  /** Phase used when neither the config nor the code chooses one. */
+  readonly defaultPhase: Phase
+  /** Validates and reads the fault's own parameters. Record problems with `fields.issue`. */
+  parse(fields: FieldReader, options: O): P | undefined
+  /** Decides what to do for this invocation; `undefined` means nothing to inject. */
+  plan(context: PlanContext<P, O>): FaultAction | undefined
+}
+
+/** Options every chaos middleware accepts. */
+export interface ChaosMiddlewareOptions extends ChaosSourceOptions {
+  /**
+   * Phase used when the config does not choose one. Defaults to the fault's own
+   * default (`before` for latency and exception, `after` for status code).
+   */
+  phase?: Phase
+  /**
+   * The phases this middleware registers hooks for. A config can choose a phase
+   * only among these. Defaults to every phase the fault supports.
+   */
+  phases?: readonly Phase[]
+  /** A Powertools Logger; the middleware logs through `logger.createChild()`. */
+  logger?: Logger
+}

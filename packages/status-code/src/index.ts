@@ -1,0 +1,150 @@
+import { STATUS_CODES } from 'node:http'
+import type { MiddlewareObj } from '@middy/core'
+import {
+  type ChaosMiddlewareOptions,
+  createFaultMiddleware,
+  type FaultDefinition,
+} from '@middy-chaos/core'
+
+/** Options of {@link chaosStatusCode}. */
+export interface ChaosStatusCodeOptions extends ChaosMiddlewareOptions {
+  /**
+   * Answer before the handler without running it (what AWS FIS calls
+   * `preventExecution`), instead of replacing the status of the handler's
+   * response. A config entry's `preventExecution` overrides this. Default `false`.
+   */
+  preventExecution?: boolean
+  /** Body of an answer given without running the handler (default `{"message":"Injected fault"}`). */
+  body?: string
+  /** Headers of an answer given without running the handler. */
+  headers?: Record<string, string>
+}
+
+/** Parameters of a status-code fault, as read from the config. */
+export interface StatusCodeParams {
+  statusCode: number
+  preventExecution: boolean
+  body?: string
+  headers?: Record<string, string>
+}
+
+type HttpResponse = {
+  statusCode: number
+  statusDescription?: string
+  body?: string
+  headers?: Record<string, string>
+}
+
+const defaults = { preventExecution: false, body: JSON.stringify({ message: 'Injected fault' }) }
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** ALB events carry `requestContext.elb`; their responses may carry `statusDescription`. */
+const isAlbEvent = (event: unknown): boolean =>
+  isRecord(event) && isRecord(event.requestContext) && 'elb' in event.requestContext
+
+/** API Gateway HTTP API (payload 2.0) and function URL events: `version: "2.0"`. */
+const isV2Event = (event: unknown): boolean => isRecord(event) && event.version === '2.0'
+
+const statusDescription = (statusCode: number): string =>
+  `${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}`
+
+/**
+ * The status-code fault. `statusCode` (`error_code` in chaos_lambda's format)
+ * from 100 to 599; optional `preventExecution`, `body`, `headers`.
+ */
+export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeOptions> = {
+  type: 'status_code',
+  aliases: ['statuscode', 'http_status'],
+  phases: ['before', 'after'],
+  defaultPhase: 'after',
+  parse(fields, options) {
+    const statusCode = fields.number('statusCode', { min: 100, max: 599, integer: true })
+    if (!fields.has('statusCode'))
+      return fields.issue('statusCode', 'is required: an HTTP status from 100 to 599')
+    const preventExecution = fields.boolean('preventExecution', {
+      default: options.preventExecution ?? false,
+    })
+    let body = fields.raw('body')
+    if (body !== undefined && typeof body !== 'string') body = JSON.stringify(body)
+    const headers = fields.stringRecord('headers') ?? options.headers
+    if (statusCode === undefined) return undefined
+    return {
+      statusCode,
+      preventExecution,
+      ...(body === undefined
+        ? options.body === undefined
+          ? {}
+          : { body: options.body }
+        : { body: body as string }),
+      ...(headers === undefined ? {} : { headers }),
+    }
+  },
+  plan({ params, phase, request, logger }) {
+    const { statusCode } = params
+    if (phase === 'before') {
+      if (!params.preventExecution) return undefined
+      const response: HttpResponse = {
+        statusCode,
+        headers: { 'content-type': 'application/json', ...params.headers },
+        body: params.body ?? defaults.body,
+      }
+      if (isAlbEvent(request.event)) response.statusDescription = statusDescription(statusCode)
+      return { details: { preventExecution: true }, run: () => response }
+    }
+    if (params.preventExecution) return undefined
+    const response = request.response as unknown
+    if (isRecord(response) && typeof response.statusCode === 'number') {
+      return {
+        details: { originalStatusCode: response.statusCode },
+        run: () => {
+          response.statusCode = statusCode
+          if (typeof response.statusDescription === 'string' || isAlbEvent(request.event)) {
+            response.statusDescription = statusDescription(statusCode)
+          }
+        },
+      }
+    }
+    if (response !== undefined && isV2Event(request.event)) {
+      // HTTP APIs and function URLs accept a bare string or object and answer 200 with it as the body.
+      return {
+        details: { originalStatusCode: 200 },
+        run: () => {
+          request.response = {
+            statusCode,
+            headers: {
+              'content-type': typeof response === 'string' ? 'text/plain' : 'application/json',
+            },
+            body: typeof response === 'string' ? response : JSON.stringify(response),
+          }
+        },
+      }
+    }
+    logger.warn('Status-code fault skipped: the response is not an HTTP response', {
+      chaos: { faultType: 'status_code', statusCode },
+      responseType: response === null ? 'null' : typeof response,
+      awsRequestId: request.context?.awsRequestId,
+    })
+    return undefined
+  },
+}
+
+/**
+ * Answers with an error status when the chaos config has a `status_code` fault.
+ * By default the handler runs and its response's `statusCode` is replaced (the
+ * body is kept); with `preventExecution` the middleware answers before the
+ * handler, which does not run. Works with API Gateway REST and HTTP APIs, ALB
+ * and function URLs; other responses are left alone with a warning.
+ *
+ * @example
+ * ```ts
+ * import middy from '@middy/core'
+ * import { chaosStatusCode } from '@middy-chaos/status-code'
+ *
+ * export const handler = middy(lambdaHandler).use(chaosStatusCode())
+ * // {"is_enabled":true,"fault_type":"status_code","error_code":404} → "Hello from Lambda!" with 404
+ * ```
+ */
+export const chaosStatusCode = (options: ChaosStatusCodeOptions = {}): MiddlewareObj =>
+  createFaultMiddleware(statusCodeFault, { ...defaults, ...options })

@@ -1,0 +1,102 @@
+import type { Context } from 'aws-lambda'
+import { vi } from 'vitest'
+
+/**
+ * A fixed Lambda context. `getRemainingTimeInMillis` counts down from
+ * `timeoutMs` (default 30 s) from the moment the context is made.
+ */
+export const makeContext = (overrides: Partial<Context> & { timeoutMs?: number } = {}): Context => {
+  const { timeoutMs = 30_000, ...rest } = overrides
+  const deadline = Date.now() + timeoutMs
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'hello-world',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:hello-world',
+    memoryLimitInMB: '128',
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    logGroupName: '/aws/lambda/hello-world',
+    logStreamName: '2026/11/26/[$LATEST]abcdef',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+    ...rest,
+  }
+}
+
+/** An API Gateway REST (v1 proxy) event for `GET /`. */
+export const restApiEvent = (overrides: Record<string, unknown> = {}) => ({
+  resource: '/',
+  path: '/',
+  httpMethod: 'GET',
+  headers: { accept: '*/*' },
+  multiValueHeaders: { accept: ['*/*'] },
+  queryStringParameters: null,
+  multiValueQueryStringParameters: null,
+  pathParameters: null,
+  stageVariables: null,
+  requestContext: { requestId: 'req-1', stage: 'prod', httpMethod: 'GET', path: '/prod/' },
+  body: null,
+  isBase64Encoded: false,
+  ...overrides,
+})
+
+/** An API Gateway HTTP API / function URL (payload 2.0) event. */
+export const httpApiEvent = (overrides: Record<string, unknown> = {}) => ({
+  version: '2.0',
+  routeKey: '$default',
+  rawPath: '/',
+  rawQueryString: '',
+  headers: { accept: '*/*' },
+  requestContext: { http: { method: 'GET', path: '/' }, requestId: 'req-2' },
+  isBase64Encoded: false,
+  ...overrides,
+})
+
+/** An Application Load Balancer event. */
+export const albEvent = (overrides: Record<string, unknown> = {}) => ({
+  requestContext: {
+    elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tg/1' },
+  },
+  httpMethod: 'GET',
+  path: '/',
+  headers: { accept: '*/*' },
+  body: '',
+  isBase64Encoded: false,
+  ...overrides,
+})
+
+/** The workshop's function: `{statusCode: 200, body: 'Hello from Lambda!'}`. */
+export const helloWorld = async () => ({ statusCode: 200, body: 'Hello from Lambda!' })
+
+export type LogLine = Record<string, unknown> & { level: string; message: string }
+
+/**
+ * Captures Powertools Logger output. Tests run with POWERTOOLS_DEV=true, which
+ * makes Logger write JSON to the global console.
+ */
+export const captureLogs = () => {
+  const lines: LogLine[] = []
+  const record = (...args: unknown[]) => {
+    for (const arg of args) {
+      if (typeof arg !== 'string') continue
+      try {
+        lines.push(JSON.parse(arg) as LogLine)
+      } catch {
+        // not a Logger line
+      }
+    }
+  }
+  const spies = (['debug', 'info', 'warn', 'error', 'log'] as const).map((method) =>
+    vi.spyOn(console, method).mockImplementation(record),
+  )
+  return {
+    lines,
+    byLevel: (level: string) => lines.filter((line) => line.level === level.toUpperCase()),
+    injected: () => lines.filter((line) => line.message === 'Chaos fault injected'),
+    restore: () => {
+      for (const spy of spies) spy.mockRestore()
+    },
+  }
+}

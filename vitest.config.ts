@@ -1,0 +1,25 @@
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+
+const pkg = (name: string) =>
+  fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url))
+
+export default defineConfig({
+  resolve: {
+    alias: [{ find: /^@middy-chaos\/([a-z-]+)$/, replacement: pkg('$1') }],
+  },
+  test: {
+    include: ['packages/*/tests/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['./test/setup/peers.ts'],
+    env: {
+      POWERTOOLS_DEV: 'true',
+      POWERTOOLS_LOGGER_LOG_EVENT: 'false',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+    benchmark: { include: ['packages/*/tests/**/*.bench.ts', 'bench/**/*.bench.ts'] },
+  },
+})
