@@ -13,9 +13,18 @@ export {
   isInjectedError,
 } from './errors.js'
 export { FieldReader } from './fields.js'
+export {
+  FileProvider,
+  FileStoreConflictError,
+  type FileStoreVersion,
+  readFileHistory,
+  readFileValue,
+  writeFileValue,
+} from './file-store.js'
 export { getDefaultLogger } from './logger.js'
 export { createFaultMiddleware } from './middleware.js'
 export {
+  type ChaosStore,
   type ConfigSnapshot,
   ConfigSource,
   DEFAULT_FETCH_TIMEOUT_MS,
@@ -23,6 +32,7 @@ export {
   getConfigSource,
   PARAMETER_ENV,
   resetConfigSources,
+  STORE_ENV,
 } from './source.js'
 export { remainingTimeMs, sleep } from './time.js'
 export type {

@@ -152,14 +152,32 @@ export class ConfigSource {
   }
 }
 
-let defaultProvider: Promise<ConfigProvider> | undefined
+/** Environment variable choosing the default store: `ssm` (default) or `file`. */
+export const STORE_ENV = 'CHAOS_STORE'
 
-/** The process-wide `SSMProvider`, loaded on first use. */
-const getDefaultProvider = (): Promise<ConfigProvider> => {
-  defaultProvider ??= import('@aws-lambda-powertools/parameters/ssm').then(
-    ({ SSMProvider }) => new SSMProvider() as ConfigProvider,
-  )
-  return defaultProvider
+/** Built-in stores, selected by the `store` option or `CHAOS_STORE`. */
+export type ChaosStore = 'ssm' | 'file'
+
+const defaultProviders = new Map<ChaosStore, Promise<ConfigProvider>>()
+
+/** The process-wide provider of a built-in store, loaded on first use. */
+const getDefaultProvider = (store: ChaosStore): Promise<ConfigProvider> => {
+  let provider = defaultProviders.get(store)
+  if (!provider) {
+    provider =
+      store === 'file'
+        ? import('./file-store.js').then(({ FileProvider }) => new FileProvider())
+        : import('@aws-lambda-powertools/parameters/ssm').then(
+            ({ SSMProvider }) => new SSMProvider() as ConfigProvider,
+          )
+    defaultProviders.set(store, provider)
+  }
+  return provider
+}
+
+const resolveStore = (store: string | undefined): ChaosStore => {
+  const value = (store ?? process.env[STORE_ENV] ?? 'ssm').toLowerCase()
+  return value === 'file' ? 'file' : 'ssm'
 }
 
 const sharedSources = new Map<string, ConfigSource>()
@@ -216,7 +234,8 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
     })
   }
 
-  const key = `${name}\u0000${maxAgeSeconds}\u0000${fetchTimeoutMs}\u0000${JSON.stringify(options.providerOptions ?? {})}`
+  const store = resolveStore(options.store)
+  const key = `${store}\u0000${name}\u0000${maxAgeSeconds}\u0000${fetchTimeoutMs}\u0000${JSON.stringify(options.providerOptions ?? {})}`
   let registry = sharedSources
   if (provider) {
     registry = providerSources.get(provider) ?? new Map()
@@ -226,8 +245,8 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
   if (!source) {
     const getOptions = { maxAge: maxAgeSeconds, ...options.providerOptions }
     source = new ConfigSource({
-      description: `${provider ? (provider.constructor?.name ?? 'provider') : 'SSMProvider'}:${name}`,
-      load: async () => (await (provider ?? (await getDefaultProvider()))).get(name, getOptions),
+      description: `${provider ? (provider.constructor?.name ?? 'provider') : store}:${name}`,
+      load: async () => (provider ?? (await getDefaultProvider(store))).get(name, getOptions),
       maxAgeSeconds,
       fetchTimeoutMs,
       ...(logger ? { logger } : {}),
@@ -240,5 +259,5 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
 /** Drops every shared source and the default provider (for tests). */
 export const resetConfigSources = (): void => {
   sharedSources.clear()
-  defaultProvider = undefined
+  defaultProviders.clear()
 }

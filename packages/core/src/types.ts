@@ -67,6 +67,12 @@ export interface ChaosSourceOptions {
    * process-wide `SSMProvider`.
    */
   provider?: ConfigProvider
+  /**
+   * Built-in store used when no `provider` is given: `ssm` (SSM Parameter
+   * Store, the default) or `file` (a local JSON file named by the parameter
+   * name, see `FileProvider`). Defaults to the `CHAOS_STORE` environment variable.
+   */
+  store?: 'ssm' | 'file'
   /** Extra options passed to `provider.get` (e.g. `{ decrypt: true }` for SSM). */
   providerOptions?: Record<string, unknown>
   /**
