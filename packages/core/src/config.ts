@@ -117,8 +117,8 @@ const parseChaosLambda = (raw: Record<string, unknown>, issues: ConfigIssue[]): 
   const mapping = CHAOS_LAMBDA_TYPES[type]
   const fields: Record<string, unknown> = { rate: raw.rate }
   const aliases: Record<string, string> = {}
-  if (mapping && raw[mapping.field] !== undefined) {
-    fields[mapping.as] = raw[mapping.field]
+  if (mapping) {
+    if (raw[mapping.field] !== undefined) fields[mapping.as] = raw[mapping.field]
     aliases[mapping.as] = mapping.field
   }
   const spec = readCommon(fields, type, '', issues, aliases)

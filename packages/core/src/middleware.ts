@@ -87,7 +87,13 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
       if (snapshot.document.enabled) {
         for (const spec of snapshot.document.faults) {
           if (!types.has(spec.type)) continue
-          const phase = spec.phase ?? defaultPhase
+          const before = issues.length
+          const params = definition.parse(
+            new FieldReader(spec.fields, spec.path, issues, spec.aliases),
+            options,
+          )
+          if (params === undefined || issues.length !== before) continue
+          const phase = spec.phase ?? definition.phaseOf?.(params) ?? defaultPhase
           if (!registered.includes(phase)) {
             issues.push({
               path: spec.path ? `${spec.path}.phase` : 'phase',
@@ -95,12 +101,7 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
             })
             continue
           }
-          const before = issues.length
-          const params = definition.parse(
-            new FieldReader(spec.fields, spec.path, issues, spec.aliases),
-            options,
-          )
-          if (params !== undefined && issues.length === before) active.push({ spec, params, phase })
+          active.push({ spec, params, phase })
         }
       }
     } catch (error) {

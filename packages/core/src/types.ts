@@ -126,6 +126,11 @@ export interface FaultDefinition<P, O = Record<string, never>> {
   readonly phases: readonly Phase[]
   /** Phase used when neither the config nor the code chooses one. */
   readonly defaultPhase: Phase
+  /**
+   * Phase implied by the fault's own parameters (status code's
+   * `preventExecution` means `before`), used when the config entry has no `phase`.
+   */
+  phaseOf?(params: P): Phase | undefined
   /** Validates and reads the fault's own parameters. Record problems with `fields.issue`. */
   parse(fields: FieldReader, options: O): P | undefined
   /** Decides what to do for this invocation; `undefined` means nothing to inject. */

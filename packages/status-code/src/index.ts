@@ -11,7 +11,8 @@ export interface ChaosStatusCodeOptions extends ChaosMiddlewareOptions {
   /**
    * Answer before the handler without running it (what AWS FIS calls
    * `preventExecution`), instead of replacing the status of the handler's
-   * response. A config entry's `preventExecution` overrides this. Default `false`.
+   * response. Same as `phase: 'before'`; a config entry's `preventExecution`
+   * or `phase` overrides this. Default `false`.
    */
   preventExecution?: boolean
   /** Body of an answer given without running the handler (default `{"message":"Injected fault"}`). */
@@ -52,7 +53,8 @@ const statusDescription = (statusCode: number): string =>
 
 /**
  * The status-code fault. `statusCode` (`error_code` in chaos_lambda's format)
- * from 100 to 599; optional `preventExecution`, `body`, `headers`.
+ * from 100 to 599; optional `preventExecution` (answer in `before` without
+ * running the handler; the same as `phase: "before"`), `body`, `headers`.
  */
 export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeOptions> = {
   type: 'status_code',
@@ -81,10 +83,10 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
       ...(headers === undefined ? {} : { headers }),
     }
   },
+  phaseOf: (params) => (params.preventExecution ? 'before' : 'after'),
   plan({ params, phase, request, logger }) {
     const { statusCode } = params
     if (phase === 'before') {
-      if (!params.preventExecution) return undefined
       const response: HttpResponse = {
         statusCode,
         headers: { 'content-type': 'application/json', ...params.headers },
@@ -93,7 +95,6 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
       if (isAlbEvent(request.event)) response.statusDescription = statusDescription(statusCode)
       return { details: { preventExecution: true }, run: () => response }
     }
-    if (params.preventExecution) return undefined
     const response = request.response as unknown
     if (isRecord(response) && typeof response.statusCode === 'number') {
       return {
@@ -147,4 +148,8 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
  * ```
  */
 export const chaosStatusCode = (options: ChaosStatusCodeOptions = {}): MiddlewareObj =>
-  createFaultMiddleware(statusCodeFault, { ...defaults, ...options })
+  createFaultMiddleware(statusCodeFault, {
+    ...defaults,
+    ...options,
+    preventExecution: options.preventExecution ?? options.phase === 'before',
+  })

@@ -1,0 +1,206 @@
+import middy from '@middy/core'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { captureLogs, helloWorld, makeContext } from '../../../../test/helpers/index.js'
+import {
+  type ConfigProvider,
+  ConfigSource,
+  createFaultMiddleware,
+  type FaultDefinition,
+  getConfigSource,
+  resetConfigSources,
+} from '../../src/index.js'
+
+/** A fault that records that it fired, for testing the engine alone. */
+const markFault: FaultDefinition<{ label: string }> = {
+  type: 'mark',
+  phases: ['before', 'after'],
+  defaultPhase: 'after',
+  parse: (fields) => ({ label: fields.string('label', { default: 'marked' }) }),
+  plan: ({ params, request }) => ({
+    run: () => {
+      ;(request.response as { body: string }).body += ` [${params.label}]`
+    },
+  }),
+}
+
+const markConfig = JSON.stringify({ version: 1, faults: [{ type: 'mark' }] })
+
+/** A provider that counts calls and answers what `answer` says. */
+const countingProvider = (answer: () => Promise<unknown>) => {
+  const provider = {
+    calls: 0,
+    get: async (_name: string) => {
+      provider.calls++
+      return answer()
+    },
+  }
+  return provider satisfies ConfigProvider
+}
+
+describe('ConfigSource', () => {
+  let logs: ReturnType<typeof captureLogs>
+  beforeEach(() => {
+    logs = captureLogs()
+  })
+  afterEach(() => {
+    logs.restore()
+    vi.useRealTimers()
+    resetConfigSources()
+  })
+
+  it('fetches once per cache window however many middlewares and invocations', async () => {
+    // Prepare
+    const provider = countingProvider(async () => markConfig)
+    const options = { provider, parameterName: '/chaos', maxAge: 60 }
+    const handler = middy(helloWorld)
+      .use(createFaultMiddleware(markFault, { ...options }))
+      .use(createFaultMiddleware(markFault, { ...options }))
+      .use(createFaultMiddleware(markFault, { ...options }))
+
+    // Act
+    const responses = []
+    for (let i = 0; i < 200; i++) responses.push(await handler({}, makeContext()))
+
+    // Assess
+    expect(provider.calls).toBe(1)
+    expect(responses[199]).toEqual({
+      statusCode: 200,
+      body: 'Hello from Lambda! [marked] [marked] [marked]',
+    })
+  })
+
+  it('fetches again once the window has passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const provider = countingProvider(async () => markConfig)
+    const handler = middy(helloWorld).use(
+      createFaultMiddleware(markFault, { provider, parameterName: '/chaos', maxAge: 5 }),
+    )
+    await handler({}, makeContext())
+    vi.advanceTimersByTime(4_900)
+    await handler({}, makeContext())
+    expect(provider.calls).toBe(1)
+    vi.advanceTimersByTime(200)
+    await handler({}, makeContext())
+    expect(provider.calls).toBe(2)
+  })
+
+  it('shares one in-flight request between concurrent invocations', async () => {
+    let release: (value: string) => void = () => {}
+    const provider = countingProvider(
+      () =>
+        new Promise((resolve) => {
+          release = resolve
+        }),
+    )
+    const handler = middy(helloWorld)
+      .use(createFaultMiddleware(markFault, { provider, parameterName: '/chaos', maxAge: 60 }))
+      .use(createFaultMiddleware(markFault, { provider, parameterName: '/chaos', maxAge: 60 }))
+    const pending = Array.from({ length: 25 }, () => handler({}, makeContext()))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    release(markConfig)
+    const responses = await Promise.all(pending)
+    expect(provider.calls).toBe(1)
+    expect(responses.every((r) => r.body === 'Hello from Lambda! [marked] [marked]')).toBe(true)
+  })
+
+  it('honours POWERTOOLS_PARAMETERS_MAX_AGE when no maxAge is given', async () => {
+    vi.stubEnv('POWERTOOLS_PARAMETERS_MAX_AGE', '0')
+    const provider = countingProvider(async () => markConfig)
+    const handler = middy(helloWorld).use(
+      createFaultMiddleware(markFault, { provider, parameterName: '/chaos' }),
+    )
+    await handler({}, makeContext())
+    await handler({}, makeContext())
+    expect(provider.calls).toBe(2)
+    vi.unstubAllEnvs()
+  })
+
+  it('reads the parameter named by CHAOS_PARAM and passes maxAge to the provider', async () => {
+    vi.stubEnv('CHAOS_PARAM', '/from/env')
+    const get = vi.fn(async () => markConfig)
+    const handler = middy(helloWorld).use(
+      createFaultMiddleware(markFault, { provider: { get }, maxAge: 7 }),
+    )
+    await handler({}, makeContext())
+    expect(get).toHaveBeenCalledWith('/from/env', { maxAge: 7 })
+    vi.unstubAllEnvs()
+  })
+
+  it('gives sources with equal options once, and distinct ones otherwise', () => {
+    const provider = countingProvider(async () => markConfig)
+    const a = getConfigSource({ provider, parameterName: '/a', maxAge: 5 })
+    expect(getConfigSource({ provider, parameterName: '/a', maxAge: 5 })).toBe(a)
+    expect(getConfigSource({ provider, parameterName: '/b', maxAge: 5 })).not.toBe(a)
+    expect(getConfigSource({ provider, parameterName: '/a', maxAge: 6 })).not.toBe(a)
+  })
+})
+
+describe('ConfigSource fail-safety', () => {
+  let logs: ReturnType<typeof captureLogs>
+  beforeEach(() => {
+    logs = captureLogs()
+  })
+  afterEach(() => {
+    logs.restore()
+    resetConfigSources()
+  })
+
+  const hello = { statusCode: 200, body: 'Hello from Lambda!' }
+
+  it.each([
+    ['a store that errors', async () => Promise.reject(new Error('AccessDenied'))],
+    [
+      'a throttling store',
+      async () =>
+        Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })),
+    ],
+    ['a value that is not JSON', async () => 'definitely { not json'],
+    ['an invalid document', async () => ({ version: 1, faults: [{ type: 'mark', rate: 7 }] })],
+    ['an empty value', async () => undefined],
+  ])('answers untouched with %s, and warns once per window', async (_, answer) => {
+    const provider = countingProvider(answer)
+    const handler = middy(helloWorld)
+      .use(createFaultMiddleware(markFault, { provider, parameterName: '/chaos', maxAge: 60 }))
+      .use(createFaultMiddleware(markFault, { provider, parameterName: '/chaos', maxAge: 60 }))
+    for (let i = 0; i < 50; i++) expect(await handler({}, makeContext())).toEqual(hello)
+    expect(provider.calls).toBe(1)
+    expect(logs.byLevel('warn')).toHaveLength(1)
+    expect(logs.injected()).toHaveLength(0)
+  })
+
+  it('does not hold an invocation for a store that never answers', async () => {
+    const provider = countingProvider(() => new Promise(() => {}))
+    const handler = middy(helloWorld).use(
+      createFaultMiddleware(markFault, { provider, parameterName: '/chaos', fetchTimeout: 300 }),
+    )
+    const started = performance.now()
+    expect(await handler({}, makeContext())).toEqual(hello)
+    const elapsed = performance.now() - started
+    expect(elapsed).toBeGreaterThanOrEqual(290)
+    expect(elapsed).toBeLessThan(1000)
+    expect(logs.byLevel('warn')[0]?.error).toMatch(/did not answer within 300 ms/)
+  })
+
+  it('the default fetch bound is about a second', async () => {
+    const source = new ConfigSource({
+      description: 'hanging',
+      load: () => new Promise(() => {}),
+      maxAgeSeconds: 5,
+    })
+    const started = performance.now()
+    const snapshot = await source.refresh()
+    const elapsed = performance.now() - started
+    expect(snapshot.document.faults).toEqual([])
+    expect(elapsed).toBeGreaterThanOrEqual(990)
+    expect(elapsed).toBeLessThan(1500)
+  })
+
+  it('warns once when no parameter is configured, and injects nothing', async () => {
+    vi.stubEnv('CHAOS_PARAM', '')
+    const handler = middy(helloWorld).use(createFaultMiddleware(markFault, {}))
+    for (let i = 0; i < 10; i++) expect(await handler({}, makeContext())).toEqual(hello)
+    expect(logs.byLevel('warn')).toHaveLength(1)
+    expect(logs.byLevel('warn')[0]?.error).toMatch(/set the CHAOS_PARAM environment variable/)
+    vi.unstubAllEnvs()
+  })
+})

@@ -1,0 +1,160 @@
+import { Logger } from '@aws-lambda-powertools/logger'
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
+import middy from '@middy/core'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import {
+  albEvent,
+  captureLogs,
+  helloWorld,
+  httpApiEvent,
+  makeContext,
+  restApiEvent,
+} from '../../../test/helpers/index.js'
+import { chaosStatusCode } from '../src/index.js'
+
+const workshop = { is_enabled: true, fault_type: 'status_code', error_code: 404, rate: 1 }
+
+describe('chaosStatusCode', () => {
+  let logs: ReturnType<typeof captureLogs>
+  beforeEach(() => {
+    logs = captureLogs()
+  })
+  afterEach(() => logs.restore())
+
+  it('runs the handler and replaces the status, keeping the body (REST API)', async () => {
+    let ran = false
+    const handler = middy(async () => {
+      ran = true
+      return helloWorld()
+    }).use(chaosStatusCode({ config: workshop }))
+    expect(await handler(restApiEvent(), makeContext())).toEqual({
+      statusCode: 404,
+      body: 'Hello from Lambda!',
+    })
+    expect(ran).toBe(true)
+    expect(logs.injected()[0]).toMatchObject({
+      chaos: { faultType: 'status_code', phase: 'after', statusCode: 404, originalStatusCode: 200 },
+    })
+  })
+
+  it('wraps a bare HTTP API / function URL answer into a response with the status', async () => {
+    const handler = middy(async () => 'Hello from Lambda!').use(
+      chaosStatusCode({ config: workshop }),
+    )
+    expect(await handler(httpApiEvent(), makeContext())).toEqual({
+      statusCode: 404,
+      headers: { 'content-type': 'text/plain' },
+      body: 'Hello from Lambda!',
+    })
+    const objectHandler = middy(async () => ({ hello: 'world' })).use(
+      chaosStatusCode({ config: workshop }),
+    )
+    expect(await objectHandler(httpApiEvent(), makeContext())).toMatchObject({
+      statusCode: 404,
+      body: '{"hello":"world"}',
+    })
+  })
+
+  it('updates the status description of an ALB response', async () => {
+    const handler = middy(async () => ({
+      statusCode: 200,
+      statusDescription: '200 OK',
+      body: 'ok',
+    })).use(chaosStatusCode({ config: workshop }))
+    expect(await handler(albEvent(), makeContext())).toEqual({
+      statusCode: 404,
+      statusDescription: '404 Not Found',
+      body: 'ok',
+    })
+  })
+
+  it('answers before the handler without running it when preventExecution is set', async () => {
+    let ran = false
+    const config = {
+      version: 1,
+      faults: [
+        {
+          type: 'status_code',
+          statusCode: 503,
+          preventExecution: true,
+          body: { message: 'down' },
+          headers: { 'retry-after': '3' },
+        },
+      ],
+    }
+    const handler = middy(async () => {
+      ran = true
+      return helloWorld()
+    }).use(chaosStatusCode({ config }))
+    expect(await handler(restApiEvent(), makeContext())).toEqual({
+      statusCode: 503,
+      headers: { 'content-type': 'application/json', 'retry-after': '3' },
+      body: '{"message":"down"}',
+    })
+    expect(ran).toBe(false)
+    expect(logs.injected()[0]).toMatchObject({ chaos: { phase: 'before', preventExecution: true } })
+  })
+
+  it('takes preventExecution from code when the config does not say', async () => {
+    const handler = middy(helloWorld).use(
+      chaosStatusCode({ config: workshop, preventExecution: true, body: 'nope' }),
+    )
+    expect(await handler(albEvent(), makeContext())).toEqual({
+      statusCode: 404,
+      statusDescription: '404 Not Found',
+      headers: { 'content-type': 'application/json' },
+      body: 'nope',
+    })
+  })
+
+  it('leaves a response that is not HTTP-shaped alone, with a warning', async () => {
+    const handler = middy(async () => ({ batchItemFailures: [] })).use(
+      chaosStatusCode({ config: workshop }),
+    )
+    expect(await handler({ Records: [] }, makeContext())).toEqual({ batchItemFailures: [] })
+    expect(logs.injected()).toHaveLength(0)
+    expect(logs.byLevel('warn')[0]).toMatchObject({
+      message: 'Status-code fault skipped: the response is not an HTTP response',
+    })
+  })
+
+  it.each([
+    [{ error_code: 99 }, 'error_code: must be an integer from 100 to 599 (got 99)'],
+    [{ error_code: 600 }, 'error_code: must be an integer from 100 to 599 (got 600)'],
+    [{ error_code: 404.5 }, 'error_code: must be an integer from 100 to 599 (got 404.5)'],
+    [{ error_code: undefined }, 'error_code: is required: an HTTP status from 100 to 599'],
+  ])('rejects %j with a message naming the bound', async (fields, message) => {
+    const config = { ...workshop, ...fields }
+    expect(
+      await middy(helloWorld).use(chaosStatusCode({ config }))(restApiEvent(), makeContext()),
+    ).toEqual(await helloWorld())
+    expect(logs.byLevel('warn')[0]?.issues).toEqual([message])
+  })
+
+  it("returning early does not skip Powertools Logger's cleanup", async () => {
+    // Prepare: a logger with a persistent key that injectLambdaContext must reset after the invocation
+    const logger = new Logger({ serviceName: 'hello' })
+    const config = {
+      version: 1,
+      faults: [{ type: 'status_code', statusCode: 503, preventExecution: true }],
+    }
+    const handler = middy(helloWorld)
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use({
+        before: () => {
+          logger.appendKeys({ tenant: 'acme' })
+        },
+      })
+      .use(chaosStatusCode({ config }))
+
+    // Act
+    const response = await handler(restApiEvent(), makeContext())
+    logger.info('after the invocation')
+
+    // Assess
+    expect(response).toMatchObject({ statusCode: 503 })
+    const last = logs.lines.at(-1)
+    expect(last?.message).toBe('after the invocation')
+    expect(last).not.toHaveProperty('tenant')
+  })
+})
