@@ -117,7 +117,7 @@ export interface PlanContext<P, O> {
  * (fetching, caching, validation of shared fields, rate, logging, fail-safety)
  * is done by {@link createFaultMiddleware}.
  */
-export interface FaultDefinition<P, O = Record<string, never>> {
+export interface FaultDefinition<P, O = ChaosMiddlewareOptions> {
   /** Fault type as written in configs: `latency`. */
   readonly type: string
   /** Other spellings accepted in configs (`status-code`, `statusCode`). */
