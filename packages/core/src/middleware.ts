@@ -77,7 +77,9 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
   const logger = resolveLogger(options.logger)
   const source = getConfigSource(options)
   const types = new Set([definition.type, ...(definition.aliases ?? [])])
-  const cacheKey = {}
+  // The entries of the last snapshot seen, validated: recomputed once per fetched document.
+  let lastSnapshot: ConfigSnapshot | undefined
+  let lastActive: readonly ActiveFault<P>[] = []
 
   /** Validates this fault type's entries of a document; runs once per snapshot. */
   const compile = (snapshot: ConfigSnapshot): readonly ActiveFault<P>[] => {
@@ -114,7 +116,8 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
         issues: issues.map((issue) => `${issue.path}: ${issue.message}`),
       })
     }
-    snapshot.derived.set(cacheKey, active)
+    lastSnapshot = snapshot
+    lastActive = active
     return active
   }
 
@@ -167,9 +170,8 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
   }
 
   const fire = (snapshot: ConfigSnapshot, request: Request, phase: Phase): unknown => {
-    if (!snapshot.document.enabled) return undefined
-    const active =
-      (snapshot.derived.get(cacheKey) as readonly ActiveFault<P>[] | undefined) ?? compile(snapshot)
+    if (snapshot.inert) return undefined
+    const active = snapshot === lastSnapshot ? lastActive : compile(snapshot)
     if (active.length === 0) return undefined
     let due: ActiveFault<P>[] | undefined
     for (const fault of active) {
@@ -183,19 +185,35 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     return due === undefined ? undefined : inject(due, request, phase)
   }
 
+  const requestKey = source.requestKey
   const hook = (phase: Phase) =>
     named(`chaos${pascal(definition.type)}${pascal(phase)}`, (request: Request): unknown => {
-      const internal = request.internal as Record<symbol, ConfigSnapshot | undefined>
-      const shared = internal[source.requestKey]
-      if (shared !== undefined) return fire(shared, request, phase)
+      // One snapshot per invocation and source, shared by every chaos hook of the chain:
+      // the hooks after the first find it with one comparison.
+      if (request === source.lastRequest) {
+        const snapshot = source.lastSnapshot as ConfigSnapshot
+        return snapshot.inert ? undefined : fire(snapshot, request, phase)
+      }
+      // Interleaved invocations (a local server, tests) keep theirs on the request itself.
+      const carrier = request as unknown as Record<symbol, ConfigSnapshot | undefined>
+      const shared = carrier[requestKey]
+      if (shared !== undefined) {
+        source.lastRequest = request
+        source.lastSnapshot = shared
+        return fire(shared, request, phase)
+      }
       const current = source.current()
       if (current instanceof Promise) {
         return current.then((snapshot) => {
-          internal[source.requestKey] = snapshot
+          carrier[requestKey] = snapshot
+          source.lastRequest = request
+          source.lastSnapshot = snapshot
           return fire(snapshot, request, phase)
         })
       }
-      internal[source.requestKey] = current
+      carrier[requestKey] = current
+      source.lastRequest = request
+      source.lastSnapshot = current
       return fire(current, request, phase)
     })
 

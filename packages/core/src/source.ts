@@ -11,12 +11,13 @@ export const DEFAULT_FETCH_TIMEOUT_MS = 1000
 
 /**
  * One fetched and validated config, shared by every chaos middleware reading
- * the same source until it expires. Fault packages cache what they derive from
- * it in `derived`, keyed by middleware, so each document is validated once.
+ * the same source until it expires. Each middleware validates its own entries
+ * once per snapshot.
  */
 export interface ConfigSnapshot {
   readonly document: ChaosDocument
-  readonly derived: Map<object, unknown>
+  /** No fault can fire: the document is disabled or has no entries. Hooks return at once. */
+  readonly inert: boolean
   /** When the snapshot was fetched (epoch ms). */
   readonly fetchedAt: number
 }
@@ -35,7 +36,7 @@ const resolveMaxAgeSeconds = (maxAge: number | undefined): number => {
 
 const snapshotOf = (document: ChaosDocument, fetchedAt: number): ConfigSnapshot => ({
   document,
-  derived: new Map(),
+  inert: !document.enabled || document.faults.length === 0,
   fetchedAt,
 })
 
@@ -48,8 +49,17 @@ const snapshotOf = (document: ChaosDocument, fetchedAt: number): ConfigSnapshot 
 export class ConfigSource {
   /** Human-readable name of the source for log lines: `ssm:/chaos/config`. */
   public readonly description: string
-  /** Per-invocation key under which hooks share the snapshot in `request.internal`. */
+  /** Per-invocation key under which hooks share the snapshot on Middy's `request`. */
   public readonly requestKey: symbol
+  /**
+   * The request seen last and the snapshot it uses: lets every chaos hook of a
+   * chain after the first find its snapshot with one comparison. Interleaved
+   * invocations fall back to `request[requestKey]`.
+   * @internal
+   */
+  public lastRequest: object | undefined = undefined
+  /** @internal */
+  public lastSnapshot: ConfigSnapshot | undefined = undefined
   readonly #load: Loader
   readonly #maxAgeMs: number
   readonly #fetchTimeoutMs: number

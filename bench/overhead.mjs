@@ -1,0 +1,108 @@
+// Per-invocation cost of the chaos middlewares with faults off, against a bare
+// Middy handler. Run after `pnpm build`:  node bench/overhead.mjs   (or `pnpm bench:overhead`)
+//
+// Each chain runs in its own Node process, as each function does in Lambda (one
+// handler per process: a shared JIT would see call sites no real function has).
+// Within a process: warm-up, then ROUNDS rounds of N invocations; the median
+// ns/invocation is reported. A last scenario keeps invoking for 3M calls and
+// reports the cost per window, the number of config fetches and the heap, to
+// show that nothing grows with traffic.
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import middy from '@middy/core'
+import { getConfigSource } from '../packages/core/lib/index.js'
+import { chaosException } from '../packages/exception/lib/index.js'
+import { chaosLatency } from '../packages/latency/lib/index.js'
+import { chaosStatusCode } from '../packages/status-code/lib/index.js'
+
+const event = { httpMethod: 'GET', path: '/' }
+const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 30_000 }
+const lambda = async () => ({ statusCode: 200, body: 'Hello from Lambda!' })
+
+// The workshop's "off" value, cached: what a function sees between experiments.
+const off = {
+  is_enabled: false,
+  fault_type: 'latency',
+  delay: 400,
+  error_code: 404,
+  exception_msg: 'Fault injected by chaos-lambda',
+  rate: 1,
+}
+// An experiment live for a fault type this chain does not use.
+const otherFault = { version: 1, faults: [{ type: 'cpu_burn', rate: 1 }] }
+
+const chain = (config, copies) => {
+  const handler = middy(lambda)
+  for (let i = 0; i < copies; i++) {
+    handler.use(chaosLatency({ config })).use(chaosStatusCode({ config })).use(chaosException({ config }))
+  }
+  return handler
+}
+const noops = (copies) => {
+  const handler = middy(lambda)
+  const noop = () => undefined
+  for (let i = 0; i < copies; i++) handler.use({ before: noop, after: noop })
+  return handler
+}
+
+const scenarios = {
+  bare: () => middy(lambda),
+  'no-op x3 (Middy dispatch only)': () => noops(3),
+  'chaos x3, off': () => chain(off, 1),
+  'chaos x3, other fault live': () => chain(otherFault, 1),
+  'chaos x9, off': () => chain(off, 3),
+  'chaos x30, off': () => chain(off, 10),
+}
+
+const run = async (handler, n) => {
+  const start = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) await handler(event, context)
+  return Number(process.hrtime.bigint() - start) / n
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+const scenario = process.argv[2]
+if (scenario === 'traffic') {
+  const handler = chain(off, 1)
+  const source = getConfigSource({ config: off })
+  await run(handler, 100_000)
+  const rows = []
+  let total = 0
+  for (let window = 1; window <= 30; window++) {
+    const ns = await run(handler, 100_000)
+    total += 100_000
+    if (window === 1 || window % 10 === 0) {
+      rows.push({ total, ns, fetches: source.fetchCount, heapMB: process.memoryUsage().heapUsed / 2 ** 20 })
+    }
+  }
+  console.log(JSON.stringify(rows))
+} else if (scenario) {
+  const handler = scenarios[scenario]()
+  await run(handler, 300_000)
+  const rounds = Number(process.env.ROUNDS ?? 15)
+  const n = Number(process.env.N ?? 200_000)
+  const samples = []
+  for (let r = 0; r < rounds; r++) samples.push(await run(handler, n))
+  console.log(JSON.stringify(median(samples)))
+} else {
+  const self = fileURLToPath(import.meta.url)
+  const measure = (name) => JSON.parse(execFileSync(process.execPath, [self, name], { encoding: 'utf8' }))
+  const repeats = Number(process.env.REPEATS ?? 3)
+  const results = {}
+  // Interleave the processes so that machine noise spreads over all scenarios.
+  for (let i = 0; i < repeats; i++) for (const name of Object.keys(scenarios)) (results[name] ??= []).push(measure(name))
+  const bare = median(results.bare)
+  console.log(`node ${process.version}; each chain in its own process, median of ${repeats} processes`)
+  console.log('| chain | ns/invocation | over bare |')
+  console.log('| --- | ---: | ---: |')
+  for (const [name, xs] of Object.entries(results)) {
+    const m = median(xs)
+    console.log(`| ${name} | ${m.toFixed(0)} | ${name === 'bare' ? '—' : `+${(m - bare).toFixed(0)}`} |`)
+  }
+  console.log('\nTraffic: chaos x3, off, 3M invocations in windows of 100,000')
+  console.log('| invocations so far | ns/invocation in the window | config fetches | heap used (MB) |')
+  console.log('| ---: | ---: | ---: | ---: |')
+  for (const row of measure('traffic')) {
+    console.log(`| ${row.total.toLocaleString('en')} | ${row.ns.toFixed(0)} | ${row.fetches} | ${row.heapMB.toFixed(1)} |`)
+  }
+}
