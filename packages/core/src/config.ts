@@ -1,4 +1,5 @@
 import { ChaosConfigError } from './errors.js'
+import { parseDuration, parseInstant } from './time.js'
 import type { ChaosDocument, ConfigIssue, FaultSpec, ParseResult, Phase } from './types.js'
 import { PHASES } from './types.js'
 
@@ -78,12 +79,19 @@ const readCommon = (
         message: `must be one of "before", "after", "onError" (got ${JSON.stringify(raw.phase) ?? String(raw.phase)})`,
       })
   }
+  if (raw.dryRun !== undefined && typeof raw.dryRun !== 'boolean') {
+    issues.push({
+      path: at('dryRun'),
+      message: `must be true or false (got ${JSON.stringify(raw.dryRun)})`,
+    })
+  }
   if (issues.length > before) return undefined
   return {
     type,
     rate,
     fields: raw,
     path,
+    ...(raw.dryRun === true ? { dryRun: true } : {}),
     ...(phase === undefined ? {} : { phase }),
     ...(aliases === undefined ? {} : { aliases }),
   }
@@ -154,6 +162,15 @@ const parseMiddyChaos = (raw: Record<string, unknown>, issues: ConfigIssue[]): C
     })
     return EMPTY
   }
+  const timing = readTiming(raw, issues)
+  if (timing === undefined) return EMPTY
+  if (raw.dryRun !== undefined && typeof raw.dryRun !== 'boolean') {
+    issues.push({
+      path: 'dryRun',
+      message: `must be true or false (got ${JSON.stringify(raw.dryRun)})`,
+    })
+    return EMPTY
+  }
   const faults: FaultSpec[] = []
   raw.faults.forEach((entry: unknown, index: number) => {
     const path = `faults[${index}]`
@@ -179,7 +196,69 @@ const parseMiddyChaos = (raw: Record<string, unknown>, issues: ConfigIssue[]): C
     const spec = readCommon(entry, normaliseFaultType(entry.type), path, issues)
     if (spec) faults.push(spec)
   })
-  return { format: 'middy-chaos', enabled: raw.enabled !== false, faults }
+  return {
+    format: 'middy-chaos',
+    enabled: raw.enabled !== false,
+    faults,
+    ...(raw.dryRun === true ? { dryRun: true } : {}),
+    ...timing,
+  }
+}
+
+/** Longest `duration` a document may ask for: 7 days. */
+export const MAX_DURATION_MS = 7 * 86_400_000
+
+/**
+ * Auto-expiry: `expiresAt` (ISO 8601 or epoch ms), or `duration` (`"15m"`, ms)
+ * counted from `writtenAt` when the writer stamped it, else from when this
+ * execution environment first saw the document. An expiry that cannot be read
+ * rejects the whole document: someone meant the faults to stop.
+ */
+const readTiming = (
+  raw: Record<string, unknown>,
+  issues: ConfigIssue[],
+): { expiresAt?: number; durationMs?: number } | undefined => {
+  const before = issues.length
+  let expiresAt: number | undefined
+  if (raw.expiresAt !== undefined) {
+    expiresAt = parseInstant(raw.expiresAt)
+    if (expiresAt === undefined) {
+      issues.push({
+        path: 'expiresAt',
+        message: `must be an ISO 8601 time or epoch milliseconds (got ${JSON.stringify(raw.expiresAt)})`,
+      })
+    }
+  }
+  let durationMs: number | undefined
+  if (raw.duration !== undefined) {
+    durationMs = parseDuration(raw.duration)
+    if (durationMs === undefined || durationMs > MAX_DURATION_MS) {
+      issues.push({
+        path: 'duration',
+        message: `must be a duration such as "15m", "30s", "2h" or milliseconds, at most 7 days (got ${JSON.stringify(raw.duration)})`,
+      })
+    }
+  }
+  let writtenAt: number | undefined
+  if (raw.writtenAt !== undefined) {
+    writtenAt = parseInstant(raw.writtenAt)
+    if (writtenAt === undefined) {
+      issues.push({
+        path: 'writtenAt',
+        message: `must be an ISO 8601 time or epoch milliseconds (got ${JSON.stringify(raw.writtenAt)})`,
+      })
+    }
+  }
+  if (issues.length > before) return undefined
+  if (durationMs !== undefined && writtenAt !== undefined) {
+    const end = writtenAt + durationMs
+    expiresAt = expiresAt === undefined ? end : Math.min(expiresAt, end)
+    durationMs = undefined
+  }
+  return {
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+    ...(durationMs === undefined ? {} : { durationMs }),
+  }
 }
 
 /**

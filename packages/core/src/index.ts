@@ -1,6 +1,7 @@
 export {
   CONFIG_VERSION,
   decodeConfigValue,
+  MAX_DURATION_MS,
   normaliseFaultType,
   parseConfig,
   parseConfigOrThrow,
@@ -22,7 +23,7 @@ export {
   writeFileValue,
 } from './file-store.js'
 export { getDefaultLogger } from './logger.js'
-export { createFaultMiddleware } from './middleware.js'
+export { createFaultMiddleware, DRY_RUN_ENV, KILL_SWITCH_ENV } from './middleware.js'
 export {
   type ChaosStore,
   type ConfigSnapshot,
@@ -34,7 +35,7 @@ export {
   resetConfigSources,
   STORE_ENV,
 } from './source.js'
-export { remainingTimeMs, sleep } from './time.js'
+export { isEnvFlagOn, parseDuration, parseInstant, remainingTimeMs, sleep } from './time.js'
 export type {
   ChaosDocument,
   ChaosMiddlewareOptions,
@@ -44,6 +45,7 @@ export type {
   FaultAction,
   FaultDefinition,
   FaultSpec,
+  MetricsLike,
   ParseResult,
   Phase,
   PlanContext,

@@ -5,6 +5,7 @@ import { isInjectedError } from './errors.js'
 import { FieldReader } from './fields.js'
 import { resolveLogger } from './logger.js'
 import { type ConfigSnapshot, getConfigSource } from './source.js'
+import { isEnvFlagOn } from './time.js'
 import type {
   ChaosMiddlewareOptions,
   ConfigIssue,
@@ -18,7 +19,13 @@ interface ActiveFault<P> {
   readonly spec: FaultSpec
   readonly params: P
   readonly phase: Phase
+  readonly dryRun: boolean
 }
+
+/** Environment variable that turns the whole library off: no fetch, no fault. */
+export const KILL_SWITCH_ENV = 'CHAOS_DISABLED'
+/** Environment variable that makes every fault a dry run. */
+export const DRY_RUN_ENV = 'CHAOS_DRY_RUN'
 
 const pascal = (text: string): string =>
   text
@@ -74,6 +81,13 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     )
   }
 
+  const hookName = (phase: Phase) => `chaos${pascal(definition.type)}${pascal(phase)}`
+  if (isEnvFlagOn(KILL_SWITCH_ENV)) {
+    // Kill switch: no source, no fetch, one empty hook (Middy needs one).
+    return { before: named(`${hookName('before')}Disabled`, () => undefined) }
+  }
+  const dryRunInCode = options.dryRun === true || isEnvFlagOn(DRY_RUN_ENV)
+  const metrics = options.metrics
   const logger = resolveLogger(options.logger)
   const source = getConfigSource(options)
   const types = new Set([definition.type, ...(definition.aliases ?? [])])
@@ -103,7 +117,8 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
             })
             continue
           }
-          active.push({ spec, params, phase })
+          const dryRun = dryRunInCode || snapshot.document.dryRun === true || spec.dryRun === true
+          active.push({ spec, params, phase, dryRun })
         }
       }
     } catch (error) {
@@ -121,6 +136,16 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     return active
   }
 
+  const count = (metric: string): void => {
+    try {
+      const single = metrics?.singleMetric()
+      single?.addDimension('faultType', definition.type)
+      single?.addMetric(metric, 'Count', 1)
+    } catch (error) {
+      safeLog(logger, 'warn', 'Chaos metric could not be written', { error: String(error) })
+    }
+  }
+
   const inject = async (
     due: ActiveFault<P>[],
     request: Request,
@@ -136,17 +161,24 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
           logger: logger(),
         })
         if (action === undefined) continue
-        safeLog(logger, 'info', 'Chaos fault injected', {
+        const record = {
           chaos: {
             faultType: definition.type,
             phase,
             rate: fault.spec.rate,
+            ...(fault.dryRun ? { dryRun: true } : {}),
             ...(fault.params as object),
             ...action.details,
           },
           awsRequestId: request.context?.awsRequestId,
           functionName: request.context?.functionName,
-        })
+        }
+        if (metrics) count(fault.dryRun ? 'ChaosFaultDryRun' : 'ChaosFaultInjected')
+        if (fault.dryRun) {
+          safeLog(logger, 'info', 'Chaos fault dry run: not injected', record)
+          continue
+        }
+        safeLog(logger, 'info', 'Chaos fault injected', record)
         const result = await action.run()
         if (result !== undefined) {
           // Returning ends Middy's chain: run the cleanup other middlewares
@@ -187,7 +219,7 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
 
   const requestKey = source.requestKey
   const hook = (phase: Phase) =>
-    named(`chaos${pascal(definition.type)}${pascal(phase)}`, (request: Request): unknown => {
+    named(hookName(phase), (request: Request): unknown => {
       // One snapshot per invocation and source, shared by every chaos hook of the chain:
       // the hooks after the first find it with one comparison.
       if (request === source.lastRequest) {

@@ -20,6 +20,8 @@ export interface ConfigSnapshot {
   readonly inert: boolean
   /** When the snapshot was fetched (epoch ms). */
   readonly fetchedAt: number
+  /** When its faults stop by themselves (epoch ms; `Infinity` when never). */
+  readonly faultsEndAt: number
 }
 
 type Loader = () => Promise<unknown>
@@ -34,11 +36,26 @@ const resolveMaxAgeSeconds = (maxAge: number | undefined): number => {
     : DEFAULT_MAX_AGE_SECONDS
 }
 
-const snapshotOf = (document: ChaosDocument, fetchedAt: number): ConfigSnapshot => ({
+const snapshotOf = (
+  document: ChaosDocument,
+  fetchedAt: number,
+  faultsEndAt = Number.POSITIVE_INFINITY,
+): ConfigSnapshot => ({
   document,
-  inert: !document.enabled || document.faults.length === 0,
+  inert: !document.enabled || document.faults.length === 0 || faultsEndAt <= fetchedAt,
   fetchedAt,
+  faultsEndAt,
 })
+
+const fingerprint = (raw: unknown): string => {
+  if (typeof raw === 'string') return raw
+  if (raw instanceof Uint8Array) return new TextDecoder().decode(raw)
+  try {
+    return JSON.stringify(raw) ?? ''
+  } catch {
+    return ''
+  }
+}
 
 /**
  * A config store seen through a cache window. Fetches at most once per window,
@@ -69,6 +86,8 @@ export class ConfigSource {
   #inflight: Promise<ConfigSnapshot> | undefined
   #lastWarningAt = Number.NEGATIVE_INFINITY
   #fetches = 0
+  /** The document text last fetched and when it was first seen, for relative `duration`s. */
+  #seen: { text: string; at: number } | undefined
 
   public constructor(options: {
     description: string
@@ -96,8 +115,28 @@ export class ConfigSource {
    */
   public current(): ConfigSnapshot | Promise<ConfigSnapshot> {
     const snapshot = this.#snapshot
-    if (snapshot !== undefined && Date.now() < this.#expiresAt) return snapshot
+    if (snapshot !== undefined) {
+      const now = Date.now()
+      if (now < this.#expiresAt) {
+        return now < snapshot.faultsEndAt || snapshot.inert ? snapshot : this.#ended(snapshot)
+      }
+    }
     return this.refresh()
+  }
+
+  /** The snapshot's faults have reached their end time: the same document, inert. */
+  #ended(snapshot: ConfigSnapshot): ConfigSnapshot {
+    const ended = snapshotOf(snapshot.document, snapshot.fetchedAt, snapshot.fetchedAt)
+    this.#snapshot = ended
+    try {
+      this.#logger().info('Chaos config expired: faults stopped by themselves', {
+        chaosSource: this.description,
+        expiredAt: new Date(snapshot.faultsEndAt).toISOString(),
+      })
+    } catch {
+      // A logger that throws must not break the invocation.
+    }
+    return ended
   }
 
   /** Fetches now unless a fetch is already in flight, whose result is shared. */
@@ -116,10 +155,12 @@ export class ConfigSource {
   async #fetch(): Promise<ConfigSnapshot> {
     this.#fetches++
     let document: ChaosDocument = EMPTY_DOCUMENT
+    let faultsEndAt = Number.POSITIVE_INFINITY
     try {
       const raw = await this.#withTimeout(this.#load())
       const { document: parsed, issues } = parseConfig(raw)
       document = parsed
+      faultsEndAt = this.#endOf(parsed, raw)
       if (issues.length > 0) {
         this.#warn('Chaos config has problems; the entries concerned are ignored', {
           issues: issues.map((issue) => `${issue.path}: ${issue.message}`),
@@ -131,10 +172,23 @@ export class ConfigSource {
       })
     }
     const now = Date.now()
-    const snapshot = snapshotOf(document, now)
+    const snapshot = snapshotOf(document, now, faultsEndAt)
     this.#snapshot = snapshot
     this.#expiresAt = now + this.#maxAgeMs
     return snapshot
+  }
+
+  /** When a document's faults end: its `expiresAt`, or first sight + `duration`. */
+  #endOf(document: ChaosDocument, raw: unknown): number {
+    let end = document.expiresAt ?? Number.POSITIVE_INFINITY
+    if (document.durationMs !== undefined) {
+      const text = fingerprint(raw)
+      if (this.#seen?.text !== text) this.#seen = { text, at: Date.now() }
+      end = Math.min(end, this.#seen.at + document.durationMs)
+    } else {
+      this.#seen = undefined
+    }
+    return end
   }
 
   #withTimeout<T>(promise: Promise<T>): Promise<T> {

@@ -9,3 +9,34 @@ export const remainingTimeMs = (context: Partial<Context> | undefined): number |
 
 /** Waits `ms` milliseconds. */
 export const sleep = (ms: number): Promise<void> => wait(ms)
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/**
+ * Reads a duration: a number of milliseconds, or a string such as `500ms`,
+ * `30s`, `15m`, `2h`, `1d`. `undefined` when it is neither.
+ *
+ * @example
+ * ```ts
+ * parseDuration('15m') // 900000
+ * ```
+ */
+export const parseDuration = (value: unknown): number | undefined => {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
+  if (typeof value !== 'string' || value.length > 32) return undefined
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value)
+  if (!match) return undefined
+  return Math.round(Number(match[1]) * (UNITS[match[2] as string] as number))
+}
+
+/** Reads a point in time: epoch milliseconds or an ISO 8601 string. */
+export const parseInstant = (value: unknown): number | undefined => {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
+  if (typeof value !== 'string' || value.length > 64) return undefined
+  const time = Date.parse(value)
+  return Number.isNaN(time) ? undefined : time
+}
+
+/** Whether an environment flag is on: `true`, `1`, `yes`, `on` (any case). */
+export const isEnvFlagOn = (name: string): boolean =>
+  ['true', '1', 'yes', 'on'].includes((process.env[name] ?? '').trim().toLowerCase())

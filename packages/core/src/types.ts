@@ -32,15 +32,26 @@ export interface FaultSpec {
   readonly path: string
   /** Field names as the source format spells them, for messages (`statusCode` → `error_code`). */
   readonly aliases?: Readonly<Record<string, string>>
+  /** Log what would be injected and inject nothing. */
+  readonly dryRun?: boolean
 }
 
 /** A configuration document, normalised from any accepted format. */
 export interface ChaosDocument {
   /** Which format the document was written in. */
-  readonly format: 'middy-chaos' | 'chaos_lambda'
+  readonly format: 'middy-chaos' | 'chaos_lambda' | 'failure-lambda-0' | 'failure-lambda-1'
   /** `false` means no fault fires, whatever the entries say. */
   readonly enabled: boolean
   readonly faults: readonly FaultSpec[]
+  /** Every fault of the document is a dry run. */
+  readonly dryRun?: boolean
+  /** Epoch ms after which no fault fires (from `expiresAt`, or `writtenAt` + `duration`). */
+  readonly expiresAt?: number
+  /**
+   * `duration` given without `writtenAt`: faults stop this long after the
+   * execution environment first saw the document.
+   */
+  readonly durationMs?: number
 }
 
 /** What {@link parseConfig} returns: a document (empty when invalid) and every issue found. */
@@ -151,4 +162,24 @@ export interface ChaosMiddlewareOptions extends ChaosSourceOptions {
   phases?: readonly Phase[]
   /** A Powertools Logger; the middleware logs through `logger.createChild()`. */
   logger?: Logger
+  /**
+   * Log what would be injected and inject nothing, whatever the config says.
+   * Also turned on by the `CHAOS_DRY_RUN=true` environment variable.
+   */
+  dryRun?: boolean
+  /**
+   * A Powertools Metrics instance: each injected fault adds 1 to the
+   * `ChaosFaultInjected` metric (`ChaosFaultDryRun` for dry runs), with the
+   * fault type as the `faultType` dimension, in a single-metric EMF blob so your
+   * own dimensions are untouched. Off unless given.
+   */
+  metrics?: MetricsLike
+}
+
+/** The part of Powertools `Metrics` the middlewares use. */
+export interface MetricsLike {
+  singleMetric(): {
+    addDimension(name: string, value: string): void
+    addMetric(name: string, unit: 'Count', value: number): void
+  }
 }
