@@ -232,7 +232,7 @@ describe('metrics', () => {
       service: 'hello',
     })
     expect(
-      (emf[0] as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } })._aws
+      (emf[0] as unknown as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } })._aws
         .CloudWatchMetrics[0]?.Dimensions[0],
     ).toContain('faultType')
   })
