@@ -16,7 +16,11 @@ import { chaosLatency } from '../packages/latency/lib/index.js'
 import { chaosStatusCode } from '../packages/status-code/lib/index.js'
 
 const event = { httpMethod: 'GET', path: '/' }
-const context = { awsRequestId: 'bench', functionName: 'bench', getRemainingTimeInMillis: () => 30_000 }
+const context = {
+  awsRequestId: 'bench',
+  functionName: 'bench',
+  getRemainingTimeInMillis: () => 30_000,
+}
 const lambda = async () => ({ statusCode: 200, body: 'Hello from Lambda!' })
 
 // The workshop's "off" value, cached: what a function sees between experiments.
@@ -34,7 +38,10 @@ const otherFault = { version: 1, faults: [{ type: 'cpu_burn', rate: 1 }] }
 const chain = (config, copies) => {
   const handler = middy(lambda)
   for (let i = 0; i < copies; i++) {
-    handler.use(chaosLatency({ config })).use(chaosStatusCode({ config })).use(chaosException({ config }))
+    handler
+      .use(chaosLatency({ config }))
+      .use(chaosStatusCode({ config }))
+      .use(chaosException({ config }))
   }
   return handler
 }
@@ -72,7 +79,12 @@ if (scenario === 'traffic') {
     const ns = await run(handler, 100_000)
     total += 100_000
     if (window === 1 || window % 10 === 0) {
-      rows.push({ total, ns, fetches: source.fetchCount, heapMB: process.memoryUsage().heapUsed / 2 ** 20 })
+      rows.push({
+        total,
+        ns,
+        fetches: source.fetchCount,
+        heapMB: process.memoryUsage().heapUsed / 2 ** 20,
+      })
     }
   }
   console.log(JSON.stringify(rows))
@@ -86,23 +98,34 @@ if (scenario === 'traffic') {
   console.log(JSON.stringify(median(samples)))
 } else {
   const self = fileURLToPath(import.meta.url)
-  const measure = (name) => JSON.parse(execFileSync(process.execPath, [self, name], { encoding: 'utf8' }))
+  const measure = (name) =>
+    JSON.parse(execFileSync(process.execPath, [self, name], { encoding: 'utf8' }))
   const repeats = Number(process.env.REPEATS ?? 3)
-  const results = {}
+  const results = Object.fromEntries(Object.keys(scenarios).map((name) => [name, []]))
   // Interleave the processes so that machine noise spreads over all scenarios.
-  for (let i = 0; i < repeats; i++) for (const name of Object.keys(scenarios)) (results[name] ??= []).push(measure(name))
+  for (let i = 0; i < repeats; i++) {
+    for (const name of Object.keys(scenarios)) results[name].push(measure(name))
+  }
   const bare = median(results.bare)
-  console.log(`node ${process.version}; each chain in its own process, median of ${repeats} processes`)
+  console.log(
+    `node ${process.version}; each chain in its own process, median of ${repeats} processes`,
+  )
   console.log('| chain | ns/invocation | over bare |')
   console.log('| --- | ---: | ---: |')
   for (const [name, xs] of Object.entries(results)) {
     const m = median(xs)
-    console.log(`| ${name} | ${m.toFixed(0)} | ${name === 'bare' ? '—' : `+${(m - bare).toFixed(0)}`} |`)
+    console.log(
+      `| ${name} | ${m.toFixed(0)} | ${name === 'bare' ? '—' : `+${(m - bare).toFixed(0)}`} |`,
+    )
   }
   console.log('\nTraffic: chaos x3, off, 3M invocations in windows of 100,000')
-  console.log('| invocations so far | ns/invocation in the window | config fetches | heap used (MB) |')
+  console.log(
+    '| invocations so far | ns/invocation in the window | config fetches | heap used (MB) |',
+  )
   console.log('| ---: | ---: | ---: | ---: |')
   for (const row of measure('traffic')) {
-    console.log(`| ${row.total.toLocaleString('en')} | ${row.ns.toFixed(0)} | ${row.fetches} | ${row.heapMB.toFixed(1)} |`)
+    console.log(
+      `| ${row.total.toLocaleString('en')} | ${row.ns.toFixed(0)} | ${row.fetches} | ${row.heapMB.toFixed(1)} |`,
+    )
   }
 }

@@ -1,4 +1,7 @@
 import { ChaosConfigError } from './errors.js'
+import { fromFailureLambda, isFailureLambdaConfig } from './formats/failure-lambda.js'
+import { parseTargeting } from './match.js'
+import { parseRateFields } from './rate.js'
 import { parseDuration, parseInstant } from './time.js'
 import type { ChaosDocument, ConfigIssue, FaultSpec, ParseResult, Phase } from './types.js'
 import { PHASES } from './types.js'
@@ -86,9 +89,14 @@ const readCommon = (
     })
   }
   if (issues.length > before) return undefined
+  const policy = parseRateFields(raw, rate, path, issues)
+  const targeting = parseTargeting(raw, path, issues)
+  if (policy === undefined || issues.length > before) return undefined
   return {
     type,
     rate,
+    policy,
+    ...(targeting === undefined ? {} : { targeting }),
     fields: raw,
     path,
     ...(raw.dryRun === true ? { dryRun: true } : {}),
@@ -270,6 +278,8 @@ const readTiming = (
  * Accepted formats:
  * - middy-chaos: `{ "version": 1, "faults": [{ "type": "latency", "delay": 400, "rate": 0.5 }] }`
  * - chaos_lambda: `{ "is_enabled": true, "fault_type": "latency", "delay": 400, "rate": 1 }`
+ * - failure-lambda 0.x (`isEnabled`, `failureMode`, …) and 1.x (per-mode flags), mapped to
+ *   the faults that exist; what has no equivalent is listed in `notes`.
  *
  * @example
  * ```ts
@@ -286,6 +296,11 @@ export const parseConfig = (input: unknown): ParseResult => {
       document: EMPTY,
       issues: [{ path: '(document)', message: `must be a JSON object (got ${kindOf(raw)})` }],
     }
+  }
+  if (raw.faults === undefined && isFailureLambdaConfig(raw)) {
+    const converted = fromFailureLambda(raw)
+    const document = parseMiddyChaos(converted.document, issues)
+    return { document: { ...document, format: converted.format }, issues, notes: converted.notes }
   }
   const isChaosLambda = raw.faults === undefined && ('is_enabled' in raw || 'fault_type' in raw)
   const document = isChaosLambda ? parseChaosLambda(raw, issues) : parseMiddyChaos(raw, issues)

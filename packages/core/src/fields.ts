@@ -1,3 +1,4 @@
+import { describeValue as describe } from './describe.js'
 import type { ConfigIssue } from './types.js'
 
 type NumberRule = {
@@ -5,13 +6,6 @@ type NumberRule = {
   max?: number
   integer?: boolean
   unit?: string
-}
-
-const describe = (value: unknown): string => {
-  if (typeof value === 'string')
-    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)
-  if (value === null || typeof value !== 'object') return String(value)
-  return Array.isArray(value) ? 'an array' : 'an object'
 }
 
 const range = ({ min, max, integer, unit }: NumberRule): string => {

@@ -22,7 +22,23 @@ export {
   readFileValue,
   writeFileValue,
 } from './file-store.js'
+export {
+  type FailureLambdaConversion,
+  type FailureLambdaFormat,
+  fromFailureLambda,
+  isFailureLambdaConfig,
+} from './formats/failure-lambda.js'
 export { getDefaultLogger } from './logger.js'
+export {
+  type FunctionFilter,
+  MATCH_LIMITS,
+  type MatchCondition,
+  type MatchValue,
+  matches,
+  parsePath,
+  parseTargeting,
+  type Targeting,
+} from './match.js'
 export { createFaultMiddleware, DRY_RUN_ENV, KILL_SWITCH_ENV } from './middleware.js'
 export {
   type ChaosStore,

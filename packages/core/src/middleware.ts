@@ -4,6 +4,8 @@ import type { MiddlewareObj, Request } from '@middy/core'
 import { isInjectedError } from './errors.js'
 import { FieldReader } from './fields.js'
 import { resolveLogger } from './logger.js'
+import { matches } from './match.js'
+import { alwaysFires, policyKey, Sampler } from './rate.js'
 import { type ConfigSnapshot, getConfigSource } from './source.js'
 import { isEnvFlagOn } from './time.js'
 import type {
@@ -20,6 +22,8 @@ interface ActiveFault<P> {
   readonly params: P
   readonly phase: Phase
   readonly dryRun: boolean
+  /** Rate decisions; `undefined` when the entry always fires. */
+  readonly sampler: Sampler | undefined
 }
 
 /** Environment variable that turns the whole library off: no fetch, no fault. */
@@ -94,11 +98,14 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
   // The entries of the last snapshot seen, validated: recomputed once per fetched document.
   let lastSnapshot: ConfigSnapshot | undefined
   let lastActive: readonly ActiveFault<P>[] = []
+  // Samplers outlive snapshots: an unchanged entry keeps its every-Nth count and budget.
+  let samplers = new Map<string, Sampler>()
 
   /** Validates this fault type's entries of a document; runs once per snapshot. */
   const compile = (snapshot: ConfigSnapshot): readonly ActiveFault<P>[] => {
     const active: ActiveFault<P>[] = []
     const issues: ConfigIssue[] = []
+    const kept = new Map<string, Sampler>()
     try {
       if (snapshot.document.enabled) {
         for (const spec of snapshot.document.faults) {
@@ -118,7 +125,13 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
             continue
           }
           const dryRun = dryRunInCode || snapshot.document.dryRun === true || spec.dryRun === true
-          active.push({ spec, params, phase, dryRun })
+          let sampler: Sampler | undefined
+          if (!alwaysFires(spec.policy)) {
+            const key = `${spec.path}|${phase}|${policyKey(spec.policy)}`
+            sampler = samplers.get(key) ?? new Sampler(spec.policy)
+            kept.set(key, sampler)
+          }
+          active.push({ spec, params, phase, dryRun, sampler })
         }
       }
     } catch (error) {
@@ -133,6 +146,7 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     }
     lastSnapshot = snapshot
     lastActive = active
+    samplers = kept
     return active
   }
 
@@ -208,8 +222,9 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     let due: ActiveFault<P>[] | undefined
     for (const fault of active) {
       if (fault.phase !== phase) continue
-      const rate = fault.spec.rate
-      if (rate >= 1 || Math.random() < rate) {
+      const targeting = fault.spec.targeting
+      if (targeting !== undefined && !matches(targeting, request.event, request.context)) continue
+      if (fault.sampler === undefined || fault.sampler.shouldFire()) {
         due ??= []
         due.push(fault)
       }

@@ -88,6 +88,7 @@ export class ConfigSource {
   #fetches = 0
   /** The document text last fetched and when it was first seen, for relative `duration`s. */
   #seen: { text: string; at: number } | undefined
+  #notedText: string | undefined
 
   public constructor(options: {
     description: string
@@ -158,9 +159,10 @@ export class ConfigSource {
     let faultsEndAt = Number.POSITIVE_INFINITY
     try {
       const raw = await this.#withTimeout(this.#load())
-      const { document: parsed, issues } = parseConfig(raw)
+      const { document: parsed, issues, notes } = parseConfig(raw)
       document = parsed
       faultsEndAt = this.#endOf(parsed, raw)
+      if (notes !== undefined && notes.length > 0) this.#note(parsed, notes, raw)
       if (issues.length > 0) {
         this.#warn('Chaos config has problems; the entries concerned are ignored', {
           issues: issues.map((issue) => `${issue.path}: ${issue.message}`),
@@ -176,6 +178,21 @@ export class ConfigSource {
     this.#snapshot = snapshot
     this.#expiresAt = now + this.#maxAgeMs
     return snapshot
+  }
+
+  /** Notes of a converted format, logged once per distinct document. */
+  #note(document: ChaosDocument, notes: readonly string[], raw: unknown): void {
+    const text = fingerprint(raw)
+    if (text === this.#notedText) return
+    this.#notedText = text
+    try {
+      this.#logger().info(`Chaos config read from the ${document.format} format`, {
+        chaosSource: this.description,
+        notes,
+      })
+    } catch {
+      // A logger that throws must not break the invocation.
+    }
   }
 
   /** When a document's faults end: its `expiresAt`, or first sight + `duration`. */
@@ -247,6 +264,7 @@ const resolveStore = (store: string | undefined): ChaosStore => {
 const sharedSources = new Map<string, ConfigSource>()
 const providerSources = new WeakMap<object, Map<string, ConfigSource>>()
 const staticSources = new WeakMap<object, ConfigSource>()
+const staticTextSources = new Map<string, ConfigSource>()
 
 /**
  * The config source for a set of options. Middlewares built with the same
@@ -272,6 +290,14 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
         fetchTimeoutMs,
         ...(logger ? { logger } : {}),
       })
+    if (typeof config === 'string') {
+      let source = staticTextSources.get(config)
+      if (!source) {
+        source = create()
+        staticTextSources.set(config, source)
+      }
+      return source
+    }
     if (typeof config !== 'object' || config === null) return create()
     let source = staticSources.get(config)
     if (!source) {
@@ -323,5 +349,6 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
 /** Drops every shared source and the default provider (for tests). */
 export const resetConfigSources = (): void => {
   sharedSources.clear()
+  staticTextSources.clear()
   defaultProviders.clear()
 }

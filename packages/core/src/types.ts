@@ -1,6 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Request } from '@middy/core'
 import type { FieldReader } from './fields.js'
+import type { Targeting } from './match.js'
+import type { RatePolicy } from './rate.js'
 
 /** The Middy hook a fault runs in. */
 export type Phase = 'before' | 'after' | 'onError'
@@ -24,6 +26,10 @@ export interface FaultSpec {
   readonly type: string
   /** Probability of injection per invocation, 0..1. */
   readonly rate: number
+  /** `rate` with the other rate modes: `every`, `budget`, `seed`. */
+  readonly policy: RatePolicy
+  /** `match` conditions on the event and `functions` filter, when given. */
+  readonly targeting?: Targeting
   /** Phase chosen by the config, if any. */
   readonly phase?: Phase
   /** The entry as written (fault-specific fields are read from here). */
@@ -58,6 +64,8 @@ export interface ChaosDocument {
 export interface ParseResult {
   readonly document: ChaosDocument
   readonly issues: readonly ConfigIssue[]
+  /** What a converted format (failure-lambda) had that middy-chaos does not: informational. */
+  readonly notes?: readonly string[]
 }
 
 /** The `get` of any Powertools parameters provider (`SSMProvider`, `AppConfigProvider`, …). */

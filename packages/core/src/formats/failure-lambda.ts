@@ -1,0 +1,573 @@
+/**
+ * Reads failure-lambda's configuration documents (gunnargrosch/failure-lambda)
+ * and maps them to middy-chaos's version 1 document, so a team can move from
+ * failure-lambda without rewriting its SSM parameter or AppConfig profile.
+ *
+ * Two formats exist:
+ *
+ * - **0.x** (until 0.4.4): one flat fault,
+ *   `{"isEnabled": true, "failureMode": "latency", "rate": 1, "minLatency": 100, "maxLatency": 400,
+ *   "exceptionMsg": "…", "statusCode": 404, "diskSpace": 100, "denylist": […]}`.
+ * - **1.x** (from 1.0.0): one feature flag per mode,
+ *   `{"latency": {"enabled": true, "percentage": 50, "min_latency": 100, "max_latency": 400,
+ *   "match": [{"path": "requestContext.http.method", "value": "GET"}]}, …}`.
+ *
+ * What maps, and how it behaves (failure-lambda runs every mode before the
+ * handler, except 1.x `corruption`):
+ *
+ * | failure-lambda | middy-chaos fault |
+ * | --- | --- |
+ * | `latency`: `min_latency`/`max_latency` (`minLatency`/`maxLatency`) | `latency`, `phase: "before"`; failure-lambda waits `floor(min + random × (max − min))` ms, i.e. a whole number from `min` to `max − 1`, so the delay is `{ "min": min, "max": max − 1 }` (exactly the same distribution for whole numbers) |
+ * | `statuscode`: `status_code` (`statusCode`), default 500 in 1.x | `status_code` with `preventExecution: true`: answers before the handler, which does not run. failure-lambda answers `{ statusCode }` alone; middy-chaos adds a JSON body and a `content-type` header |
+ * | `exception`: `exception_msg` (`exceptionMsg`), default `Injected exception` in 1.x | `exception`, `phase: "before"`: thrown before the handler runs (a `ChaosInjectedError` where failure-lambda throws an `Error`; same message) |
+ * | `percentage` 0–100 (1.x), `rate` 0–1 (0.x) | `rate` 0–1 |
+ * | `match` (1.x) | `match`, see below |
+ * | `timeout`, `diskspace`, `denylist`, `corruption` | dropped, with a note: no such middy-chaos fault |
+ *
+ * 1.x `match` conditions compare the value at a dot path as a string
+ * (`String(value)`, `null`/missing never matching). They map to:
+ * `eq` → `equals` (or `oneOf` with the number or boolean the string spells,
+ * `"200"` → `["200", 200]`, so a numeric event value still matches);
+ * `exists` → `exists: true`; `startsWith` → `prefix` (middy-chaos compares
+ * strings only: a number no longer matches a prefix); `regex` → translated
+ * when it is an anchored literal (`^GET$` → `equals`, `^(GET|HEAD)$` →
+ * `oneOf`, `^/api` → `prefix`), otherwise the flag is dropped with a note,
+ * since middy-chaos never runs a regular expression from a config (dropping
+ * errs towards injecting less, never more).
+ *
+ * Invalid flags are skipped with a note, as failure-lambda skips them
+ * (`percentage: 150`, `enabled: "yes"`, `min_latency > max_latency`, …).
+ * Several faults run in the order of the middlewares' `.use()`, where
+ * failure-lambda runs latency, then status code, then exception.
+ *
+ * @module
+ */
+import { describeValue, isPlainRecord } from '../describe.js'
+
+/** Which failure-lambda format a document was written in. */
+export type FailureLambdaFormat = 'failure-lambda-0' | 'failure-lambda-1'
+
+/** What {@link fromFailureLambda} returns. */
+export interface FailureLambdaConversion {
+  /** A middy-chaos version 1 document: `{ version: 1, enabled, faults: [...] }`. */
+  document: Record<string, unknown>
+  /** What was dropped, skipped or approximated, one sentence each. Informational, not errors. */
+  notes: string[]
+  format: FailureLambdaFormat
+}
+
+/** failure-lambda 1.x modes, in the order it injects them. */
+export const FAILURE_LAMBDA_MODES = [
+  'latency',
+  'timeout',
+  'diskspace',
+  'denylist',
+  'statuscode',
+  'exception',
+  'corruption',
+] as const
+
+const MAPPED_MODES: ReadonlySet<string> = new Set(['latency', 'statuscode', 'exception'])
+/** Keys that mark another format: middy-chaos (`faults`, `version`) or chaos_lambda. */
+const FOREIGN_KEYS = ['faults', 'version', 'is_enabled', 'fault_type'] as const
+const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
+
+const hasOwn = (record: object, key: string): boolean => Object.hasOwn(record, key)
+
+const own = (record: Record<string, unknown>, key: string): unknown =>
+  hasOwn(record, key) ? record[key] : undefined
+
+const hasFlags = (raw: Record<string, unknown>): boolean =>
+  FAILURE_LAMBDA_MODES.some((mode) => isPlainRecord(own(raw, mode)))
+
+const isV0 = (raw: Record<string, unknown>): boolean =>
+  hasOwn(raw, 'isEnabled') || hasOwn(raw, 'failureMode')
+
+/**
+ * Whether a parsed document is a failure-lambda configuration: 1.x when a
+ * mode key (`latency`, `exception`, …) holds an object, 0.x when it has
+ * `isEnabled` or `failureMode`. Documents with `faults` or `version`
+ * (middy-chaos) or `is_enabled` or `fault_type` (chaos_lambda) never are.
+ * Never throws.
+ *
+ * @example
+ * ```ts
+ * isFailureLambdaConfig({ latency: { enabled: true, min_latency: 100, max_latency: 400 } }) // true
+ * isFailureLambdaConfig({ isEnabled: true, failureMode: 'latency', rate: 1 }) // true
+ * isFailureLambdaConfig({ is_enabled: true, fault_type: 'latency', delay: 400 }) // false
+ * ```
+ */
+export const isFailureLambdaConfig = (raw: Record<string, unknown>): boolean => {
+  try {
+    if (!isPlainRecord(raw)) return false
+    if (FOREIGN_KEYS.some((key) => hasOwn(raw, key))) return false
+    return hasFlags(raw) || isV0(raw)
+  } catch {
+    return false
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Shared mapping helpers
+
+/**
+ * The delay failure-lambda waits: `floor(min + random × (max − min))`, as a
+ * middy-chaos latency `delay` (whole ms, both ends included).
+ */
+const delayOf = (
+  min: number,
+  max: number,
+  mode: string,
+  notes: string[],
+): number | { min: number; max: number } => {
+  if (!Number.isInteger(min) || !Number.isInteger(max))
+    notes.push(
+      `${mode}: latency bounds ${min} and ${max} are not whole ms; the delay is drawn uniformly between whole ms, which weights the two ends slightly differently from failure-lambda`,
+    )
+  let low: number
+  let high: number
+  if (max > min) {
+    low = Math.floor(min)
+    high = Math.max(low, Math.ceil(max) - 1)
+  } else {
+    // min ≥ max: failure-lambda 0.x draws from (max, min] all the same.
+    low = Math.floor(max)
+    high = Math.floor(min)
+  }
+  low = Math.max(0, low)
+  high = Math.max(0, high)
+  return low === high ? low : { min: low, max: high }
+}
+
+const NUMBER_TEXT = (text: string): number | undefined => {
+  if (text.trim() !== text || text === '') return undefined
+  const value = Number(text)
+  return Number.isFinite(value) && String(value) === text ? value : undefined
+}
+
+/**
+ * A condition that holds where failure-lambda's `String(value) === text` does
+ * for JSON primitives: the string itself, or the number or boolean it spells.
+ */
+const equalsCondition = (path: unknown, text: string): Record<string, unknown> => {
+  const values: (string | number | boolean)[] = [text]
+  const number = NUMBER_TEXT(text)
+  if (number !== undefined) values.push(number)
+  if (text === 'true') values.push(true)
+  if (text === 'false') values.push(false)
+  return values.length === 1 ? { path, equals: text } : { path, oneOf: values }
+}
+
+const REGEX_META = new Set(['\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}'])
+
+const isWordChar = (char: string): boolean => /^[A-Za-z0-9_]$/.test(char)
+
+/** Reads literal text up to one of `stops`; undefined on any regex construct. */
+const readLiteral = (
+  pattern: string,
+  start: number,
+  stops: ReadonlySet<string>,
+): { text: string; end: number } | undefined => {
+  let text = ''
+  let i = start
+  while (i < pattern.length) {
+    const char = pattern[i] as string
+    if (stops.has(char)) break
+    if (char === '\\') {
+      const next = pattern[i + 1]
+      // `\.` `\/` `\-` are literal; `\d`, `\w`, `\b`, `\1`… are not.
+      if (next === undefined || isWordChar(next)) return undefined
+      text += next
+      i += 2
+      continue
+    }
+    if (REGEX_META.has(char)) return undefined
+    text += char
+    i += 1
+  }
+  return { text, end: i }
+}
+
+/**
+ * Translates the regular expressions that are anchored literals, without
+ * running or compiling them: `^text$`, `^(a|b)$`, `^(?:a|b)$`, `^text`.
+ */
+export const translateRegex = (
+  path: unknown,
+  pattern: string,
+): Record<string, unknown> | undefined => {
+  if (pattern.length > 1024 || !pattern.startsWith('^')) return undefined
+  let i = 1
+  const alternatives: string[] = []
+  if (pattern[i] === '(') {
+    i += pattern.startsWith('?:', i + 1) ? 3 : 1
+    for (;;) {
+      const literal = readLiteral(pattern, i, new Set(['|', ')']))
+      if (literal === undefined) return undefined
+      alternatives.push(literal.text)
+      i = literal.end
+      if (pattern[i] === '|') {
+        i += 1
+        continue
+      }
+      if (pattern[i] === ')') {
+        i += 1
+        break
+      }
+      return undefined
+    }
+  } else {
+    const literal = readLiteral(pattern, i, new Set(['$']))
+    if (literal === undefined) return undefined
+    alternatives.push(literal.text)
+    i = literal.end
+  }
+  const anchoredEnd = pattern[i] === '$'
+  if (anchoredEnd) i += 1
+  if (i !== pattern.length) return undefined
+  if (!anchoredEnd) {
+    if (alternatives.length !== 1) return undefined
+    const prefix = alternatives[0] as string
+    return prefix === '' ? { path, exists: true } : { path, prefix }
+  }
+  if (alternatives.length === 1) return equalsCondition(path, alternatives[0] as string)
+  const values: (string | number | boolean)[] = []
+  for (const text of alternatives) {
+    const condition = equalsCondition(path, text)
+    if ('oneOf' in condition) values.push(...(condition.oneOf as (string | number | boolean)[]))
+    else values.push(text)
+  }
+  return { path, oneOf: [...new Set(values)] }
+}
+
+/** failure-lambda's dot path as a middy-chaos path: a string when it reads the same, else segments. */
+const pathOf = (text: string): string | string[] | { forbidden: string } => {
+  const segments = text.split('.')
+  const forbidden = segments.find((segment) => FORBIDDEN_SEGMENTS.has(segment))
+  if (forbidden !== undefined) return { forbidden }
+  const plain = segments.every(
+    (segment) => segment !== '' && !segment.includes('[') && !segment.includes(']'),
+  )
+  return plain ? text : segments
+}
+
+/**
+ * Maps one flag's `match` array. Returns the conditions, or a reason to drop
+ * the flag. Assumes failure-lambda's own validation passed.
+ */
+const mapMatch = (
+  mode: string,
+  raw: readonly unknown[],
+): { conditions: Record<string, unknown>[] } | { drop: string } => {
+  const conditions: Record<string, unknown>[] = []
+  for (const [index, entry] of raw.entries()) {
+    const condition = entry as Record<string, unknown>
+    const at = `${mode}.match[${index}]`
+    const path = pathOf(condition.path as string)
+    if (typeof path === 'object' && !Array.isArray(path))
+      return {
+        drop: `${at}.path: the segment "${path.forbidden}" reads an inherited property in failure-lambda; middy-chaos reads own properties only`,
+      }
+    const operator = condition.operator ?? 'eq'
+    const value = condition.value as string
+    switch (operator) {
+      case 'exists':
+        conditions.push({ path, exists: true })
+        break
+      case 'startsWith':
+        conditions.push(value === '' ? { path, exists: true } : { path, prefix: value })
+        break
+      case 'regex': {
+        const translated = translateRegex(path, value)
+        if (translated === undefined)
+          return {
+            drop: `${at}: the regex ${describeValue(value)} is not an anchored literal such as "^GET$", "^(GET|HEAD)$" or "^/api"; middy-chaos runs no regular expression from a config`,
+          }
+        conditions.push(translated)
+        break
+      }
+      default:
+        conditions.push(equalsCondition(path, value))
+    }
+  }
+  return { conditions }
+}
+
+// ---------------------------------------------------------------------------
+// 1.x
+
+/** Mirrors failure-lambda 1.x `validateFlagValue` for the modes that map. */
+const validateFlag = (mode: string, flag: Record<string, unknown>): string[] => {
+  const errors: string[] = []
+  const get = (key: string) => own(flag, key)
+  if (typeof get('enabled') !== 'boolean')
+    errors.push(`enabled must be true or false (got ${describeValue(get('enabled'))})`)
+  const percentage = get('percentage')
+  if (
+    percentage !== undefined &&
+    !(
+      typeof percentage === 'number' &&
+      Number.isInteger(percentage) &&
+      percentage >= 0 &&
+      percentage <= 100
+    )
+  )
+    errors.push(`percentage must be an integer from 0 to 100 (got ${describeValue(percentage)})`)
+  if (mode === 'latency') {
+    for (const key of ['min_latency', 'max_latency']) {
+      const value = get(key)
+      if (value !== undefined && !(typeof value === 'number' && value >= 0))
+        errors.push(`${key} must be a number of at least 0 (got ${describeValue(value)})`)
+    }
+    const min = get('min_latency')
+    const max = get('max_latency')
+    if (typeof min === 'number' && typeof max === 'number' && min > max)
+      errors.push(`max_latency (${max}) must not be below min_latency (${min})`)
+  }
+  if (mode === 'exception') {
+    const message = get('exception_msg')
+    if (message !== undefined && typeof message !== 'string')
+      errors.push(`exception_msg must be a string (got ${describeValue(message)})`)
+  }
+  if (mode === 'statuscode') {
+    const code = get('status_code')
+    if (code !== undefined && !(typeof code === 'number' && code >= 100 && code <= 599))
+      errors.push(`status_code must be a number from 100 to 599 (got ${describeValue(code)})`)
+  }
+  const match = get('match')
+  if (match !== undefined) {
+    if (!Array.isArray(match)) {
+      errors.push(`match must be an array of conditions (got ${describeValue(match)})`)
+    } else {
+      for (const [index, entry] of match.entries()) {
+        const at = `match[${index}]`
+        if (!isPlainRecord(entry)) {
+          errors.push(`${at} must be an object with a string path (got ${describeValue(entry)})`)
+          continue
+        }
+        if (typeof own(entry, 'path') !== 'string')
+          errors.push(`${at}.path must be a string (got ${describeValue(own(entry, 'path'))})`)
+        const operator = own(entry, 'operator') ?? 'eq'
+        if (!['eq', 'exists', 'startsWith', 'regex'].includes(operator as string))
+          errors.push(
+            `${at}.operator must be one of "eq", "exists", "startsWith", "regex" (got ${describeValue(operator)})`,
+          )
+        else if (operator !== 'exists' && typeof own(entry, 'value') !== 'string')
+          errors.push(`${at}.value must be a string (got ${describeValue(own(entry, 'value'))})`)
+      }
+    }
+  }
+  return errors
+}
+
+const rateOfFlag = (mode: string, flag: Record<string, unknown>, notes: string[]): number => {
+  const percentage = own(flag, 'percentage')
+  if (typeof percentage === 'number') return percentage / 100
+  const rate = own(flag, 'rate')
+  if (typeof rate === 'number' && rate >= 0 && rate <= 1) {
+    notes.push(
+      `${mode}: "rate" (a 1.0 pre-release spelling) read as the probability ${rate}; failure-lambda 1.0 reads only "percentage" and would inject every time`,
+    )
+    return rate
+  }
+  return 1
+}
+
+const fromV1 = (raw: Record<string, unknown>, notes: string[]): Record<string, unknown> => {
+  if (isV0(raw))
+    notes.push(
+      'isEnabled/failureMode (0.x) ignored: the document also has 1.x flags, which failure-lambda 1.x reads',
+    )
+  const faults: Record<string, unknown>[] = []
+  for (const mode of FAILURE_LAMBDA_MODES) {
+    if (!hasOwn(raw, mode)) continue
+    const flag = raw[mode]
+    if (!isPlainRecord(flag)) {
+      notes.push(
+        `${mode}: skipped, as failure-lambda does: must be an object (got ${describeValue(flag)})`,
+      )
+      continue
+    }
+    if (own(flag, 'enabled') === false) continue
+    if (!MAPPED_MODES.has(mode)) {
+      if (own(flag, 'enabled') === true)
+        notes.push(`${mode}: dropped: middy-chaos has no ${mode} fault`)
+      continue
+    }
+    const errors = validateFlag(mode, flag)
+    if (errors.length > 0) {
+      notes.push(`${mode}: skipped, as failure-lambda skips an invalid flag: ${errors.join('; ')}`)
+      continue
+    }
+    const fault: Record<string, unknown> = { type: '', rate: rateOfFlag(mode, flag, notes) }
+    if (mode === 'latency') {
+      const min = own(flag, 'min_latency') ?? 0
+      const max = own(flag, 'max_latency') ?? 0
+      Object.assign(fault, {
+        type: 'latency',
+        phase: 'before',
+        delay: delayOf(min as number, max as number, mode, notes),
+      })
+    } else if (mode === 'statuscode') {
+      Object.assign(fault, {
+        type: 'status_code',
+        statusCode: own(flag, 'status_code') ?? 500,
+        preventExecution: true,
+      })
+    } else {
+      Object.assign(fault, {
+        type: 'exception',
+        phase: 'before',
+        message: own(flag, 'exception_msg') ?? 'Injected exception',
+      })
+    }
+    const match = own(flag, 'match')
+    if (Array.isArray(match) && match.length > 0) {
+      const mapped = mapMatch(mode, match)
+      if ('drop' in mapped) {
+        notes.push(`${mode}: dropped: ${mapped.drop}`)
+        continue
+      }
+      fault.match = mapped.conditions
+    }
+    faults.push(fault)
+  }
+  return { version: 1, enabled: true, faults }
+}
+
+// ---------------------------------------------------------------------------
+// 0.x
+
+/** 0.x fires when `Math.random() < config.rate`: JavaScript's comparison, coercion included. */
+const rateOfV0 = (raw: unknown, notes: string[]): number => {
+  if (typeof raw === 'number' && raw >= 0 && raw <= 1) return raw
+  let coerced = Number.NaN
+  if (
+    typeof raw === 'number' ||
+    typeof raw === 'string' ||
+    typeof raw === 'boolean' ||
+    raw === null
+  )
+    coerced = Number(raw)
+  const rate = Number.isNaN(coerced) ? 0 : Math.min(1, Math.max(0, coerced))
+  notes.push(
+    raw === undefined
+      ? 'rate: missing, so failure-lambda 0.x never injects (Math.random() < undefined is false); mapped to rate 0'
+      : `rate: ${describeValue(raw)} is not a number from 0 to 1; failure-lambda 0.x compares Math.random() with it, which gives rate ${rate}`,
+  )
+  return rate
+}
+
+const latencyBound = (raw: unknown, key: string, notes: string[]): unknown => {
+  if (typeof raw === 'number' && Number.isFinite(raw)) return raw
+  if (raw === undefined) {
+    notes.push(
+      `${key}: missing; failure-lambda 0.x then waits about 1 ms (setTimeout of NaN); read as 0`,
+    )
+    return 0
+  }
+  return raw
+}
+
+const fromV0 = (raw: Record<string, unknown>, notes: string[]): Record<string, unknown> => {
+  const isEnabled = own(raw, 'isEnabled')
+  if (isEnabled !== true) {
+    if (isEnabled !== false && isEnabled !== undefined)
+      notes.push(
+        `isEnabled: ${describeValue(isEnabled)} is not true, so failure-lambda 0.x injects nothing`,
+      )
+    return { version: 1, enabled: false, faults: [] }
+  }
+  const mode = own(raw, 'failureMode')
+  if (mode !== 'latency' && mode !== 'statuscode' && mode !== 'exception') {
+    notes.push(
+      typeof mode === 'string' && ['diskspace', 'denylist', 'blacklist'].includes(mode)
+        ? `failureMode: dropped: middy-chaos has no ${mode} fault`
+        : `failureMode: ${describeValue(mode)} is not a failure-lambda mode, so it injects nothing`,
+    )
+    return { version: 1, enabled: true, faults: [] }
+  }
+  const rate = rateOfV0(own(raw, 'rate'), notes)
+  if (mode === 'latency') {
+    const min = latencyBound(own(raw, 'minLatency'), 'minLatency', notes)
+    const max = latencyBound(own(raw, 'maxLatency'), 'maxLatency', notes)
+    const delay =
+      typeof min === 'number' && typeof max === 'number'
+        ? delayOf(min, max, 'latency', notes)
+        : { min, max } // not numbers: left for the latency fault to report
+    return {
+      version: 1,
+      enabled: true,
+      faults: [{ type: 'latency', rate, phase: 'before', delay }],
+    }
+  }
+  if (mode === 'statuscode') {
+    if (own(raw, 'statusCode') === undefined)
+      notes.push(
+        'statusCode: missing; failure-lambda 0.x answers { statusCode: undefined }, the status-code fault reports it as required',
+      )
+    return {
+      version: 1,
+      enabled: true,
+      faults: [
+        { type: 'status_code', rate, statusCode: own(raw, 'statusCode'), preventExecution: true },
+      ],
+    }
+  }
+  // new Error(exceptionMsg): undefined gives an empty message, primitives their text.
+  const text = own(raw, 'exceptionMsg')
+  const message =
+    text === undefined
+      ? ''
+      : typeof text === 'number' || typeof text === 'boolean' || text === null
+        ? String(text)
+        : text
+  return {
+    version: 1,
+    enabled: true,
+    faults: [{ type: 'exception', rate, phase: 'before', message }],
+  }
+}
+
+/**
+ * Maps a failure-lambda configuration (0.x or 1.x, see
+ * {@link isFailureLambdaConfig}) to a middy-chaos version 1 document, to be
+ * read by `parseConfig` like any other. Never throws: anything that cannot
+ * map is left out, with a note saying why. A document that is not a
+ * failure-lambda configuration gives a disabled document and a note.
+ *
+ * @example
+ * ```ts
+ * const { document, notes, format } = fromFailureLambda({
+ *   latency: { enabled: true, percentage: 50, min_latency: 100, max_latency: 400 },
+ *   diskspace: { enabled: true, disk_space: 100 },
+ * })
+ * // format: 'failure-lambda-1'
+ * // document: { version: 1, enabled: true, faults: [
+ * //   { type: 'latency', rate: 0.5, phase: 'before', delay: { min: 100, max: 399 } } ] }
+ * // notes: ['diskspace: dropped: middy-chaos has no diskspace fault']
+ * ```
+ */
+export const fromFailureLambda = (raw: Record<string, unknown>): FailureLambdaConversion => {
+  const notes: string[] = []
+  try {
+    if (!isFailureLambdaConfig(raw)) {
+      notes.push(`not a failure-lambda configuration (got ${describeValue(raw)})`)
+      return {
+        document: { version: 1, enabled: false, faults: [] },
+        notes,
+        format: 'failure-lambda-1',
+      }
+    }
+    if (!hasFlags(raw) && isV0(raw))
+      return { document: fromV0(raw, notes), notes, format: 'failure-lambda-0' }
+    return { document: fromV1(raw, notes), notes, format: 'failure-lambda-1' }
+  } catch (error) {
+    notes.push(`could not be read: ${error instanceof Error ? error.message : 'unknown error'}`)
+    return {
+      document: { version: 1, enabled: false, faults: [] },
+      notes,
+      format: 'failure-lambda-1',
+    }
+  }
+}
