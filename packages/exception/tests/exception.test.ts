@@ -1,3 +1,5 @@
+import { Logger } from '@aws-lambda-powertools/logger'
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import middy from '@middy/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { captureLogs, helloWorld, makeContext } from '../../../test/helpers/index.js'
@@ -85,5 +87,22 @@ describe('chaosException', () => {
     expect(logs.byLevel('warn')[0]?.issues).toEqual([
       'faults[0].message: must be a string (got 42)',
     ])
+  })
+
+  it("throwing before the handler does not skip Powertools Logger's cleanup", async () => {
+    const logger = new Logger({ serviceName: 'hello' })
+    const handler = middy(helloWorld)
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use({
+        before: () => {
+          logger.appendKeys({ tenant: 'acme' })
+        },
+      })
+      .use(chaosException({ config: workshop }))
+    await expect(handler({}, makeContext())).rejects.toThrow(ChaosInjectedError)
+    logger.info('after the invocation')
+    const last = logs.lines.at(-1)
+    expect(last?.message).toBe('after the invocation')
+    expect(last).not.toHaveProperty('tenant')
   })
 })
