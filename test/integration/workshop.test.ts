@@ -137,6 +137,21 @@ describe('fail-safety against SSM (moto_server)', () => {
   })
   afterAll(() => logs.restore())
 
+  /** Invokes every 20 ms for `ms`, asserting each answer is untouched; returns the count. */
+  const invokeFor = async (handler: ReturnType<typeof chain>, ms: number) => {
+    const started = Date.now()
+    let calls = 0
+    while (Date.now() - started < ms) {
+      expect(await handler(restApiEvent(), makeContext())).toEqual({
+        statusCode: 200,
+        body: 'Hello from Lambda!',
+      })
+      calls++
+      await sleep(20)
+    }
+    return calls
+  }
+
   const chain = (options: object) =>
     middy(helloWorld)
       .use(chaosLatency(options))
@@ -150,16 +165,7 @@ describe('fail-safety against SSM (moto_server)', () => {
     })
     const handler = chain({ provider, parameterName: '/unreachable', maxAge: 1 })
     const before = logs.byLevel('warn').length
-    const started = Date.now()
-    let calls = 0
-    while (Date.now() - started < 2_500) {
-      expect(await handler(restApiEvent(), makeContext())).toEqual({
-        statusCode: 200,
-        body: 'Hello from Lambda!',
-      })
-      calls++
-      await sleep(20)
-    }
+    const calls = await invokeFor(handler, 2_500)
     const warnings = logs.byLevel('warn').length - before
     expect(calls).toBeGreaterThan(20)
     expect(warnings).toBeGreaterThanOrEqual(1)
@@ -180,16 +186,7 @@ describe('fail-safety against SSM (moto_server)', () => {
       maxAge: 1,
     })
     const before = logs.byLevel('warn').length
-    const started = Date.now()
-    let calls = 0
-    while (Date.now() - started < 2_500) {
-      expect(await handler(restApiEvent(), makeContext())).toEqual({
-        statusCode: 200,
-        body: 'Hello from Lambda!',
-      })
-      calls++
-      await sleep(20)
-    }
+    const calls = await invokeFor(handler, 2_500)
     const warnings = logs.byLevel('warn').slice(before)
     expect(calls).toBeGreaterThan(20)
     expect(warnings.length).toBeGreaterThanOrEqual(1)

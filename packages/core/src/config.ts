@@ -227,36 +227,28 @@ const readTiming = (
   issues: ConfigIssue[],
 ): { expiresAt?: number; durationMs?: number } | undefined => {
   const before = issues.length
-  let expiresAt: number | undefined
-  if (raw.expiresAt !== undefined) {
-    expiresAt = parseInstant(raw.expiresAt)
-    if (expiresAt === undefined) {
+  const read = (field: string, parse: (value: unknown) => number | undefined, expected: string) => {
+    if (raw[field] === undefined) return undefined
+    const value = parse(raw[field])
+    if (value === undefined) {
       issues.push({
-        path: 'expiresAt',
-        message: `must be an ISO 8601 time or epoch milliseconds (got ${JSON.stringify(raw.expiresAt)})`,
+        path: field,
+        message: `must be ${expected} (got ${JSON.stringify(raw[field])})`,
       })
     }
+    return value
   }
-  let durationMs: number | undefined
-  if (raw.duration !== undefined) {
-    durationMs = parseDuration(raw.duration)
-    if (durationMs === undefined || durationMs > MAX_DURATION_MS) {
-      issues.push({
-        path: 'duration',
-        message: `must be a duration such as "15m", "30s", "2h" or milliseconds, at most 7 days (got ${JSON.stringify(raw.duration)})`,
-      })
-    }
-  }
-  let writtenAt: number | undefined
-  if (raw.writtenAt !== undefined) {
-    writtenAt = parseInstant(raw.writtenAt)
-    if (writtenAt === undefined) {
-      issues.push({
-        path: 'writtenAt',
-        message: `must be an ISO 8601 time or epoch milliseconds (got ${JSON.stringify(raw.writtenAt)})`,
-      })
-    }
-  }
+  const instant = 'an ISO 8601 time or epoch milliseconds'
+  let expiresAt = read('expiresAt', parseInstant, instant)
+  let durationMs = read(
+    'duration',
+    (value) => {
+      const ms = parseDuration(value)
+      return ms !== undefined && ms <= MAX_DURATION_MS ? ms : undefined
+    },
+    'a duration such as "15m", "30s", "2h" or milliseconds, at most 7 days',
+  )
+  const writtenAt = read('writtenAt', parseInstant, instant)
   if (issues.length > before) return undefined
   if (durationMs !== undefined && writtenAt !== undefined) {
     const end = writtenAt + durationMs
