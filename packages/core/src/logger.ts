@@ -13,12 +13,11 @@ export const getDefaultLogger = (): Logger => {
   return defaultLogger
 }
 
-/** The logger a middleware writes through: a child of the user's, or the default. */
-export const resolveLogger = (logger: Logger | undefined): (() => Logger) => {
-  if (!logger) return getDefaultLogger
-  let child: Logger | undefined
-  return () => {
-    child ??= logger.createChild()
-    return child
-  }
-}
+/**
+ * The logger a middleware writes through: the user's own (so its lines carry
+ * the Lambda context that `injectLambdaContext` keeps current on it), or the
+ * default. Every line passes its chaos fields as arguments: the user's logger
+ * is never changed.
+ */
+export const resolveLogger = (logger: Logger | undefined): (() => Logger) =>
+  logger ? () => logger : getDefaultLogger

@@ -13,20 +13,29 @@ export const sleep = (ms: number): Promise<void> => wait(ms)
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 /**
- * Reads a duration: a number of milliseconds, or a string such as `500ms`,
- * `30s`, `15m`, `2h`, `1d`. `undefined` when it is neither.
+ * Reads a duration: a number of milliseconds, a string such as `500ms`, `30s`,
+ * `1.5s`, `15m`, `2h`, `1d`, or ISO 8601 as AWS FIS writes it (`PT1M`,
+ * `PT1M30S`). `undefined` when it is none of these.
  *
  * @example
  * ```ts
  * parseDuration('15m') // 900000
+ * parseDuration('PT1M30S') // 90000
  * ```
  */
 export const parseDuration = (value: unknown): number | undefined => {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
   if (typeof value !== 'string' || value.length > 32) return undefined
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value)
-  if (!match) return undefined
-  return Math.round(Number(match[1]) * (UNITS[match[2] as string] as number))
+  const simple = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i.exec(value)
+  if (simple) {
+    return Math.round(Number(simple[1]) * (UNITS[(simple[2] as string).toLowerCase()] as number))
+  }
+  const iso = /^\s*PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?\s*$/i.exec(
+    value,
+  )
+  if (!iso || value.trim().length <= 2) return undefined
+  const [, h = '0', m = '0', s = '0'] = iso
+  return Math.round(Number(h) * 3_600_000 + Number(m) * 60_000 + Number(s) * 1000)
 }
 
 /** Reads a point in time: epoch milliseconds or an ISO 8601 string. */

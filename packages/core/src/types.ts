@@ -168,7 +168,7 @@ export interface ChaosMiddlewareOptions extends ChaosSourceOptions {
    * only among these. Defaults to every phase the fault supports.
    */
   phases?: readonly Phase[]
-  /** A Powertools Logger; the middleware logs through `logger.createChild()`. */
+  /** A Powertools Logger; the middleware logs through it, passing its fields per line (the logger is not changed). */
   logger?: Logger
   /**
    * Log what would be injected and inject nothing, whatever the config says.

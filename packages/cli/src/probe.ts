@@ -1,0 +1,274 @@
+import { describeError } from './errors.js'
+
+/** Which experiment phase is under way, shared by the runner and the probe. */
+export class PhaseTracker {
+  #name: string
+  #config: string
+  #generation = 0
+  #startedAt: number
+  readonly #origin: number
+  readonly phases: { name: string; config: string; startedAtMs: number }[] = []
+
+  public constructor(name = '(all)', config = '', origin = Date.now()) {
+    this.#origin = origin
+    this.#name = name
+    this.#config = config
+    this.#startedAt = Date.now()
+    this.phases.push({ name, config, startedAtMs: this.#startedAt - origin })
+  }
+
+  public get name(): string {
+    return this.#name
+  }
+  public get config(): string {
+    return this.#config
+  }
+  /** Changes whenever what the function may see changes; a sample that saw two generations straddles. */
+  public get generation(): number {
+    return this.#generation
+  }
+  /** ms since the tracker's origin when the current phase started. */
+  public get startedAtMs(): number {
+    return this.#startedAt - this.#origin
+  }
+  public elapsed(now = Date.now()): number {
+    return now - this.#origin
+  }
+
+  /** Enters a new phase. */
+  public enter(name: string, config = this.#config): void {
+    this.#generation++
+    this.#name = name
+    this.#config = config
+    this.#startedAt = Date.now()
+    this.phases.push({ name, config, startedAtMs: this.#startedAt - this.#origin })
+  }
+
+  /** Marks that the store is changing under the current phase (a write starts or ends). */
+  public bump(config?: string): void {
+    this.#generation++
+    if (config !== undefined) {
+      this.#config = config
+      const last = this.phases.at(-1)
+      if (last) last.config = config
+    }
+  }
+}
+
+/** One request of the probe. */
+export interface ProbeSample {
+  seq: number
+  /** ms since the probe's origin. */
+  startedAtMs: number
+  seconds: number
+  /** HTTP status; 0 when no answer came (curl's `000`). */
+  status: number
+  body: string
+  error?: string
+  /** Phase when the request started, and when it ended. */
+  phase: string
+  phaseAtEnd: string
+  /** True when the phase or the store changed while the request was in flight. */
+  straddles: boolean
+  /** ms between the start of its phase and the request's start. */
+  phaseOffsetMs: number
+}
+
+/** The workshop's `test.sh` line: `Hello from Lambda! - 200 - 0.134764`. */
+export const formatProbeLine = (sample: Pick<ProbeSample, 'body' | 'status' | 'seconds'>): string =>
+  `${sample.body.replace(/\r?\n/g, ' ')} - ${sample.status === 0 ? '000' : sample.status} - ${sample.seconds.toFixed(6)}`
+
+export interface ProbeOptions {
+  url: string
+  /** Time between the starts of two requests, ms (default 1000, as the workshop's loop). */
+  intervalMs?: number
+  /** Per-request timeout, ms (default 10 s). */
+  requestTimeoutMs?: number
+  tracker?: PhaseTracker
+  onSample?: (sample: ProbeSample) => void
+}
+
+/**
+ * Polls a URL, one request at a time, and records body, status and time of
+ * each answer. Start with `start()`, end with `stop()`.
+ *
+ * @example
+ * ```ts
+ * const probe = new Probe({ url: 'http://127.0.0.1:3000/', onSample: (s) => console.log(formatProbeLine(s)) })
+ * probe.start()
+ * ```
+ */
+export class Probe {
+  readonly samples: ProbeSample[] = []
+  readonly #options: ProbeOptions
+  readonly #tracker: PhaseTracker
+  #running: Promise<void> | undefined
+  #stopped = false
+  #wake: (() => void) | undefined
+  #inflight: AbortController | undefined
+
+  public constructor(options: ProbeOptions) {
+    this.#options = options
+    this.#tracker = options.tracker ?? new PhaseTracker()
+  }
+
+  public start(): void {
+    this.#running ??= this.#loop()
+  }
+
+  /** Stops after the request in flight (aborted after `graceMs`). */
+  public async stop(graceMs = 2000): Promise<void> {
+    this.#stopped = true
+    this.#wake?.()
+    const abortLater = setTimeout(() => this.#inflight?.abort(), graceMs)
+    await this.#running
+    clearTimeout(abortLater)
+  }
+
+  async #loop(): Promise<void> {
+    const interval = this.#options.intervalMs ?? 1000
+    let seq = 0
+    while (!this.#stopped) {
+      const started = Date.now()
+      const sample = await this.#request(++seq)
+      if (sample) {
+        this.samples.push(sample)
+        try {
+          this.#options.onSample?.(sample)
+        } catch {
+          // a broken printer must not stop the probe
+        }
+      }
+      const rest = interval - (Date.now() - started)
+      if (rest > 0 && !this.#stopped) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, rest)
+          this.#wake = () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        })
+      }
+    }
+  }
+
+  async #request(seq: number): Promise<ProbeSample | undefined> {
+    const tracker = this.#tracker
+    const phase = tracker.name
+    const generation = tracker.generation
+    const phaseOffsetMs = tracker.elapsed() - tracker.startedAtMs
+    const startedAtMs = tracker.elapsed()
+    const controller = new AbortController()
+    this.#inflight = controller
+    const timeout = setTimeout(() => controller.abort(), this.#options.requestTimeoutMs ?? 10_000)
+    const t0 = performance.now()
+    let status = 0
+    let body = ''
+    let error: string | undefined
+    try {
+      const response = await fetch(this.#options.url, {
+        signal: controller.signal,
+        headers: { 'user-agent': 'middy-chaos-probe' },
+      })
+      status = response.status
+      body = await response.text()
+    } catch (cause) {
+      if (this.#stopped && controller.signal.aborted) return undefined
+      error = controller.signal.aborted
+        ? 'timed out'
+        : describeError((cause as Error).cause ?? cause)
+      body = `(${error})`
+    } finally {
+      clearTimeout(timeout)
+      this.#inflight = undefined
+    }
+    const seconds = (performance.now() - t0) / 1000
+    return {
+      seq,
+      startedAtMs,
+      seconds,
+      status,
+      body,
+      ...(error === undefined ? {} : { error }),
+      phase,
+      phaseAtEnd: tracker.name,
+      straddles: tracker.generation !== generation,
+      phaseOffsetMs,
+    }
+  }
+}
+
+/** Nearest-rank percentile of sorted values. */
+export const percentile = (sorted: readonly number[], p: number): number | undefined => {
+  if (sorted.length === 0) return undefined
+  const rank = Math.ceil((p / 100) * sorted.length)
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]
+}
+
+/** One row of the probe summary. */
+export interface SummaryRow {
+  phase: string
+  config: string
+  requests: number
+  statuses: Record<string, number>
+  p50?: number
+  p95?: number
+}
+
+/**
+ * Requests, status counts and p50/p95 latency (seconds) per phase, in phase
+ * order; phases without requests are left out. Without phases, one overall row.
+ */
+export const summarise = (
+  samples: readonly ProbeSample[],
+  phases: readonly { name: string; config: string }[] = [],
+): SummaryRow[] => {
+  const order = [...new Set([...phases.map((p) => p.name), ...samples.map((s) => s.phase)])]
+  const configOf = new Map(phases.map((p) => [p.name, p.config]))
+  const rows: SummaryRow[] = []
+  for (const phase of order) {
+    const mine = samples.filter((s) => s.phase === phase)
+    if (mine.length === 0) continue
+    const statuses: Record<string, number> = {}
+    for (const s of mine) {
+      const key = s.status === 0 ? '000' : String(s.status)
+      statuses[key] = (statuses[key] ?? 0) + 1
+    }
+    const times = mine.map((s) => s.seconds).sort((a, b) => a - b)
+    const p50 = percentile(times, 50)
+    const p95 = percentile(times, 95)
+    rows.push({
+      phase,
+      config: configOf.get(phase) ?? '',
+      requests: mine.length,
+      statuses,
+      ...(p50 === undefined ? {} : { p50 }),
+      ...(p95 === undefined ? {} : { p95 }),
+    })
+  }
+  return rows
+}
+
+/** The summary as a text table. */
+export const formatSummary = (rows: readonly SummaryRow[], title = 'Probe summary'): string => {
+  const total = rows.reduce((sum, row) => sum + row.requests, 0)
+  const header = ['step', 'config', 'requests', 'status codes', 'p50', 'p95']
+  const body = rows.map((row) => [
+    row.phase,
+    row.config,
+    String(row.requests),
+    Object.entries(row.statuses)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([code, count]) => `${code}×${count}`)
+      .join(' '),
+    row.p50 === undefined ? '-' : `${row.p50.toFixed(3)}s`,
+    row.p95 === undefined ? '-' : `${row.p95.toFixed(3)}s`,
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd()
+  return [`${title}: ${total} requests`, line(header), ...body.map(line)].join('\n')
+}

@@ -1,0 +1,102 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
+export const cliBin = join(repoRoot, 'packages/cli/lib/bin.js')
+export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
+
+const newest = (dir: string): number =>
+  Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+      entry.isDirectory() ? newest(join(dir, entry.name)) : statSync(join(dir, entry.name)).mtimeMs,
+    ),
+  )
+
+/**
+ * Tests that run the CLI as a process (signals, exit codes) use its build, as
+ * a user's shell would: `pnpm build` first (CI builds before testing).
+ */
+export const assertCliBuilt = (): void => {
+  if (!existsSync(cliBin)) {
+    throw new Error(`${cliBin} is missing: run "pnpm build" before these tests`)
+  }
+  const src = join(repoRoot, 'packages/cli/src')
+  if (statSync(cliBin).mtimeMs + 1000 < newest(src)) {
+    throw new Error('packages/cli/lib is older than packages/cli/src: run "pnpm build" first')
+  }
+}
+
+export interface CliProcess {
+  child: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  /** Resolves once stdout+stderr match, rejects if the process exits first or after `timeoutMs`. */
+  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpExecArray>
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Starts `middy-chaos <args>` with Node 24 as a child process. */
+export const startCli = (
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): CliProcess => {
+  const child = spawn(process.execPath, [cliBin, ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, POWERTOOLS_DEV: undefined, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  let err = ''
+  const listeners = new Set<() => void>()
+  child.stdout?.on('data', (chunk) => {
+    out += chunk
+    for (const listener of listeners) listener()
+  })
+  child.stderr?.on('data', (chunk) => {
+    err += chunk
+    for (const listener of listeners) listener()
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
+  const waitFor = (pattern: RegExp, timeoutMs = 15_000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(out + err)
+        if (match) {
+          cleanup()
+          resolve(match)
+        }
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`timed out waiting for ${pattern}\nstdout: ${out}\nstderr: ${err}`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        listeners.delete(check)
+      }
+      listeners.add(check)
+      void exited.then(() => {
+        check()
+        if (listeners.has(check)) {
+          cleanup()
+          reject(new Error(`process exited before ${pattern}\nstdout: ${out}\nstderr: ${err}`))
+        }
+      })
+      check()
+    })
+  return { child, stdout: () => out, stderr: () => err, waitFor, exited }
+}
+
+/** Runs `middy-chaos <args>` to the end. */
+export const runCli = async (
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+) => {
+  const cli = startCli(args, options)
+  const { code } = await cli.exited
+  return { code, stdout: cli.stdout(), stderr: cli.stderr() }
+}

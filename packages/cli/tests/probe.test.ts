@@ -1,0 +1,151 @@
+import { createServer, type Server } from 'node:http'
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  formatProbeLine,
+  formatSummary,
+  PhaseTracker,
+  Probe,
+  type ProbeSample,
+  percentile,
+  summarise,
+} from '../src/probe.js'
+
+const sample = (phase: string, status: number, seconds: number): ProbeSample => ({
+  seq: 0,
+  startedAtMs: 0,
+  seconds,
+  status,
+  body: '',
+  phase,
+  phaseAtEnd: phase,
+  straddles: false,
+  phaseOffsetMs: 0,
+})
+
+describe('probe output', () => {
+  it('prints the workshop line format: BODY - STATUS - SECONDS', () => {
+    expect(formatProbeLine({ body: 'Hello from Lambda!', status: 200, seconds: 0.134764 })).toBe(
+      'Hello from Lambda! - 200 - 0.134764',
+    )
+    expect(
+      formatProbeLine({ body: '{"message": "Internal server error"}', status: 502, seconds: 0.2 }),
+    ).toBe('{"message": "Internal server error"} - 502 - 0.200000')
+    expect(formatProbeLine({ body: '(ECONNREFUSED)', status: 0, seconds: 0.001 })).toBe(
+      '(ECONNREFUSED) - 000 - 0.001000',
+    )
+  })
+
+  it('takes nearest-rank percentiles', () => {
+    const values = Array.from({ length: 20 }, (_, i) => i + 1)
+    expect(percentile(values, 50)).toBe(10)
+    expect(percentile(values, 95)).toBe(19)
+    expect(percentile([], 50)).toBeUndefined()
+  })
+
+  it('summarises requests, status counts and p50/p95 per step, in step order', () => {
+    const rows = summarise(
+      [
+        sample('S02_Wait1', 200, 0.41),
+        sample('(baseline)', 200, 0.01),
+        sample('S02_Wait1', 200, 0.42),
+        sample('S04_Wait2', 404, 0.01),
+        sample('S04_Wait2', 200, 0.4),
+      ],
+      [
+        { name: '(baseline)', config: 'faults off' },
+        { name: 'S01_EnableLatency', config: 'latency 400ms' },
+        { name: 'S02_Wait1', config: 'latency 400ms' },
+        { name: 'S04_Wait2', config: 'status code 404' },
+      ],
+    )
+    expect(rows).toEqual([
+      {
+        phase: '(baseline)',
+        config: 'faults off',
+        requests: 1,
+        statuses: { '200': 1 },
+        p50: 0.01,
+        p95: 0.01,
+      },
+      {
+        phase: 'S02_Wait1',
+        config: 'latency 400ms',
+        requests: 2,
+        statuses: { '200': 2 },
+        p50: 0.41,
+        p95: 0.42,
+      },
+      {
+        phase: 'S04_Wait2',
+        config: 'status code 404',
+        requests: 2,
+        statuses: { '200': 1, '404': 1 },
+        p50: 0.01,
+        p95: 0.4,
+      },
+    ])
+    const table = formatSummary(rows, 'Probe summary per step')
+    expect(table.split('\n')[0]).toBe('Probe summary per step: 5 requests')
+    expect(table).toMatch(/S04_Wait2\s+status code 404\s+2\s+200×1 404×1\s+0\.010s\s+0\.400s/)
+  })
+})
+
+describe('Probe', () => {
+  let server: Server | undefined
+  afterEach(() => {
+    server?.close()
+  })
+
+  it('polls one request at a time and attributes each to the phase under way', async () => {
+    // Prepare
+    let hits = 0
+    server = createServer((_req, res) => {
+      hits++
+      res.writeHead(hits > 3 ? 404 : 200).end('Hello from Lambda!')
+    })
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    const tracker = new PhaseTracker('(baseline)', 'faults off')
+    const lines: string[] = []
+    const probe = new Probe({
+      url: `http://127.0.0.1:${port}/`,
+      intervalMs: 10,
+      tracker,
+      onSample: (s) => {
+        lines.push(formatProbeLine(s))
+        if (s.seq === 3) tracker.enter('S04_Wait2', 'status code 404')
+      },
+    })
+
+    // Act
+    probe.start()
+    while (probe.samples.length < 6) await new Promise((resolve) => setTimeout(resolve, 10))
+    await probe.stop()
+
+    // Assess
+    expect(lines[0]).toMatch(/^Hello from Lambda! - 200 - \d\.\d{6}$/)
+    expect(probe.samples.slice(0, 6).map((s) => `${s.phase}:${s.status}`)).toEqual([
+      '(baseline):200',
+      '(baseline):200',
+      '(baseline):200',
+      'S04_Wait2:404',
+      'S04_Wait2:404',
+      'S04_Wait2:404',
+    ])
+  })
+
+  it('records a refused connection as status 000, as curl does', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const { port } = closed.address() as { port: number }
+    await new Promise((resolve) => closed.close(resolve))
+    const probe = new Probe({ url: `http://127.0.0.1:${port}/`, intervalMs: 10 })
+    probe.start()
+    while (probe.samples.length < 1) await new Promise((resolve) => setTimeout(resolve, 10))
+    await probe.stop()
+    expect(probe.samples[0]).toMatchObject({
+      status: 0,
+      body: expect.stringContaining('ECONNREFUSED'),
+    })
+  })
+})
