@@ -1,0 +1,113 @@
+/**
+ * Every package installs and imports from its packed tarball, not only inside
+ * the workspace: `pnpm pack` (which rewrites `workspace:*` to real versions),
+ * unpacked into a bare project whose only other modules are the peers a user
+ * already has. Needs `pnpm build` first (CI builds before testing).
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync } from 'node:fs'
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const packages = readdirSync(join(root, 'packages'))
+const peers = [
+  '@middy/core',
+  '@aws-lambda-powertools/commons',
+  '@aws-lambda-powertools/logger',
+  '@aws-lambda-powertools/parameters',
+  '@aws-sdk/client-ssm',
+  '@types/aws-lambda',
+]
+
+describe('packed packages', () => {
+  let project: string
+  const manifests: Record<string, { name: string; dependencies?: Record<string, string> }> = {}
+
+  beforeAll(async () => {
+    for (const name of packages) {
+      if (!existsSync(join(root, 'packages', name, 'lib', 'index.js'))) {
+        throw new Error(`packages/${name}/lib is missing: run pnpm build first`)
+      }
+    }
+    project = await mkdtemp(join(tmpdir(), 'middy-chaos-pack-'))
+    const tarballs = join(project, 'tarballs')
+    await mkdir(tarballs)
+    for (const name of packages) {
+      execFileSync('pnpm', ['pack', '--pack-destination', tarballs], {
+        cwd: join(root, 'packages', name),
+        stdio: 'ignore',
+      })
+    }
+    for (const tarball of readdirSync(tarballs)) {
+      const name = tarball.replace(/^middy-chaos-/, '').replace(/-\d+\.\d+\.\d+.*\.tgz$/, '')
+      const target = join(project, 'node_modules', '@middy-chaos', name)
+      await mkdir(target, { recursive: true })
+      execFileSync('tar', ['-xzf', join(tarballs, tarball), '-C', target, '--strip-components=1'])
+      manifests[name] = JSON.parse(await readFile(join(target, 'package.json'), 'utf8'))
+    }
+    for (const peer of peers) {
+      const link = join(project, 'node_modules', peer)
+      await mkdir(dirname(link), { recursive: true })
+      await symlink(await realpath(join(root, 'node_modules', peer)), link)
+    }
+    await writeFile(join(project, 'package.json'), '{"type":"module","private":true}')
+  }, 120_000)
+
+  afterAll(async () => {
+    if (project) await rm(project, { recursive: true, force: true })
+  })
+
+  it('packs every package, with workspace versions resolved and only lib/ and the README', async () => {
+    expect(Object.keys(manifests).sort()).toEqual([...packages].sort())
+    for (const [name, manifest] of Object.entries(manifests)) {
+      expect(manifest.name).toBe(`@middy-chaos/${name}`)
+      for (const version of Object.values(manifest.dependencies ?? {})) {
+        expect(version).not.toMatch(/^workspace:/)
+      }
+      const files = readdirSync(join(project, 'node_modules', '@middy-chaos', name)).sort()
+      expect(
+        files.filter((file) => !['lib', 'README.md', 'package.json', 'LICENSE'].includes(file)),
+      ).toEqual([])
+    }
+  })
+
+  it('imports and runs the workshop faults from the tarballs', async () => {
+    await writeFile(
+      join(project, 'check.mjs'),
+      `
+import middy from '@middy/core'
+import { chaosException, ChaosInjectedError } from '@middy-chaos/exception'
+import { chaosLatency } from '@middy-chaos/latency'
+import { chaosStatusCode } from '@middy-chaos/status-code'
+const config = { is_enabled: true, fault_type: 'status_code', error_code: 404 }
+const handler = middy(async () => ({ statusCode: 200, body: 'Hello from Lambda!' }))
+  .use(chaosLatency({ config })).use(chaosStatusCode({ config })).use(chaosException({ config }))
+const response = await handler({}, { awsRequestId: 'pack', getRemainingTimeInMillis: () => 3000 })
+console.log(JSON.stringify({ response, errorClass: typeof ChaosInjectedError }))
+`,
+    )
+    const out = execFileSync(process.execPath, ['check.mjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, POWERTOOLS_DEV: 'false' },
+    })
+    const last = JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+    expect(last).toEqual({
+      response: { statusCode: 404, body: 'Hello from Lambda!' },
+      errorClass: 'function',
+    })
+  })
+
+  it('the CLI runs from its tarball', () => {
+    const out = execFileSync(
+      process.execPath,
+      [join(project, 'node_modules', '@middy-chaos', 'cli', 'lib', 'bin.js'), '--help'],
+      { cwd: project, encoding: 'utf8' },
+    )
+    expect(out).toMatch(/middy-chaos/)
+  })
+})
