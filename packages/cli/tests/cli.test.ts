@@ -222,6 +222,39 @@ describe('user errors', () => {
   })
 })
 
+describe('serve --store ssm', () => {
+  it('the served middlewares read the SSM parameter (moto) that enable and disable write', async () => {
+    // Prepare
+    const endpoint = inject('motoEndpoint')
+    const name = `/middy-chaos/serve-test/${Date.now()}`
+    const store = ['--store', 'ssm', '--param', name, '--endpoint', endpoint]
+    const env = { AWS_REGION: 'us-east-1' }
+    expect(
+      (await runCli(['enable', 'status_code', '--error-code', '418', ...store], { env })).code,
+    ).toBe(0)
+    const server = startCli(
+      ['serve', join(fixtures, 'chaos-handler.mjs'), '--port', '0', '--max-age', '0', ...store],
+      { env },
+    )
+    try {
+      const [, url] = (await server.waitFor(/Listening on (http:\/\/\S+)/)) as unknown as [
+        string,
+        string,
+      ]
+
+      // Act + Assess: the fault from SSM, then none once disabled
+      const faulty = await fetch(url)
+      expect([faulty.status, await faulty.text()]).toEqual([418, 'Hello from Lambda!'])
+      expect((await runCli(['disable', ...store], { env })).code).toBe(0)
+      const healthy = await fetch(url)
+      expect([healthy.status, await healthy.text()]).toEqual([200, 'Hello from Lambda!'])
+    } finally {
+      server.child.kill('SIGTERM')
+      await server.exited
+    }
+  })
+})
+
 describe('status, enable, disable, set', () => {
   it('switch the workshop faults on and off in the file store', async () => {
     const param = join(dir, 'manual.json')
