@@ -18,6 +18,11 @@ export default defineConfig({
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
     },
+    // CI asks for a JSON report beside the usual output (VITEST_JSON_REPORT=<file>).
+    reporters: process.env.VITEST_JSON_REPORT ? ['default', 'json'] : ['default'],
+    ...(process.env.VITEST_JSON_REPORT
+      ? { outputFile: { json: process.env.VITEST_JSON_REPORT } }
+      : {}),
     testTimeout: 20_000,
     hookTimeout: 60_000,
     benchmark: { include: ['packages/*/tests/**/*.bench.ts', 'bench/**/*.bench.ts'] },
