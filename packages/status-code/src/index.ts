@@ -48,6 +48,10 @@ const isAlbEvent = (event: unknown): boolean =>
 /** API Gateway HTTP API (payload 2.0) and function URL events: `version: "2.0"`. */
 const isV2Event = (event: unknown): boolean => isRecord(event) && event.version === '2.0'
 
+/** API Gateway REST (v1 proxy), HTTP API, function URL or ALB request. */
+const isHttpEvent = (event: unknown): boolean =>
+  isV2Event(event) || isAlbEvent(event) || (isRecord(event) && typeof event.httpMethod === 'string')
+
 const statusDescription = (statusCode: number): string =>
   `${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}`
 
@@ -86,7 +90,18 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
   phaseOf: (params) => (params.preventExecution ? 'before' : 'after'),
   plan({ params, phase, request, logger }) {
     const { statusCode } = params
+    const skip = (reason: string, response: unknown) => {
+      logger.warn(`Status-code fault skipped: ${reason}`, {
+        chaos: { faultType: 'status_code', statusCode, phase },
+        responseType: response === null ? 'null' : typeof response,
+        awsRequestId: request.context?.awsRequestId,
+      })
+      return undefined
+    }
     if (phase === 'before') {
+      // Answering an SQS batch or an EventBridge event with an HTTP response would
+      // acknowledge it without running the handler: only HTTP events get one.
+      if (!isHttpEvent(request.event)) return skip('the event is not an HTTP request', undefined)
       const response: HttpResponse = {
         statusCode,
         headers: { 'content-type': 'application/json', ...params.headers },
@@ -100,9 +115,13 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
       return {
         details: { originalStatusCode: response.statusCode },
         run: () => {
-          response.statusCode = statusCode
-          if (typeof response.statusDescription === 'string' || isAlbEvent(request.event)) {
-            response.statusDescription = statusDescription(statusCode)
+          // A new object: the handler may return the same (cached) object every time.
+          request.response = {
+            ...response,
+            statusCode,
+            ...(typeof response.statusDescription === 'string' || isAlbEvent(request.event)
+              ? { statusDescription: statusDescription(statusCode) }
+              : {}),
           }
         },
       }
@@ -122,12 +141,7 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
         },
       }
     }
-    logger.warn('Status-code fault skipped: the response is not an HTTP response', {
-      chaos: { faultType: 'status_code', statusCode },
-      responseType: response === null ? 'null' : typeof response,
-      awsRequestId: request.context?.awsRequestId,
-    })
-    return undefined
+    return skip('the response is not an HTTP response', response)
   },
 }
 

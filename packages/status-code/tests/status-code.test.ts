@@ -107,6 +107,42 @@ describe('chaosStatusCode', () => {
     })
   })
 
+  it('never changes the object the handler returned: a cached response stays healthy once chaos is off', async () => {
+    const CACHED = Object.freeze({ statusCode: 200, body: 'Hello from Lambda!' })
+    const on = middy(async () => CACHED).use(chaosStatusCode({ config: workshop }))
+    expect(await on(restApiEvent(), makeContext())).toEqual({
+      statusCode: 404,
+      body: 'Hello from Lambda!',
+    })
+    const off = middy(async () => CACHED).use(
+      chaosStatusCode({ config: { ...workshop, is_enabled: false } }),
+    )
+    expect(await off(restApiEvent(), makeContext())).toEqual({
+      statusCode: 200,
+      body: 'Hello from Lambda!',
+    })
+    expect(CACHED.statusCode).toBe(200)
+  })
+
+  it('does not answer a non-HTTP event before the handler: an SQS batch is processed, with a warning', async () => {
+    let ran = false
+    const config = {
+      version: 1,
+      faults: [{ type: 'status_code', statusCode: 503, preventExecution: true }],
+    }
+    const handler = middy(async () => {
+      ran = true
+      return { batchItemFailures: [] }
+    }).use(chaosStatusCode({ config }))
+    const sqs = { Records: [{ messageId: 'm-1', eventSource: 'aws:sqs', body: '{}' }] }
+    expect(await handler(sqs, makeContext())).toEqual({ batchItemFailures: [] })
+    expect(ran).toBe(true)
+    expect(logs.injected()).toHaveLength(0)
+    expect(logs.byLevel('warn')[0]?.message).toBe(
+      'Status-code fault skipped: the event is not an HTTP request',
+    )
+  })
+
   it('leaves a response that is not HTTP-shaped alone, with a warning', async () => {
     const handler = middy(async () => ({ batchItemFailures: [] })).use(
       chaosStatusCode({ config: workshop }),
