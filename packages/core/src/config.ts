@@ -238,7 +238,7 @@ const readTiming = (
     }
     return value
   }
-  const instant = 'an ISO 8601 time or epoch milliseconds'
+  const instant = 'an ISO 8601 time or epoch milliseconds (not seconds)'
   let expiresAt = read('expiresAt', parseInstant, instant)
   let durationMs = read(
     'duration',

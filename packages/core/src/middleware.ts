@@ -7,7 +7,7 @@ import { resolveLogger } from './logger.js'
 import { matches } from './match.js'
 import { alwaysFires, policyKey, Sampler } from './rate.js'
 import { type ConfigSnapshot, getConfigSource } from './source.js'
-import { isEnvFlagOn } from './time.js'
+import { isEnvFlagOn, remainingTimeMs } from './time.js'
 import type {
   ChaosMiddlewareOptions,
   ConfigIssue,
@@ -30,6 +30,8 @@ interface ActiveFault<P> {
 export const KILL_SWITCH_ENV = 'CHAOS_DISABLED'
 /** Environment variable that makes every fault a dry run. */
 export const DRY_RUN_ENV = 'CHAOS_DRY_RUN'
+/** Time kept free before the Lambda deadline when waiting for the config store (ms). */
+const DEADLINE_MARGIN_MS = 100
 
 const pascal = (text: string): string =>
   text
@@ -251,7 +253,11 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
       }
       const current = source.current()
       if (current instanceof Promise) {
-        return current.then((snapshot) => {
+        // Never wait for the store past the Lambda deadline (less a margin).
+        const remaining = remainingTimeMs(request.context)
+        const wait =
+          remaining === undefined ? Number.POSITIVE_INFINITY : remaining - DEADLINE_MARGIN_MS
+        return source.within(current, wait).then((snapshot) => {
           carrier[requestKey] = snapshot
           source.lastRequest = request
           source.lastSnapshot = snapshot

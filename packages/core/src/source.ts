@@ -8,6 +8,8 @@ import type { ChaosDocument, ChaosSourceOptions, ConfigProvider } from './types.
 export const PARAMETER_ENV = 'CHAOS_PARAM'
 export const DEFAULT_MAX_AGE_SECONDS = 5
 export const DEFAULT_FETCH_TIMEOUT_MS = 1000
+/** A store that failed is not asked again sooner than this (ms). */
+const FAILURE_RETRY_MS = 1000
 
 /**
  * One fetched and validated config, shared by every chaos middleware reading
@@ -46,6 +48,9 @@ const snapshotOf = (
   fetchedAt,
   faultsEndAt,
 })
+
+/** What an invocation uses when it cannot wait for the store: nothing fires. */
+const NO_FAULTS: ConfigSnapshot = Object.freeze(snapshotOf(EMPTY_DOCUMENT, 0))
 
 const fingerprint = (raw: unknown): string => {
   if (typeof raw === 'string') return raw
@@ -148,15 +153,25 @@ export class ConfigSource {
     return this.#inflight
   }
 
-  /** Forgets the cached config so that the next invocation fetches. */
-  public invalidate(): void {
-    this.#expiresAt = 0
+  /**
+   * A refresh that the caller waits for at most `ms` (the time left before its
+   * Lambda deadline): past it the caller goes on with no faults, and the fetch
+   * goes on for the next invocation.
+   */
+  public within(refresh: Promise<ConfigSnapshot>, ms: number): Promise<ConfigSnapshot> {
+    if (!(ms < this.#fetchTimeoutMs)) return refresh
+    let timer: NodeJS.Timeout | undefined
+    const fallback = new Promise<ConfigSnapshot>((resolve) => {
+      timer = setTimeout(() => resolve(NO_FAULTS), Math.max(0, ms))
+    })
+    return Promise.race([refresh, fallback]).finally(() => clearTimeout(timer))
   }
 
   async #fetch(): Promise<ConfigSnapshot> {
     this.#fetches++
     let document: ChaosDocument = EMPTY_DOCUMENT
     let faultsEndAt = Number.POSITIVE_INFINITY
+    let failed = false
     try {
       const raw = await this.#withTimeout(this.#load())
       const { document: parsed, issues, notes } = parseConfig(raw)
@@ -169,6 +184,7 @@ export class ConfigSource {
         })
       }
     } catch (error) {
+      failed = true
       this.#warn('Chaos config could not be loaded; no faults are injected', {
         error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
       })
@@ -176,7 +192,8 @@ export class ConfigSource {
     const now = Date.now()
     const snapshot = snapshotOf(document, now, faultsEndAt)
     this.#snapshot = snapshot
-    this.#expiresAt = now + this.#maxAgeMs
+    // A store that fails is asked again after the window, and never more than once a second.
+    this.#expiresAt = now + (failed ? Math.max(this.#maxAgeMs, FAILURE_RETRY_MS) : this.#maxAgeMs)
     return snapshot
   }
 
@@ -215,7 +232,6 @@ export class ConfigSource {
         () => reject(new ChaosConfigTimeoutError(this.description, this.#fetchTimeoutMs)),
         this.#fetchTimeoutMs,
       )
-      timer.unref?.()
     })
     return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
   }
@@ -265,6 +281,7 @@ const sharedSources = new Map<string, ConfigSource>()
 const providerSources = new WeakMap<object, Map<string, ConfigSource>>()
 const staticSources = new WeakMap<object, ConfigSource>()
 const staticTextSources = new Map<string, ConfigSource>()
+let noSource: ConfigSource | undefined
 
 /**
  * The config source for a set of options. Middlewares built with the same
@@ -311,7 +328,7 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
   const maxAgeSeconds = resolveMaxAgeSeconds(options.maxAge)
   const provider = options.provider
   if (name === undefined || name === '') {
-    return new ConfigSource({
+    noSource ??= new ConfigSource({
       description: 'none',
       load: async () => {
         throw new Error(
@@ -322,6 +339,7 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
       fetchTimeoutMs,
       ...(logger ? { logger } : {}),
     })
+    return noSource
   }
 
   const store = resolveStore(options.store)
@@ -333,7 +351,8 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
   }
   let source = registry.get(key)
   if (!source) {
-    const getOptions = { maxAge: maxAgeSeconds, ...options.providerOptions }
+    // This source is the cache: the provider is asked only when the window has passed.
+    const getOptions = { maxAge: maxAgeSeconds, forceFetch: true, ...options.providerOptions }
     source = new ConfigSource({
       description: `${provider ? (provider.constructor?.name ?? 'provider') : store}:${name}`,
       load: async () => (provider ?? (await getDefaultProvider(store))).get(name, getOptions),
@@ -350,5 +369,6 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
 export const resetConfigSources = (): void => {
   sharedSources.clear()
   staticTextSources.clear()
+  noSource = undefined
   defaultProviders.clear()
 }

@@ -38,9 +38,12 @@ export const parseDuration = (value: unknown): number | undefined => {
   return Math.round(Number(h) * 3_600_000 + Number(m) * 60_000 + Number(s) * 1000)
 }
 
-/** Reads a point in time: epoch milliseconds or an ISO 8601 string. */
+/**
+ * Reads a point in time: epoch milliseconds or an ISO 8601 string. A number
+ * below 10^11 (1973 in milliseconds) is refused: it is almost surely seconds.
+ */
 export const parseInstant = (value: unknown): number | undefined => {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 1e11 ? value : undefined
   if (typeof value !== 'string' || value.length > 64) return undefined
   const time = Date.parse(value)
   return Number.isNaN(time) ? undefined : time

@@ -102,8 +102,12 @@ describe('auto-expiry', () => {
 
   it.each([
     [
+      { expiresAt: 1_795_737_136 },
+      'expiresAt: must be an ISO 8601 time or epoch milliseconds (not seconds) (got 1795737136)',
+    ],
+    [
       { expiresAt: 'next tuesday' },
-      'expiresAt: must be an ISO 8601 time or epoch milliseconds (got "next tuesday")',
+      'expiresAt: must be an ISO 8601 time or epoch milliseconds (not seconds) (got "next tuesday")',
     ],
     [
       { duration: '10 minutes' },

@@ -230,3 +230,55 @@ describe('createFaultMiddleware', () => {
     })
   })
 })
+
+describe('one snapshot per invocation', () => {
+  let logs: ReturnType<typeof captureLogs>
+  beforeEach(() => {
+    logs = captureLogs()
+  })
+  afterEach(() => logs.restore())
+
+  /** A store whose value is switched by the test; maxAge 0: every invocation fetches. */
+  const switchable = () => {
+    const state = { value: doc({ type: 'record', label: 'old', phase: 'after' }) as object }
+    return { state, provider: { get: async () => JSON.stringify(state.value) } }
+  }
+
+  it('every hook of an invocation sees the config it started with, even if the store changes meanwhile', async () => {
+    const seen: Seen[] = []
+    const { state, provider } = switchable()
+    const handler = middy(async () => {
+      state.value = doc({ type: 'record', label: 'new', phase: 'after' })
+      return helloWorld()
+    })
+      .use(createFaultMiddleware(recorder(seen), { provider, parameterName: '/p', maxAge: 0 }))
+      .use(createFaultMiddleware(recorder(seen), { provider, parameterName: '/p', maxAge: 0 }))
+    await handler({}, makeContext())
+    expect(seen.map((s) => s.label)).toEqual(['old', 'old'])
+    await handler({}, makeContext())
+    expect(seen.map((s) => s.label)).toEqual(['old', 'old', 'new', 'new'])
+  })
+
+  it('interleaved invocations keep their own snapshots', async () => {
+    const seen: Seen[] = []
+    const { state, provider } = switchable()
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const options = { provider, parameterName: '/q', maxAge: 0 }
+    const slow = middy(async () => {
+      await gate
+      return helloWorld()
+    }).use(createFaultMiddleware(recorder(seen), options))
+    const fast = middy(helloWorld).use(createFaultMiddleware(recorder(seen), options))
+
+    const first = slow({}, makeContext()) // starts with "old", then waits in the handler
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    state.value = doc({ type: 'record', label: 'new', phase: 'after' })
+    await fast({}, makeContext()) // a whole invocation with "new" in between
+    release()
+    await first
+    expect(seen.map((s) => s.label)).toEqual(['new', 'old'])
+  })
+})

@@ -122,7 +122,7 @@ describe('ConfigSource', () => {
       createFaultMiddleware(markFault, { provider: { get }, maxAge: 7 }),
     )
     await handler({}, makeContext())
-    expect(get).toHaveBeenCalledWith('/from/env', { maxAge: 7 })
+    expect(get).toHaveBeenCalledWith('/from/env', { maxAge: 7, forceFetch: true })
     vi.unstubAllEnvs()
   })
 
@@ -179,6 +179,31 @@ describe('ConfigSource fail-safety', () => {
     expect(elapsed).toBeGreaterThanOrEqual(290)
     expect(elapsed).toBeLessThan(1000)
     expect(logs.byLevel('warn')[0]?.error).toMatch(/did not answer within 300 ms/)
+  })
+
+  it('never waits for the store past the Lambda deadline', async () => {
+    const provider = countingProvider(() => new Promise(() => {}))
+    const handler = middy(helloWorld).use(
+      createFaultMiddleware(markFault, { provider, parameterName: '/chaos' }),
+    )
+    const started = performance.now()
+    expect(await handler({}, makeContext({ timeoutMs: 350 }))).toEqual(hello)
+    // 350 ms left, 100 ms margin: the invocation goes on without faults after ~250 ms, not 1 s
+    expect(performance.now() - started).toBeLessThan(330)
+  })
+
+  it('asks a failing store again after the window, and never more than once a second', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const provider = countingProvider(async () => Promise.reject(new Error('AccessDenied')))
+    const handler = middy(helloWorld).use(
+      createFaultMiddleware(markFault, { provider, parameterName: '/chaos', maxAge: 0 }),
+    )
+    for (let i = 0; i < 20; i++) await handler({}, makeContext())
+    expect(provider.calls).toBe(1)
+    vi.advanceTimersByTime(1_000)
+    await handler({}, makeContext())
+    expect(provider.calls).toBe(2)
+    vi.useRealTimers()
   })
 
   it('the default fetch bound is about a second', async () => {
