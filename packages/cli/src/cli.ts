@@ -390,7 +390,7 @@ const probeCommand = async (args: string[], terminal: Terminal): Promise<number>
     requestTimeoutMs: durationOption('timeout', values.timeout, 10_000),
     onSample: (sample) => {
       terminal.line(formatProbeLine(sample))
-      if (probe.samples.length + 1 >= count) finish()
+      if (probe.samples.length >= count) finish()
     },
   })
   const dispose = trapSignals(() => finish())

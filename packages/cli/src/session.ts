@@ -31,6 +31,9 @@ const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     signal?.addEventListener('abort', done, { once: true })
   })
 
+/** Quotes a word for a POSIX shell. */
+const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
+
 /** One line saying what the restore did. */
 export const describeRestore = (store: ConfigStore, restore: RestoreReport): string => {
   switch (restore.action) {
@@ -40,8 +43,23 @@ export const describeRestore = (store: ConfigStore, restore: RestoreReport): str
       return `Restored ${store.description}: it did not exist before the experiment, so it was deleted`
     case 'unchanged':
       return `Nothing to restore: ${store.description} was not changed (${describeConfig(restore.value)})`
-    case 'failed':
-      return `RESTORE FAILED for ${store.description}: ${restore.error}. Put it back by hand: middy-chaos set --store ${store.kind} --param ${store.parameter} '${restore.value ?? '{"is_enabled":false}'}'`
+    case 'failed': {
+      const where = [
+        `--store ${store.kind}`,
+        `--param ${shellQuote(store.parameter)}`,
+        ...(store.kind === 'ssm' && process.env.AWS_ENDPOINT_URL_SSM
+          ? [`--endpoint ${shellQuote(process.env.AWS_ENDPOINT_URL_SSM)}`]
+          : []),
+        ...(store.kind === 'ssm' && process.env.AWS_REGION
+          ? [`--region ${process.env.AWS_REGION}`]
+          : []),
+      ].join(' ')
+      const fix =
+        restore.value === undefined
+          ? `it did not exist before the experiment: delete it, or turn faults off with middy-chaos disable ${where}`
+          : `middy-chaos set ${where} ${shellQuote(restore.value)}`
+      return `RESTORE FAILED for ${store.description}: ${restore.error}. Put it back by hand: ${fix}`
+    }
   }
 }
 

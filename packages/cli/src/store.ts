@@ -272,6 +272,19 @@ export const resolveStoreSelection = (
     throw new UsageError(`--store: "${raw}" is not a store (use "file" or "ssm")`)
   }
   const parameter = selection.param ?? experimentParameter ?? process.env.CHAOS_PARAM
+  if (
+    selection.store === undefined &&
+    process.env.CHAOS_STORE === undefined &&
+    selection.param === undefined &&
+    experimentParameter === undefined &&
+    process.env.CHAOS_PARAM
+  ) {
+    // CHAOS_PARAM usually names the function's SSM parameter: writing a local file of
+    // that name while SSM stays untouched would look like success and change nothing.
+    throw new UsageError(
+      `CHAOS_PARAM is set (${process.env.CHAOS_PARAM}) but not which store holds it: add --store ssm or --store file (or set CHAOS_STORE)`,
+    )
+  }
   if (raw === 'ssm') {
     if (!parameter) {
       throw new UsageError(

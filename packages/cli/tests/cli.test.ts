@@ -144,6 +144,16 @@ describe('user errors', () => {
     expect(result.stderr + result.stdout).not.toMatch(/\n\s+at /)
   }
 
+  it('CHAOS_PARAM set without saying which store holds it', async () => {
+    const result = await runCli(['enable', 'latency'], {
+      env: { CHAOS_PARAM: '/hello/chaos', CHAOS_STORE: undefined },
+    })
+    expect(result.code).toBe(2)
+    expect(result.stderr.trim()).toBe(
+      'middy-chaos: CHAOS_PARAM is set (/hello/chaos) but not which store holds it: add --store ssm or --store file (or set CHAOS_STORE)',
+    )
+  })
+
   it('a missing experiment file', async () => {
     expectOneLine(
       await runCli(['experiment', 'run', join(dir, 'nope.json')]),
@@ -248,6 +258,32 @@ describe('serve --store ssm', () => {
       expect((await runCli(['disable', ...store], { env })).code).toBe(0)
       const healthy = await fetch(url)
       expect([healthy.status, await healthy.text()]).toEqual([200, 'Hello from Lambda!'])
+    } finally {
+      server.child.kill('SIGTERM')
+      await server.exited
+    }
+  })
+})
+
+describe('probe', () => {
+  it('--count n makes exactly n requests', async () => {
+    const server = startCli([
+      'serve',
+      join(fixtures, 'handlers.mjs'),
+      '--export',
+      'hello',
+      '--port',
+      '0',
+    ])
+    try {
+      const [, url] = (await server.waitFor(/Listening on (http:\/\/\S+)/)) as unknown as [
+        string,
+        string,
+      ]
+      const result = await runCli(['probe', url, '--count', '3', '--interval', '50ms'])
+      expect(result.code).toBe(0)
+      expect(result.stdout.match(/^Hello from Lambda! - 200 - \d+\.\d{6}$/gm)).toHaveLength(3)
+      expect(result.stdout).toMatch(/3 requests/)
     } finally {
       server.child.kill('SIGTERM')
       await server.exited

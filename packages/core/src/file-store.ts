@@ -61,14 +61,20 @@ const withLock = async <T>(path: string, timeoutMs: number, fn: () => Promise<T>
       break
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
-      // A lock older than the timeout belongs to a writer that died.
+      // A lock older than the timeout belongs to a writer that died. Taking it over is
+      // a rename, which only one of several waiters can win; the others wait on.
       const age = await stat(lock).then(
         (s) => Date.now() - s.mtimeMs,
         () => 0,
       )
-      if (age > timeoutMs) await rm(lock, { force: true })
-      else if (Date.now() > deadline) throw new Error(`${path} is locked by another writer`)
-      else await new Promise((r) => setTimeout(r, 10))
+      if (age > timeoutMs) {
+        const stale = `${lock}.${randomUUID()}.stale`
+        if (await rename(lock, stale).then(() => true, () => false)) await rm(stale, { force: true })
+      } else if (Date.now() > deadline) {
+        throw new Error(`${path} is locked by another writer`)
+      } else {
+        await new Promise((r) => setTimeout(r, 10))
+      }
     }
   }
   try {
