@@ -69,7 +69,13 @@ const withLock = async <T>(path: string, timeoutMs: number, fn: () => Promise<T>
       )
       if (age > timeoutMs) {
         const stale = `${lock}.${randomUUID()}.stale`
-        if (await rename(lock, stale).then(() => true, () => false)) await rm(stale, { force: true })
+        if (
+          await rename(lock, stale).then(
+            () => true,
+            () => false,
+          )
+        )
+          await rm(stale, { force: true })
       } else if (Date.now() > deadline) {
         throw new Error(`${path} is locked by another writer`)
       } else {

@@ -172,7 +172,7 @@ describe('dry run', () => {
   const assertUntouched = async (handler: ReturnType<typeof chain>) => {
     const started = performance.now()
     const response = await handler(restApiEvent(), makeContext())
-    expect(performance.now() - started).toBeLessThan(100)
+    expect(performance.now() - started).toBeLessThan(250) // the latency fault asks for 300 ms
     expect(response).toEqual(hello)
     expect(logs.injected()).toEqual([])
     const dry = logs.lines.filter((l) => l.message === 'Chaos fault dry run: not injected')
