@@ -240,4 +240,32 @@ describe('metrics', () => {
         .CloudWatchMetrics[0]?.Dimensions[0],
     ).toContain('faultType')
   })
+
+  it("leaves the user's own metrics and dimensions untouched", async () => {
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false')
+    const logs = captureLogs()
+    const metrics = new Metrics({ namespace: 'orders', serviceName: 'orders' })
+    const handler = middy(async () => {
+      metrics.addDimension('tenant', 'acme')
+      metrics.addMetric('OrdersPlaced', 'Count', 1)
+      return helloWorld()
+    }).use(
+      chaosStatusCode({
+        config: { version: 1, faults: [{ ...statusFault, phase: 'after' }] },
+        metrics,
+      }),
+    )
+    await handler(restApiEvent(), makeContext())
+    metrics.publishStoredMetrics()
+    logs.restore()
+    const emf = logs.lines.filter((line) => '_aws' in line)
+    const chaos = emf.find((line) => 'ChaosFaultInjected' in line)
+    const own = emf.find((line) => 'OrdersPlaced' in line)
+    expect(chaos).toMatchObject({ faultType: 'status_code' })
+    expect(chaos).not.toHaveProperty('tenant')
+    expect(chaos).not.toHaveProperty('OrdersPlaced')
+    expect(own).toMatchObject({ tenant: 'acme', OrdersPlaced: 1 })
+    expect(own).not.toHaveProperty('faultType')
+    expect(own).not.toHaveProperty('ChaosFaultInjected')
+  })
 })
