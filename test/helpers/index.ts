@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda'
-import { vi } from 'vitest'
+import { afterEach, beforeEach, vi } from 'vitest'
 
 /**
  * A fixed Lambda context. `getRemainingTimeInMillis` counts down from
@@ -98,5 +98,25 @@ export const captureLogs = () => {
     restore: () => {
       for (const spy of spies) spy.mockRestore()
     },
+  }
+}
+
+/**
+ * {@link captureLogs} around every test of the enclosing `describe`: capture
+ * starts before each test and stops after it.
+ */
+export const useCapturedLogs = () => {
+  let current = captureLogs()
+  current.restore()
+  beforeEach(() => {
+    current = captureLogs()
+  })
+  afterEach(() => current.restore())
+  return {
+    get lines() {
+      return current.lines
+    },
+    byLevel: (level: string) => current.byLevel(level),
+    injected: () => current.injected(),
   }
 }

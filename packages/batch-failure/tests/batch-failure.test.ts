@@ -1,6 +1,6 @@
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { captureLogs, makeContext } from '../../../test/helpers/index.js'
+import { describe, expect, it } from 'vitest'
+import { makeContext, useCapturedLogs } from '../../../test/helpers/index.js'
 import { chaosBatchFailure, itemIdentifier } from '../src/index.js'
 
 const sqsEvent = (n: number) => ({
@@ -35,11 +35,7 @@ const config = (fields: object = {}) => ({
 })
 
 describe('chaosBatchFailure', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
-  afterEach(() => logs.restore())
+  const logs = useCapturedLogs()
 
   it('runs the handler, then reports every record of an SQS batch as failed', async () => {
     const seen: string[] = []

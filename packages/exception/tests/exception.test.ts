@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { captureLogs, helloWorld, makeContext } from '../../../test/helpers/index.js'
+import { describe, expect, it } from 'vitest'
+import { helloWorld, makeContext, useCapturedLogs } from '../../../test/helpers/index.js'
 import { ChaosInjectedError, chaosException } from '../src/index.js'
 
 const workshop = {
@@ -13,11 +13,7 @@ const workshop = {
 }
 
 describe('chaosException', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
-  afterEach(() => logs.restore())
+  const logs = useCapturedLogs()
 
   it('throws before the handler by default: the handler does not run', async () => {
     let ran = false

@@ -1,6 +1,6 @@
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { captureLogs, helloWorld, makeContext } from '../../../test/helpers/index.js'
+import { describe, expect, it } from 'vitest'
+import { helloWorld, makeContext, useCapturedLogs } from '../../../test/helpers/index.js'
 import { chaosLatency, MAX_DELAY_MS } from '../src/index.js'
 
 const timed = async <T>(fn: () => Promise<T>) => {
@@ -10,11 +10,7 @@ const timed = async <T>(fn: () => Promise<T>) => {
 }
 
 describe('chaosLatency', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
-  afterEach(() => logs.restore())
+  const logs = useCapturedLogs()
 
   it('delays the invocation by the chaos_lambda delay, before the handler', async () => {
     const order: string[] = []

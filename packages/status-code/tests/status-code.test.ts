@@ -1,25 +1,21 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   albEvent,
-  captureLogs,
   helloWorld,
   httpApiEvent,
   makeContext,
   restApiEvent,
+  useCapturedLogs,
 } from '../../../test/helpers/index.js'
 import { chaosStatusCode } from '../src/index.js'
 
 const workshop = { is_enabled: true, fault_type: 'status_code', error_code: 404, rate: 1 }
 
 describe('chaosStatusCode', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
-  afterEach(() => logs.restore())
+  const logs = useCapturedLogs()
 
   it('runs the handler and replaces the status, keeping the body (REST API)', async () => {
     let ran = false

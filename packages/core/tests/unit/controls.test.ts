@@ -6,6 +6,7 @@ import {
   helloWorld,
   makeContext,
   restApiEvent,
+  useCapturedLogs,
 } from '../../../../test/helpers/index.js'
 import { chaosException } from '../../../exception/src/index.js'
 import { chaosLatency } from '../../../latency/src/index.js'
@@ -148,12 +149,8 @@ describe('kill switch', () => {
 })
 
 describe('dry run', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
+  const logs = useCapturedLogs()
   afterEach(() => {
-    logs.restore()
     vi.unstubAllEnvs()
     resetConfigSources()
   })

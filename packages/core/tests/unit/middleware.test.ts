@@ -1,6 +1,6 @@
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { captureLogs, helloWorld, makeContext } from '../../../../test/helpers/index.js'
+import { describe, expect, it } from 'vitest'
+import { helloWorld, makeContext, useCapturedLogs } from '../../../../test/helpers/index.js'
 import {
   ChaosInjectedError,
   createFaultMiddleware,
@@ -30,11 +30,7 @@ const recorder = (seen: Seen[]): FaultDefinition<{ label: string }> => ({
 const doc = (...faults: object[]) => ({ version: 1, faults })
 
 describe('createFaultMiddleware', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
-  afterEach(() => logs.restore())
+  const logs = useCapturedLogs()
 
   it('names hooks after the fault and phase, for Middy profiling', () => {
     const middleware = createFaultMiddleware(recorder([]), { config: doc() })
@@ -232,11 +228,7 @@ describe('createFaultMiddleware', () => {
 })
 
 describe('one snapshot per invocation', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
-  afterEach(() => logs.restore())
+  useCapturedLogs() // keeps the log output out of the test report
 
   /** A store whose value is switched by the test; maxAge 0: every invocation fetches. */
   const switchable = () => {

@@ -3,13 +3,13 @@
  * the modules have their own property tests; these show the wiring.
  */
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
-  captureLogs,
   helloWorld,
   httpApiEvent,
   makeContext,
   restApiEvent,
+  useCapturedLogs,
 } from '../../../../test/helpers/index.js'
 import { chaosException } from '../../../exception/src/index.js'
 import { chaosLatency } from '../../../latency/src/index.js'
@@ -32,12 +32,8 @@ const statuses = async (config: unknown, n: number, event: object = restApiEvent
 }
 
 describe('rate modes through the middleware', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
+  const logs = useCapturedLogs()
   afterEach(() => {
-    logs.restore()
     vi.useRealTimers()
     resetConfigSources()
   })
@@ -95,11 +91,7 @@ describe('rate modes through the middleware', () => {
 })
 
 describe('targeting through the middleware', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
-  afterEach(() => logs.restore())
+  const logs = useCapturedLogs()
 
   it('applies a fault only to events matching every condition', async () => {
     const config = status({
@@ -140,11 +132,7 @@ describe('targeting through the middleware', () => {
 })
 
 describe('failure-lambda configurations behave here as they do there', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
-  afterEach(() => logs.restore())
+  const logs = useCapturedLogs()
 
   // failure-lambda's README parameters (0.x "Create a parameter in SSM Parameter Store", 1.x "Configuration").
   const v0 = (failureMode: string) => ({

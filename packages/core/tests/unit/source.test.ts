@@ -1,6 +1,6 @@
 import middy from '@middy/core'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { captureLogs, helloWorld, makeContext } from '../../../../test/helpers/index.js'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { helloWorld, makeContext, useCapturedLogs } from '../../../../test/helpers/index.js'
 import {
   type ConfigProvider,
   ConfigSource,
@@ -38,12 +38,8 @@ const countingProvider = (answer: () => Promise<unknown>) => {
 }
 
 describe('ConfigSource', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
+  useCapturedLogs() // keeps the log output out of the test report
   afterEach(() => {
-    logs.restore()
     vi.useRealTimers()
     resetConfigSources()
   })
@@ -136,12 +132,8 @@ describe('ConfigSource', () => {
 })
 
 describe('ConfigSource fail-safety', () => {
-  let logs: ReturnType<typeof captureLogs>
-  beforeEach(() => {
-    logs = captureLogs()
-  })
+  const logs = useCapturedLogs()
   afterEach(() => {
-    logs.restore()
     resetConfigSources()
   })
 
