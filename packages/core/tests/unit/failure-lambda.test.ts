@@ -8,6 +8,7 @@ import {
 } from '../../src/formats/failure-lambda.js'
 import { matches, parseTargeting } from '../../src/match.js'
 import type { ConfigIssue } from '../../src/types.js'
+import { V0_SSM_PARAMETER, V1_CONFIGURATION } from './failure-lambda.fixtures.js'
 
 /*
  * Fixtures copied from failure-lambda's READMEs (github.com/gunnargrosch/failure-lambda):
@@ -27,19 +28,6 @@ const V1_SSM_PARAMETER = {
   corruption: { enabled: false, body: '{"error": "corrupted"}' },
 }
 const V1_MINIMAL = { latency: { enabled: true, min_latency: 200, max_latency: 500 } }
-const V1_CONFIGURATION = {
-  latency: { enabled: false, percentage: 100, min_latency: 100, max_latency: 400 },
-  exception: { enabled: false, percentage: 100, exception_msg: 'Exception message!' },
-  statuscode: { enabled: false, percentage: 100, status_code: 404 },
-  diskspace: { enabled: false, percentage: 100, disk_space: 100 },
-  denylist: {
-    enabled: false,
-    percentage: 50,
-    deny_list: ['s3.*.amazonaws.com', 'dynamodb.*.amazonaws.com'],
-  },
-  timeout: { enabled: false, percentage: 100, timeout_buffer_ms: 500 },
-  corruption: { enabled: false, percentage: 30, body: '{"error": "corrupted"}' },
-}
 const V1_TARGETING = {
   corruption: {
     enabled: true,
@@ -83,17 +71,6 @@ const V0_MIGRATION = {
   rate: 1,
   minLatency: 100,
   maxLatency: 400,
-}
-const V0_SSM_PARAMETER = {
-  isEnabled: false,
-  failureMode: 'latency',
-  rate: 1,
-  minLatency: 100,
-  maxLatency: 400,
-  exceptionMsg: 'Exception message!',
-  statusCode: 404,
-  diskSpace: 100,
-  denylist: ['s3.*.amazonaws.com', 'dynamodb.*.amazonaws.com'],
 }
 const V0_1_PARAMETER = {
   isEnabled: false,

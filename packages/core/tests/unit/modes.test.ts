@@ -15,6 +15,7 @@ import { chaosException } from '../../../exception/src/index.js'
 import { chaosLatency } from '../../../latency/src/index.js'
 import { chaosStatusCode } from '../../../status-code/src/index.js'
 import { type ConfigProvider, resetConfigSources } from '../../src/index.js'
+import { V0_SSM_PARAMETER, V1_CONFIGURATION } from './failure-lambda.fixtures.js'
 
 const hello = { statusCode: 200, body: 'Hello from Lambda!' }
 const status = (extra: object) => ({
@@ -134,28 +135,13 @@ describe('targeting through the middleware', () => {
 describe('failure-lambda configurations behave here as they do there', () => {
   const logs = useCapturedLogs()
 
-  // failure-lambda's README parameters (0.x "Create a parameter in SSM Parameter Store", 1.x "Configuration").
-  const v0 = (failureMode: string) => ({
-    isEnabled: true,
-    failureMode,
-    rate: 1,
-    minLatency: 100,
-    maxLatency: 400,
-    exceptionMsg: 'Exception message!',
-    statusCode: 404,
-    diskSpace: 100,
-    denylist: ['s3.*.amazonaws.com', 'dynamodb.*.amazonaws.com'],
-  })
-  const v1 = (mode: 'latency' | 'exception' | 'statuscode') => ({
-    latency: { enabled: mode === 'latency', percentage: 100, min_latency: 100, max_latency: 400 },
-    exception: {
-      enabled: mode === 'exception',
-      percentage: 100,
-      exception_msg: 'Exception message!',
-    },
-    statuscode: { enabled: mode === 'statuscode', percentage: 100, status_code: 404 },
-    diskspace: { enabled: false, percentage: 100, disk_space: 100 },
-  })
+  // failure-lambda's README parameters, with one mode switched on.
+  const v0 = (failureMode: string) => ({ ...V0_SSM_PARAMETER, isEnabled: true, failureMode })
+  const v1 = (mode: 'latency' | 'exception' | 'statuscode') => {
+    const config = structuredClone(V1_CONFIGURATION)
+    config[mode].enabled = true
+    return config
+  }
 
   const run = async (config: unknown) => {
     let ran = false
