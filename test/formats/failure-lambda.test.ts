@@ -1,14 +1,21 @@
+import { type ConfigIssue, type FaultCatalog, parseConfig as parse } from '@middy-chaos/core'
+import { exceptionFault } from '@middy-chaos/exception'
+import { latencyFault } from '@middy-chaos/latency'
+import { statusCodeFault } from '@middy-chaos/status-code'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config.js'
 import {
-  fromFailureLambda,
+  fromFailureLambda as convert,
   isFailureLambdaConfig,
   translateRegex,
-} from '../../src/formats/failure-lambda.js'
-import { matches, parseTargeting } from '../../src/match.js'
-import type { ConfigIssue } from '../../src/types.js'
+} from '../../packages/core/src/formats/failure-lambda.js'
+import { matches, parseTargeting } from '../../packages/core/src/match.js'
 import { V0_SSM_PARAMETER, V1_CONFIGURATION } from './failure-lambda.fixtures.js'
+
+/** The faults failure-lambda's latency, statuscode and exception modes map onto. */
+const WORKSHOP: FaultCatalog = [latencyFault, statusCodeFault, exceptionFault]
+const fromFailureLambda = (raw: Record<string, unknown>) => convert(raw, WORKSHOP)
+const parseConfig = (raw: unknown) => parse(raw, { faults: WORKSHOP })
 
 /*
  * Fixtures copied from failure-lambda's READMEs (github.com/gunnargrosch/failure-lambda):

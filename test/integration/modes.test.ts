@@ -3,19 +3,19 @@
  * the modules have their own property tests; these show the wiring.
  */
 import middy from '@middy/core'
+import { type ConfigProvider, resetConfigSources } from '@middy-chaos/core'
+import { chaosException } from '@middy-chaos/exception'
+import { chaosLatency } from '@middy-chaos/latency'
+import { chaosStatusCode } from '@middy-chaos/status-code'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { V0_SSM_PARAMETER, V1_CONFIGURATION } from '../formats/failure-lambda.fixtures.js'
 import {
   helloWorld,
   httpApiEvent,
   makeContext,
   restApiEvent,
   useCapturedLogs,
-} from '../../../../test/helpers/index.js'
-import { chaosException } from '../../../exception/src/index.js'
-import { chaosLatency } from '../../../latency/src/index.js'
-import { chaosStatusCode } from '../../../status-code/src/index.js'
-import { type ConfigProvider, resetConfigSources } from '../../src/index.js'
-import { V0_SSM_PARAMETER, V1_CONFIGURATION } from './failure-lambda.fixtures.js'
+} from '../helpers/index.js'
 
 const hello = { statusCode: 200, body: 'Hello from Lambda!' }
 const status = (extra: object) => ({

@@ -2,10 +2,9 @@ import type { MiddlewareObj } from '@middy/core'
 import {
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
+  describeValue,
   type FaultDefinition,
   INJECTED,
-  isEnvFlagOn,
-  KILL_SWITCH_ENV,
   sleep,
 } from '@middy-chaos/core'
 
@@ -100,8 +99,14 @@ const NAME = /^[A-Za-z][A-Za-z0-9]{0,63}$/
 export const awsSdkFault: FaultDefinition<AwsSdkParams, ChaosAwsSdkOptions> = {
   type: 'aws_sdk',
   aliases: ['sdk'],
+  package: '@middy-chaos/aws-sdk',
+  factory: 'chaosAwsSdk',
+  summary: 'makes AWS SDK v3 calls of the invocation slow or failing',
   phases: ['before'],
   defaultPhase: 'before',
+  setup({ options }) {
+    for (const client of options.clients ?? []) instrumentClient(client)
+  },
   parse(fields) {
     const service = fields.string('service', { maxLength: 64 })
     const operation = fields.string('operation', { maxLength: 64 })
@@ -131,7 +136,7 @@ export const awsSdkFault: FaultDefinition<AwsSdkParams, ChaosAwsSdkOptions> = {
       if (value !== undefined && !NAME.test(value))
         return fields.issue(
           name,
-          `must be a name such as "DynamoDB", "GetItem", "ThrottlingException" (got ${JSON.stringify(value)})`,
+          `must be a name such as "DynamoDB", "GetItem", "ThrottlingException" (got ${describeValue(value)})`,
         )
     }
     if (error === undefined && !fields.has('delay')) {
@@ -158,12 +163,33 @@ export const awsSdkFault: FaultDefinition<AwsSdkParams, ChaosAwsSdkOptions> = {
       },
     }
   },
-}
-
-/** Ends the invocation's fault, whatever happened. */
-const chaosAwsSdkEnd = (): undefined => {
-  active = undefined
-  return undefined
+  // The invocation is over, however it ended: its calls are no longer affected.
+  end() {
+    active = undefined
+  },
+  describe: ({ service, operation, error, delay }) => {
+    const target = [service ?? 'any service', operation].filter(Boolean).join('.')
+    const effects = [error, delay > 0 ? `+${delay}ms` : undefined].filter(Boolean).join(' ')
+    return `aws sdk ${target}: ${effects}`
+  },
+  flags: [
+    { name: 'service', field: 'service', type: 'string', description: 'client: DynamoDB, S3, SQS' },
+    { name: 'operation', field: 'operation', type: 'string', description: 'GetItem, PutObject' },
+    {
+      name: 'error',
+      field: 'error',
+      type: 'string',
+      description: 'error name the calls fail with',
+      default: 'ThrottlingException',
+    },
+    { name: 'delay', field: 'delay', type: 'integer', description: 'ms added to each call' },
+    {
+      name: 'http-status',
+      field: 'httpStatusCode',
+      type: 'integer',
+      description: "the error's HTTP status, 400 to 599",
+    },
+  ],
 }
 
 /**
@@ -185,22 +211,5 @@ const chaosAwsSdkEnd = (): undefined => {
  * //   "error":"ProvisionedThroughputExceededException","httpStatusCode":400,"rate":0.2}]}
  * ```
  */
-export const chaosAwsSdk = (options: ChaosAwsSdkOptions): MiddlewareObj => {
-  const middleware = createFaultMiddleware(awsSdkFault, options)
-  // Kill switch: the clients are left as they are.
-  if (isEnvFlagOn(KILL_SWITCH_ENV) || middleware.before === undefined) return middleware
-  for (const client of options.clients ?? []) instrumentClient(client)
-  const before = middleware.before
-  return {
-    before: Object.defineProperty(
-      (request: Parameters<typeof before>[0]) => {
-        active = undefined
-        return before(request)
-      },
-      'name',
-      { value: before.name },
-    ),
-    after: chaosAwsSdkEnd,
-    onError: chaosAwsSdkEnd,
-  }
-}
+export const chaosAwsSdk = (options: ChaosAwsSdkOptions): MiddlewareObj =>
+  createFaultMiddleware(awsSdkFault, options)

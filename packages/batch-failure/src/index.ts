@@ -3,6 +3,7 @@ import {
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   type FaultDefinition,
+  isRecord,
 } from '@middy-chaos/core'
 
 /** Options of {@link chaosBatchFailure}. */
@@ -19,9 +20,6 @@ export interface BatchFailureParams {
 interface BatchItemFailure {
   itemIdentifier: string
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /**
  * The identifier Lambda expects in `batchItemFailures` for a record: the
@@ -48,6 +46,10 @@ export const itemIdentifier = (record: unknown): string | undefined => {
 export const batchFailureFault: FaultDefinition<BatchFailureParams> = {
   type: 'batch_failure',
   aliases: ['batch_item_failures', 'partial_batch_failure'],
+  package: '@middy-chaos/batch-failure',
+  factory: 'chaosBatchFailure',
+  summary:
+    'reports SQS, Kinesis and DynamoDB stream records as failed in the partial batch response',
   phases: ['after'],
   defaultPhase: 'after',
   parse(fields) {
@@ -100,6 +102,22 @@ export const batchFailureFault: FaultDefinition<BatchFailureParams> = {
       },
     }
   },
+  describe: ({ recordRate, maxRecords }) =>
+    `batch failure ${recordRate >= 1 ? 'every record' : `${Math.round(recordRate * 1000) / 10}% of records`}${maxRecords === undefined ? '' : ` (at most ${maxRecords})`}`,
+  flags: [
+    {
+      name: 'record-rate',
+      field: 'recordRate',
+      type: 'number',
+      description: 'share of the records reported failed, 0 to 1',
+    },
+    {
+      name: 'max-records',
+      field: 'maxRecords',
+      type: 'integer',
+      description: 'at most this many records per invocation',
+    },
+  ],
 }
 
 /**

@@ -1,5 +1,5 @@
-import { describeValue as describe } from './describe.js'
 import type { ConfigIssue } from './types.js'
+import { describeValue as describe } from './util.js'
 
 type NumberRule = {
   min?: number

@@ -1,8 +1,18 @@
+// For function authors: errors, switches, config checks, the local store.
+// For fault authors: the factory, the definition types, field reading, helpers.
+// For tools: the catalog of faults, the formats, durations, the file store.
+export {
+  faultTypeNames,
+  findFault,
+  normaliseFaultType,
+  registeredFaults,
+  registerFault,
+} from './catalog.js'
 export {
   CONFIG_VERSION,
   decodeConfigValue,
   MAX_DURATION_MS,
-  normaliseFaultType,
+  type ParseOptions,
   parseConfig,
   parseConfigOrThrow,
 } from './config.js'
@@ -28,6 +38,7 @@ export {
   fromFailureLambda,
   isFailureLambdaConfig,
 } from './formats/failure-lambda.js'
+export { isAlbEvent, isHttpApiEvent, isHttpEvent, statusLine } from './http.js'
 export { getDefaultLogger } from './logger.js'
 export {
   type FunctionFilter,
@@ -35,35 +46,42 @@ export {
   type MatchCondition,
   type MatchValue,
   matches,
-  parsePath,
-  parseTargeting,
   type Targeting,
 } from './match.js'
 export { createFaultMiddleware, DRY_RUN_ENV, KILL_SWITCH_ENV } from './middleware.js'
 export {
-  type ChaosStore,
   type ConfigSnapshot,
   ConfigSource,
   DEFAULT_FETCH_TIMEOUT_MS,
   DEFAULT_MAX_AGE_SECONDS,
+} from './source.js'
+export {
+  type ChaosStore,
   getConfigSource,
   PARAMETER_ENV,
   resetConfigSources,
   STORE_ENV,
-} from './source.js'
-export { isEnvFlagOn, parseDuration, parseInstant, remainingTimeMs, sleep } from './time.js'
+} from './sources.js'
+export { isEnvFlagOn, parseDuration, parseInstant, remainingTimeMs } from './time.js'
 export type {
+  AnyFaultDefinition,
   ChaosDocument,
   ChaosMiddlewareOptions,
   ChaosSourceOptions,
   ConfigIssue,
   ConfigProvider,
+  FailureLambdaMapping,
   FaultAction,
+  FaultCatalog,
   FaultDefinition,
+  FaultFlag,
+  FaultFormats,
   FaultSpec,
   MetricsLike,
   ParseResult,
   Phase,
   PlanContext,
+  SetupContext,
 } from './types.js'
 export { PHASES } from './types.js'
+export { describeValue, isRecord, MAX_TIMER_MS, sleep } from './util.js'

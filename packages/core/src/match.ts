@@ -42,8 +42,9 @@
  *
  * @module
  */
-import { describeValue, isPlainRecord, joinPath } from './describe.js'
+
 import type { ConfigIssue } from './types.js'
+import { describeValue, FORBIDDEN_SEGMENTS, isRecord, joinPath } from './util.js'
 
 /** Bounds on what a config may ask of the matcher. */
 export const MATCH_LIMITS = Object.freeze({
@@ -97,7 +98,6 @@ export const NEVER_MATCHES: Targeting = Object.freeze({
   never: true as const,
 })
 
-const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
 const OPERATORS = ['equals', 'oneOf', 'prefix', 'exists'] as const
 const CONDITION_FIELDS: ReadonlySet<string> = new Set(['path', ...OPERATORS])
 
@@ -223,7 +223,7 @@ const compileCondition = (
   at: string,
   issues: ConfigIssue[],
 ): MatchCondition | undefined => {
-  if (!isPlainRecord(raw)) {
+  if (!isRecord(raw)) {
     issues.push({
       path: at,
       message: `must be an object such as { "path": "rawPath", "prefix": "/api" } (got ${describeValue(raw)})`,
@@ -403,7 +403,7 @@ export const parseTargeting = (
   path: string,
   issues: ConfigIssue[],
 ): Targeting | undefined => {
-  if (!isPlainRecord(fields)) return undefined
+  if (!isRecord(fields)) return undefined
   const rawMatch = fields.match
   const rawFunctions = fields.functions
   if (rawMatch === undefined && rawFunctions === undefined) return undefined

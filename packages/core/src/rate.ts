@@ -20,8 +20,9 @@
  *
  * @module
  */
-import { describeValue, isPlainRecord, joinPath } from './describe.js'
+
 import type { ConfigIssue } from './types.js'
+import { describeValue, isRecord, joinPath } from './util.js'
 
 /** Largest `budget.max`: a sliding budget keeps this many timestamps. */
 export const MAX_BUDGET = 10_000
@@ -85,7 +86,7 @@ const integerIn = (value: unknown, min: number, max: number): value is number =>
 const BUDGET_FIELDS = ['max', 'windowMs'] as const
 
 const parseBudget = (raw: unknown, at: string, issues: ConfigIssue[]): RateBudget | undefined => {
-  if (!isPlainRecord(raw)) {
+  if (!isRecord(raw)) {
     issues.push({
       path: at,
       message: `must be an object { "max": integer, "windowMs": integer } (got ${describeValue(raw)})`,
@@ -155,7 +156,7 @@ export const parseRateFields = (
   issues: ConfigIssue[],
 ): RatePolicy | undefined => {
   const before = issues.length
-  const source: Readonly<Record<string, unknown>> = isPlainRecord(fields) ? fields : {}
+  const source: Readonly<Record<string, unknown>> = isRecord(fields) ? fields : {}
   const clamped = typeof rate === 'number' && rate > 0 ? Math.min(rate, 1) : 0
   const policy: { rate: number; every?: number; budget?: RateBudget; seed?: number } = {
     rate: clamped,

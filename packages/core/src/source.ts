@@ -1,13 +1,24 @@
+/**
+ * A config store seen through a cache window: {@link ConfigSource}. The
+ * process-wide registry of sources is in `sources.ts`.
+ *
+ * @module
+ */
 import type { Logger } from '@aws-lambda-powertools/logger'
-import { EMPTY_DOCUMENT, parseConfig } from './config.js'
+import type { Request } from '@middy/core'
+import { catalogGeneration } from './catalog.js'
+import { parseConfig } from './config.js'
 import { ChaosConfigTimeoutError } from './errors.js'
+import { EMPTY_DOCUMENT } from './formats/common.js'
 import { getDefaultLogger } from './logger.js'
-import type { ChaosDocument, ChaosSourceOptions, ConfigProvider } from './types.js'
+import { remainingTimeMs } from './time.js'
+import type { ChaosDocument } from './types.js'
+import { errorText, safeLog } from './util.js'
 
-/** Environment variable naming the SSM parameter, as in chaos_lambda. */
-export const PARAMETER_ENV = 'CHAOS_PARAM'
 export const DEFAULT_MAX_AGE_SECONDS = 5
 export const DEFAULT_FETCH_TIMEOUT_MS = 1000
+/** Time kept free before the Lambda deadline when waiting for the config store (ms). */
+const DEADLINE_MARGIN_MS = 100
 /** A store that failed is not asked again sooner than this (ms). */
 const FAILURE_RETRY_MS = 1000
 
@@ -27,16 +38,6 @@ export interface ConfigSnapshot {
 }
 
 type Loader = () => Promise<unknown>
-
-const resolveMaxAgeSeconds = (maxAge: number | undefined): number => {
-  if (maxAge !== undefined) return maxAge
-  const fromEnv = Number(process.env.POWERTOOLS_PARAMETERS_MAX_AGE)
-  return process.env.POWERTOOLS_PARAMETERS_MAX_AGE !== undefined &&
-    Number.isFinite(fromEnv) &&
-    fromEnv >= 0
-    ? fromEnv
-    : DEFAULT_MAX_AGE_SECONDS
-}
 
 const snapshotOf = (
   document: ChaosDocument,
@@ -66,22 +67,22 @@ const fingerprint = (raw: unknown): string => {
  * A config store seen through a cache window. Fetches at most once per window,
  * shares one in-flight request between concurrent callers, bounds each fetch
  * in time, and never throws: whatever goes wrong ends in an empty config and
- * at most one warning per window.
+ * at most one warning per window. It also knows which snapshot each invocation
+ * uses ({@link ConfigSource.snapshotFor}), so that every chaos hook of a chain
+ * sees the same one.
  */
 export class ConfigSource {
   /** Human-readable name of the source for log lines: `ssm:/chaos/config`. */
   public readonly description: string
   /** Per-invocation key under which hooks share the snapshot on Middy's `request`. */
-  public readonly requestKey: symbol
+  readonly #requestKey: symbol
   /**
    * The request seen last and the snapshot it uses: lets every chaos hook of a
    * chain after the first find its snapshot with one comparison. Interleaved
-   * invocations fall back to `request[requestKey]`.
-   * @internal
+   * invocations fall back to `request[#requestKey]`.
    */
-  public lastRequest: object | undefined = undefined
-  /** @internal */
-  public lastSnapshot: ConfigSnapshot | undefined = undefined
+  #lastRequest: object | undefined = undefined
+  #lastSnapshot: ConfigSnapshot | undefined = undefined
   readonly #load: Loader
   readonly #maxAgeMs: number
   readonly #fetchTimeoutMs: number
@@ -91,6 +92,8 @@ export class ConfigSource {
   #inflight: Promise<ConfigSnapshot> | undefined
   #lastWarningAt = Number.NEGATIVE_INFINITY
   #fetches = 0
+  /** The catalog the snapshot was parsed with: a fault registered later means a new parse. */
+  #generation = -1
   /** The document text last fetched and when it was first seen, for relative `duration`s. */
   #seen: { text: string; at: number } | undefined
   #notedText: string | undefined
@@ -103,7 +106,7 @@ export class ConfigSource {
     logger?: () => Logger
   }) {
     this.description = options.description
-    this.requestKey = Symbol(`middy-chaos:${options.description}`)
+    this.#requestKey = Symbol(`middy-chaos:${options.description}`)
     this.#load = options.load
     this.#maxAgeMs = Math.max(0, options.maxAgeSeconds * 1000)
     this.#fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS
@@ -116,12 +119,39 @@ export class ConfigSource {
   }
 
   /**
+   * The snapshot an invocation uses, the same for every chaos hook of its
+   * chain: the first hook takes the cached one (synchronously) or waits for a
+   * refresh, never past the Lambda deadline less a margin (past it, the
+   * invocation runs with no faults); the hooks after it find it with one
+   * comparison. The returned promise never rejects.
+   */
+  public snapshotFor(request: Request): ConfigSnapshot | Promise<ConfigSnapshot> {
+    if (request === this.#lastRequest) return this.#lastSnapshot as ConfigSnapshot
+    // Interleaved invocations (a local server, tests) keep theirs on the request itself.
+    const carrier = request as unknown as Record<symbol, ConfigSnapshot | undefined>
+    const shared = carrier[this.#requestKey]
+    if (shared !== undefined) return this.#use(request, shared)
+    const current = this.current()
+    if (!(current instanceof Promise)) return this.#use(request, current)
+    const remaining = remainingTimeMs(request.context)
+    const wait = remaining === undefined ? Number.POSITIVE_INFINITY : remaining - DEADLINE_MARGIN_MS
+    return this.within(current, wait).then((snapshot) => this.#use(request, snapshot))
+  }
+
+  #use(request: Request, snapshot: ConfigSnapshot): ConfigSnapshot {
+    ;(request as unknown as Record<symbol, ConfigSnapshot>)[this.#requestKey] = snapshot
+    this.#lastRequest = request
+    this.#lastSnapshot = snapshot
+    return snapshot
+  }
+
+  /**
    * The current snapshot: synchronously while the cache is fresh, otherwise a
    * promise of the refreshed one (which never rejects).
    */
   public current(): ConfigSnapshot | Promise<ConfigSnapshot> {
     const snapshot = this.#snapshot
-    if (snapshot !== undefined) {
+    if (snapshot !== undefined && this.#generation === catalogGeneration()) {
       const now = Date.now()
       if (now < this.#expiresAt) {
         return now < snapshot.faultsEndAt || snapshot.inert ? snapshot : this.#ended(snapshot)
@@ -134,14 +164,10 @@ export class ConfigSource {
   #ended(snapshot: ConfigSnapshot): ConfigSnapshot {
     const ended = snapshotOf(snapshot.document, snapshot.fetchedAt, snapshot.fetchedAt)
     this.#snapshot = ended
-    try {
-      this.#logger().info('Chaos config expired: faults stopped by themselves', {
-        chaosSource: this.description,
-        expiredAt: new Date(snapshot.faultsEndAt).toISOString(),
-      })
-    } catch {
-      // A logger that throws must not break the invocation.
-    }
+    safeLog(this.#logger, 'info', 'Chaos config expired: faults stopped by themselves', {
+      chaosSource: this.description,
+      expiredAt: new Date(snapshot.faultsEndAt).toISOString(),
+    })
     return ended
   }
 
@@ -169,6 +195,7 @@ export class ConfigSource {
 
   async #fetch(): Promise<ConfigSnapshot> {
     this.#fetches++
+    const generation = catalogGeneration()
     let document: ChaosDocument = EMPTY_DOCUMENT
     let faultsEndAt = Number.POSITIVE_INFINITY
     let failed = false
@@ -186,12 +213,13 @@ export class ConfigSource {
     } catch (error) {
       failed = true
       this.#warn('Chaos config could not be loaded; no faults are injected', {
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: errorText(error),
       })
     }
     const now = Date.now()
     const snapshot = snapshotOf(document, now, faultsEndAt)
     this.#snapshot = snapshot
+    this.#generation = generation
     // A store that fails is asked again after the window, and never more than once a second.
     this.#expiresAt = now + (failed ? Math.max(this.#maxAgeMs, FAILURE_RETRY_MS) : this.#maxAgeMs)
     return snapshot
@@ -202,14 +230,10 @@ export class ConfigSource {
     const text = fingerprint(raw)
     if (text === this.#notedText) return
     this.#notedText = text
-    try {
-      this.#logger().info(`Chaos config read from the ${document.format} format`, {
-        chaosSource: this.description,
-        notes,
-      })
-    } catch {
-      // A logger that throws must not break the invocation.
-    }
+    safeLog(this.#logger, 'info', `Chaos config read from the ${document.format} format`, {
+      chaosSource: this.description,
+      notes,
+    })
   }
 
   /** When a document's faults end: its `expiresAt`, or first sight + `duration`. */
@@ -241,134 +265,6 @@ export class ConfigSource {
     const now = Date.now()
     if (now - this.#lastWarningAt < Math.max(this.#maxAgeMs, 1000)) return
     this.#lastWarningAt = now
-    try {
-      this.#logger().warn(message, { chaosSource: this.description, ...details })
-    } catch {
-      // A logger that throws must not break the invocation.
-    }
+    safeLog(this.#logger, 'warn', message, { chaosSource: this.description, ...details })
   }
-}
-
-/** Environment variable choosing the default store: `ssm` (default) or `file`. */
-export const STORE_ENV = 'CHAOS_STORE'
-
-/** Built-in stores, selected by the `store` option or `CHAOS_STORE`. */
-export type ChaosStore = 'ssm' | 'file'
-
-const defaultProviders = new Map<ChaosStore, Promise<ConfigProvider>>()
-
-/** The process-wide provider of a built-in store, loaded on first use. */
-const getDefaultProvider = (store: ChaosStore): Promise<ConfigProvider> => {
-  let provider = defaultProviders.get(store)
-  if (!provider) {
-    provider =
-      store === 'file'
-        ? import('./file-store.js').then(({ FileProvider }) => new FileProvider())
-        : import('@aws-lambda-powertools/parameters/ssm').then(
-            ({ SSMProvider }) => new SSMProvider() as ConfigProvider,
-          )
-    defaultProviders.set(store, provider)
-  }
-  return provider
-}
-
-const resolveStore = (store: string | undefined): ChaosStore => {
-  const value = (store ?? process.env[STORE_ENV] ?? 'ssm').toLowerCase()
-  return value === 'file' ? 'file' : 'ssm'
-}
-
-const sharedSources = new Map<string, ConfigSource>()
-const providerSources = new WeakMap<object, Map<string, ConfigSource>>()
-const staticSources = new WeakMap<object, ConfigSource>()
-const staticTextSources = new Map<string, ConfigSource>()
-let noSource: ConfigSource | undefined
-
-/**
- * The config source for a set of options. Middlewares built with the same
- * provider, parameter name and cache settings share one source, so a chain of
- * several chaos middlewares fetches once per cache window.
- *
- * @example
- * ```ts
- * const source = getConfigSource({ parameterName: '/chaos/config', maxAge: 10 })
- * const snapshot = await source.refresh()
- * ```
- */
-export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource => {
-  const logger = options.logger ? () => options.logger as Logger : undefined
-  const fetchTimeoutMs = options.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT_MS
-  if (options.config !== undefined) {
-    const config = options.config
-    const create = () =>
-      new ConfigSource({
-        description: 'static',
-        load: async () => config,
-        maxAgeSeconds: Number.POSITIVE_INFINITY,
-        fetchTimeoutMs,
-        ...(logger ? { logger } : {}),
-      })
-    if (typeof config === 'string') {
-      let source = staticTextSources.get(config)
-      if (!source) {
-        source = create()
-        staticTextSources.set(config, source)
-      }
-      return source
-    }
-    if (typeof config !== 'object' || config === null) return create()
-    let source = staticSources.get(config)
-    if (!source) {
-      source = create()
-      staticSources.set(config, source)
-    }
-    return source
-  }
-
-  const name = options.parameterName ?? process.env[PARAMETER_ENV]
-  const maxAgeSeconds = resolveMaxAgeSeconds(options.maxAge)
-  const provider = options.provider
-  if (name === undefined || name === '') {
-    noSource ??= new ConfigSource({
-      description: 'none',
-      load: async () => {
-        throw new Error(
-          `no config source: set the ${PARAMETER_ENV} environment variable or the parameterName option`,
-        )
-      },
-      maxAgeSeconds: Number.POSITIVE_INFINITY,
-      fetchTimeoutMs,
-      ...(logger ? { logger } : {}),
-    })
-    return noSource
-  }
-
-  const store = resolveStore(options.store)
-  const key = `${store}\u0000${name}\u0000${maxAgeSeconds}\u0000${fetchTimeoutMs}\u0000${JSON.stringify(options.providerOptions ?? {})}`
-  let registry = sharedSources
-  if (provider) {
-    registry = providerSources.get(provider) ?? new Map()
-    providerSources.set(provider, registry)
-  }
-  let source = registry.get(key)
-  if (!source) {
-    // This source is the cache: the provider is asked only when the window has passed.
-    const getOptions = { maxAge: maxAgeSeconds, forceFetch: true, ...options.providerOptions }
-    source = new ConfigSource({
-      description: `${provider ? (provider.constructor?.name ?? 'provider') : store}:${name}`,
-      load: async () => (provider ?? (await getDefaultProvider(store))).get(name, getOptions),
-      maxAgeSeconds,
-      fetchTimeoutMs,
-      ...(logger ? { logger } : {}),
-    })
-    registry.set(key, source)
-  }
-  return source
-}
-
-/** Drops every shared source and the default provider (for tests). */
-export const resetConfigSources = (): void => {
-  sharedSources.clear()
-  staticTextSources.clear()
-  noSource = undefined
-  defaultProviders.clear()
 }

@@ -1,4 +1,3 @@
-import { setTimeout as wait } from 'node:timers/promises'
 import type { Context } from 'aws-lambda'
 
 /** Milliseconds left before the Lambda deadline, or `undefined` outside Lambda. */
@@ -6,9 +5,6 @@ export const remainingTimeMs = (context: Partial<Context> | undefined): number |
   const remaining = context?.getRemainingTimeInMillis?.()
   return typeof remaining === 'number' && Number.isFinite(remaining) ? remaining : undefined
 }
-
-/** Waits `ms` milliseconds. */
-export const sleep = (ms: number): Promise<void> => wait(ms)
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 

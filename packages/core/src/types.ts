@@ -130,21 +130,91 @@ export interface PlanContext<P, O> {
   readonly logger: Logger
 }
 
+/** What a fault's `setup` receives, once per middleware. */
+export interface SetupContext<O> {
+  readonly options: O
+  readonly logger: Logger
+}
+
+/**
+ * How failure-lambda (gunnargrosch/failure-lambda) spells a fault: the mode
+ * that maps onto it and how to read that mode's own fields. The core reads
+ * what every mode shares (`enabled`, `percentage`, `match`; 0.x's `isEnabled`,
+ * `failureMode`, `rate`).
+ */
+export interface FailureLambdaMapping {
+  /** The failure-lambda mode: `latency`, `statuscode`, `exception`, … */
+  readonly mode: string
+  /**
+   * 1.x only: problems with the flag's own fields, worded as failure-lambda's
+   * validation words them; a flag with any is skipped, as failure-lambda skips it.
+   */
+  check?(flag: Readonly<Record<string, unknown>>): string[]
+  /**
+   * This fault's fields (middy-chaos names: `delay`, `statusCode`, `phase`, …)
+   * from a valid 1.x flag (`version: 1`) or a 0.x document (`version: 0`).
+   * What is approximated goes to `note`.
+   */
+  fields(
+    flag: Readonly<Record<string, unknown>>,
+    context: { readonly version: 0 | 1; note(text: string): void },
+  ): Record<string, unknown>
+}
+
+/** How other tools' config formats spell a fault's fields. */
+export interface FaultFormats {
+  /**
+   * chaos_lambda's flat document (the AWS FIS workshop's): which of its keys
+   * holds each of this fault's fields, `{ statusCode: 'error_code' }`.
+   */
+  readonly chaosLambda?: Readonly<Record<string, string>>
+  /** failure-lambda's documents (0.x and 1.x). */
+  readonly failureLambda?: FailureLambdaMapping
+}
+
+/**
+ * A command-line flag that `middy-chaos enable <fault>` offers for one of the
+ * fault's fields: `--delay 400` sets `delay`.
+ */
+export interface FaultFlag {
+  /** Flag name without dashes: `delay`, `error-code`. */
+  readonly name: string
+  /** The fault field it sets: `delay`, `statusCode`. */
+  readonly field: string
+  readonly type: 'integer' | 'number' | 'string' | 'boolean'
+  /** One line for `--help`. */
+  readonly description: string
+  /** Value written when the flag is not given and the store holds none. */
+  readonly default?: string | number | boolean
+}
+
 /**
  * What makes a fault type: its name, the phases it can run in, how to read its
- * parameters from a config entry, and what to do when it fires. Everything else
- * (fetching, caching, validation of shared fields, rate, logging, fail-safety)
- * is done by {@link createFaultMiddleware}.
+ * parameters from a config entry, and what to do when it fires; and, for the
+ * tooling, how people and other formats name it. Everything else (fetching,
+ * caching, validation of shared fields, rate, logging, fail-safety) is done by
+ * {@link createFaultMiddleware}.
+ *
+ * A fault package exports its definition; the CLI's registry lists them, and
+ * nothing outside the package needs to know more about the fault.
  */
-export interface FaultDefinition<P, O = ChaosMiddlewareOptions> {
+export interface FaultDefinition<P = unknown, O = ChaosMiddlewareOptions> {
   /** Fault type as written in configs: `latency`. */
   readonly type: string
   /** Other spellings accepted in configs (`status-code`, `statusCode`). */
   readonly aliases?: readonly string[]
+  /** The npm package and factory that provide it, for messages: `@middy-chaos/latency`. */
+  readonly package?: string
+  /** The middleware factory's name: `chaosLatency`. */
+  readonly factory?: string
+  /** One line for people: what the fault does. */
+  readonly summary?: string
   /** Phases this fault can run in. */
   readonly phases: readonly Phase[]
   /** Phase used when neither the config nor the code chooses one. */
   readonly defaultPhase: Phase
+  /** Option defaults, merged once by the core under the user's options. */
+  readonly defaults?: Partial<O>
   /**
    * Phase implied by the fault's own parameters (status code's
    * `preventExecution` means `before`), used when the config entry has no `phase`.
@@ -154,7 +224,32 @@ export interface FaultDefinition<P, O = ChaosMiddlewareOptions> {
   parse(fields: FieldReader, options: O): P | undefined
   /** Decides what to do for this invocation; `undefined` means nothing to inject. */
   plan(context: PlanContext<P, O>): FaultAction | undefined
+  /** A short phrase for an entry, for `status` and the probe: `latency 400ms`. */
+  describe?(params: P): string
+  /** How other config formats spell this fault. */
+  readonly formats?: FaultFormats
+  /** Flags `middy-chaos enable <type>` offers. */
+  readonly flags?: readonly FaultFlag[]
+  /**
+   * Once per middleware, when it is created; skipped under the kill switch
+   * (`CHAOS_DISABLED`). For work such as instrumenting clients.
+   */
+  setup?(context: SetupContext<O>): void
+  /**
+   * Once per invocation in which this fault fired, however the invocation
+   * ends: in `after` or `onError`, when a chaos middleware answers early, or at
+   * the latest when the next invocation starts. Must not throw (what it throws
+   * is logged and ignored).
+   */
+  end?(request: Request): void
 }
+
+/** Any fault definition, whatever its parameters and options. */
+// biome-ignore lint/suspicious/noExplicitAny: each definition has the parameters and options of its own fault
+export type AnyFaultDefinition = FaultDefinition<any, any>
+
+/** A list of fault definitions: the faults a parser or a tool knows. */
+export type FaultCatalog = readonly AnyFaultDefinition[]
 
 /** Options every chaos middleware accepts. */
 export interface ChaosMiddlewareOptions extends ChaosSourceOptions {

@@ -3,6 +3,7 @@ import {
   ChaosInjectedError,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
+  describeValue,
   type FaultDefinition,
   INJECTED,
 } from '@middy-chaos/core'
@@ -35,8 +36,12 @@ const defaults = { message: 'Fault injected by middy-chaos' }
 export const exceptionFault: FaultDefinition<ExceptionParams, ChaosExceptionOptions> = {
   type: 'exception',
   aliases: ['error'],
+  package: '@middy-chaos/exception',
+  factory: 'chaosException',
+  summary: 'throws an injected error before or after the handler',
   phases: ['before', 'after'],
   defaultPhase: 'before',
+  defaults,
   parse(fields, options) {
     const message = fields.string('message', {
       default: options.message ?? defaults.message,
@@ -60,6 +65,41 @@ export const exceptionFault: FaultDefinition<ExceptionParams, ChaosExceptionOpti
       },
     }
   },
+  describe: ({ errorName }) => (errorName === undefined ? 'exception' : `exception ${errorName}`),
+  formats: {
+    chaosLambda: { message: 'exception_msg' },
+    failureLambda: {
+      mode: 'exception',
+      check(flag) {
+        const message = flag.exception_msg
+        return message !== undefined && typeof message !== 'string'
+          ? [`exception_msg must be a string (got ${describeValue(message)})`]
+          : []
+      },
+      fields(flag, { version }) {
+        if (version === 1)
+          return { phase: 'before', message: flag.exception_msg ?? 'Injected exception' }
+        // 0.x throws new Error(exceptionMsg): undefined gives an empty message, primitives their text.
+        const text = flag.exceptionMsg
+        const message =
+          text === undefined
+            ? ''
+            : typeof text === 'number' || typeof text === 'boolean' || text === null
+              ? String(text)
+              : text
+        return { phase: 'before', message }
+      },
+    },
+  },
+  flags: [
+    {
+      name: 'message',
+      field: 'message',
+      type: 'string',
+      description: 'message of the thrown error',
+      default: 'Fault injected by chaos-lambda',
+    },
+  ],
 }
 
 /**
@@ -76,4 +116,4 @@ export const exceptionFault: FaultDefinition<ExceptionParams, ChaosExceptionOpti
  * ```
  */
 export const chaosException = (options: ChaosExceptionOptions = {}): MiddlewareObj =>
-  createFaultMiddleware(exceptionFault, { ...defaults, ...options })
+  createFaultMiddleware(exceptionFault, options)

@@ -2,6 +2,7 @@ import type { MiddlewareObj } from '@middy/core'
 import {
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
+  describeValue,
   type FaultDefinition,
   remainingTimeMs,
   sleep,
@@ -32,16 +33,64 @@ const defaults = { deadlineMargin: 100 }
 const rule = { min: 0, max: MAX_DELAY_MS, integer: true, unit: 'ms' } as const
 
 /**
+ * The delay failure-lambda waits, `floor(min + random × (max − min))`, as a
+ * `delay` (whole ms, both ends included): `{ min, max - 1 }`.
+ */
+const failureLambdaDelay = (
+  min: number,
+  max: number,
+  note: (text: string) => void,
+): number | { min: number; max: number } => {
+  if (!Number.isInteger(min) || !Number.isInteger(max))
+    note(
+      `latency: latency bounds ${min} and ${max} are not whole ms; the delay is drawn uniformly between whole ms, which weights the two ends slightly differently from failure-lambda`,
+    )
+  let low: number
+  let high: number
+  if (max > min) {
+    low = Math.floor(min)
+    high = Math.max(low, Math.ceil(max) - 1)
+  } else {
+    // min ≥ max: failure-lambda 0.x draws from (max, min] all the same.
+    low = Math.floor(max)
+    high = Math.floor(min)
+  }
+  low = Math.max(0, low)
+  high = Math.max(0, high)
+  return low === high ? low : { min: low, max: high }
+}
+
+/** A 0.x bound: a number, or missing (failure-lambda 0.x then waits about 1 ms). */
+const v0Bound = (raw: unknown, key: string, note: (text: string) => void): unknown => {
+  if (typeof raw === 'number' && Number.isFinite(raw)) return raw
+  if (raw === undefined) {
+    note(`${key}: missing; failure-lambda 0.x then waits about 1 ms (setTimeout of NaN); read as 0`)
+    return 0
+  }
+  return raw
+}
+
+/**
  * The latency fault: `delay` in ms (`400`), or a uniform range
  * (`{ "min": 100, "max": 500 }`, or `minDelay` / `maxDelay`).
  */
 export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> = {
   type: 'latency',
   aliases: ['delay'],
+  package: '@middy-chaos/latency',
+  factory: 'chaosLatency',
+  summary: 'adds a fixed or random delay, never past the Lambda deadline',
   phases: ['before', 'after'],
   defaultPhase: 'before',
+  defaults,
   parse(fields) {
     const delay = fields.raw('delay')
+    if (delay !== undefined) {
+      for (const other of ['minDelay', 'maxDelay']) {
+        if (fields.has(other))
+          return fields.issue(other, 'conflicts with "delay": give "delay" or minDelay/maxDelay')
+      }
+    }
     if (typeof delay === 'object' && delay !== null && !Array.isArray(delay)) {
       const range = delay as Record<string, unknown>
       const min = fields.check('delay.min', range.min, rule)
@@ -69,7 +118,7 @@ export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> =
         ? params.minDelay
         : params.minDelay + Math.floor(Math.random() * (params.maxDelay - params.minDelay + 1))
     const remaining = remainingTimeMs(request.context)
-    const margin = options.deadlineMargin ?? defaults.deadlineMargin
+    const margin = options.deadlineMargin ?? 0
     const limit = remaining === undefined ? requested : Math.max(0, remaining - margin)
     const delay = Math.min(requested, limit)
     const clamped = delay < requested
@@ -80,6 +129,46 @@ export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> =
       run: () => (delay > 0 ? sleep(delay) : undefined),
     }
   },
+  describe: ({ minDelay, maxDelay }) =>
+    minDelay === maxDelay ? `latency ${minDelay}ms` : `latency ${minDelay}-${maxDelay}ms`,
+  formats: {
+    chaosLambda: { delay: 'delay' },
+    failureLambda: {
+      mode: 'latency',
+      check(flag) {
+        const errors: string[] = []
+        for (const key of ['min_latency', 'max_latency']) {
+          const value = flag[key]
+          if (value !== undefined && !(typeof value === 'number' && value >= 0))
+            errors.push(`${key} must be a number of at least 0 (got ${describeValue(value)})`)
+        }
+        const { min_latency: min, max_latency: max } = flag
+        if (typeof min === 'number' && typeof max === 'number' && min > max)
+          errors.push(`max_latency (${max}) must not be below min_latency (${min})`)
+        return errors
+      },
+      fields(flag, { version, note }) {
+        if (version === 1) {
+          const min = (flag.min_latency ?? 0) as number
+          const max = (flag.max_latency ?? 0) as number
+          return { phase: 'before', delay: failureLambdaDelay(min, max, note) }
+        }
+        const min = v0Bound(flag.minLatency, 'minLatency', note)
+        const max = v0Bound(flag.maxLatency, 'maxLatency', note)
+        return {
+          phase: 'before',
+          // Not numbers: left for parse to report.
+          delay:
+            typeof min === 'number' && typeof max === 'number'
+              ? failureLambdaDelay(min, max, note)
+              : { min, max },
+        }
+      },
+    },
+  },
+  flags: [
+    { name: 'delay', field: 'delay', type: 'integer', description: 'delay in ms', default: 400 },
+  ],
 }
 
 /**
@@ -97,4 +186,4 @@ export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> =
  * ```
  */
 export const chaosLatency = (options: ChaosLatencyOptions = {}): MiddlewareObj =>
-  createFaultMiddleware(latencyFault, { ...defaults, ...options })
+  createFaultMiddleware(latencyFault, options)

@@ -1,9 +1,14 @@
-import { STATUS_CODES } from 'node:http'
 import type { MiddlewareObj } from '@middy/core'
 import {
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
+  describeValue,
   type FaultDefinition,
+  isAlbEvent,
+  isHttpApiEvent,
+  isHttpEvent,
+  isRecord,
+  statusLine,
 } from '@middy-chaos/core'
 
 /** Options of {@link chaosStatusCode}. */
@@ -36,24 +41,7 @@ type HttpResponse = {
   headers?: Record<string, string>
 }
 
-const defaults = { preventExecution: false, body: JSON.stringify({ message: 'Injected fault' }) }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
-/** ALB events carry `requestContext.elb`; their responses may carry `statusDescription`. */
-const isAlbEvent = (event: unknown): boolean =>
-  isRecord(event) && isRecord(event.requestContext) && 'elb' in event.requestContext
-
-/** API Gateway HTTP API (payload 2.0) and function URL events: `version: "2.0"`. */
-const isV2Event = (event: unknown): boolean => isRecord(event) && event.version === '2.0'
-
-/** API Gateway REST (v1 proxy), HTTP API, function URL or ALB request. */
-const isHttpEvent = (event: unknown): boolean =>
-  isV2Event(event) || isAlbEvent(event) || (isRecord(event) && typeof event.httpMethod === 'string')
-
-const statusDescription = (statusCode: number): string =>
-  `${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}`
+const defaults = { body: JSON.stringify({ message: 'Injected fault' }) }
 
 /**
  * The status-code fault. `statusCode` (`error_code` in chaos_lambda's format)
@@ -63,14 +51,18 @@ const statusDescription = (statusCode: number): string =>
 export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeOptions> = {
   type: 'status_code',
   aliases: ['statuscode', 'http_status'],
+  package: '@middy-chaos/status-code',
+  factory: 'chaosStatusCode',
+  summary: 'replaces the HTTP status, or answers without running the handler',
   phases: ['before', 'after'],
   defaultPhase: 'after',
+  defaults,
   parse(fields, options) {
     const statusCode = fields.number('statusCode', { min: 100, max: 599, integer: true })
     if (!fields.has('statusCode'))
       return fields.issue('statusCode', 'is required: an HTTP status from 100 to 599')
     const preventExecution = fields.boolean('preventExecution', {
-      default: options.preventExecution ?? false,
+      default: options.preventExecution ?? options.phase === 'before',
     })
     let body = fields.raw('body')
     if (body !== undefined && typeof body !== 'string') body = JSON.stringify(body)
@@ -107,7 +99,7 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
         headers: { 'content-type': 'application/json', ...params.headers },
         body: params.body ?? defaults.body,
       }
-      if (isAlbEvent(request.event)) response.statusDescription = statusDescription(statusCode)
+      if (isAlbEvent(request.event)) response.statusDescription = statusLine(statusCode)
       return { details: { preventExecution: true }, run: () => response }
     }
     const response = request.response as unknown
@@ -120,13 +112,13 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
             ...response,
             statusCode,
             ...(typeof response.statusDescription === 'string' || isAlbEvent(request.event)
-              ? { statusDescription: statusDescription(statusCode) }
+              ? { statusDescription: statusLine(statusCode) }
               : {}),
           }
         },
       }
     }
-    if (response !== undefined && isV2Event(request.event)) {
+    if (response !== undefined && isHttpApiEvent(request.event)) {
       // HTTP APIs and function URLs accept a bare string or object and answer 200 with it as the body.
       return {
         details: { originalStatusCode: 200 },
@@ -143,6 +135,44 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
     }
     return skip('the response is not an HTTP response', response)
   },
+  describe: ({ statusCode, preventExecution }) =>
+    preventExecution ? `status code ${statusCode} (handler skipped)` : `status code ${statusCode}`,
+  formats: {
+    chaosLambda: { statusCode: 'error_code' },
+    failureLambda: {
+      mode: 'statuscode',
+      check(flag) {
+        const code = flag.status_code
+        return code !== undefined && !(typeof code === 'number' && code >= 100 && code <= 599)
+          ? [`status_code must be a number from 100 to 599 (got ${describeValue(code)})`]
+          : []
+      },
+      fields(flag, { version, note }) {
+        // failure-lambda answers before the handler, which does not run.
+        if (version === 1) return { statusCode: flag.status_code ?? 500, preventExecution: true }
+        if (flag.statusCode === undefined)
+          note(
+            'statusCode: missing; failure-lambda 0.x answers { statusCode: undefined }, the status-code fault reports it as required',
+          )
+        return { statusCode: flag.statusCode, preventExecution: true }
+      },
+    },
+  },
+  flags: [
+    {
+      name: 'error-code',
+      field: 'statusCode',
+      type: 'integer',
+      description: 'HTTP status, 100 to 599',
+      default: 404,
+    },
+    {
+      name: 'prevent-execution',
+      field: 'preventExecution',
+      type: 'boolean',
+      description: 'answer before the handler, which does not run',
+    },
+  ],
 }
 
 /**
@@ -162,8 +192,4 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
  * ```
  */
 export const chaosStatusCode = (options: ChaosStatusCodeOptions = {}): MiddlewareObj =>
-  createFaultMiddleware(statusCodeFault, {
-    ...defaults,
-    ...options,
-    preventExecution: options.preventExecution ?? options.phase === 'before',
-  })
+  createFaultMiddleware(statusCodeFault, options)

@@ -12,17 +12,17 @@
  *   `{"latency": {"enabled": true, "percentage": 50, "min_latency": 100, "max_latency": 400,
  *   "match": [{"path": "requestContext.http.method", "value": "GET"}]}, …}`.
  *
- * What maps, and how it behaves (failure-lambda runs every mode before the
- * handler, except 1.x `corruption`):
+ * Each failure-lambda mode maps onto the middy-chaos fault whose definition
+ * declares it (`formats.failureLambda`): the fault package says how the mode's
+ * own fields read (`min_latency` / `max_latency` → `delay`, see each package's
+ * README). This module reads what all modes share:
  *
- * | failure-lambda | middy-chaos fault |
+ * | failure-lambda | middy-chaos |
  * | --- | --- |
- * | `latency`: `min_latency`/`max_latency` (`minLatency`/`maxLatency`) | `latency`, `phase: "before"`; failure-lambda waits `floor(min + random × (max − min))` ms, i.e. a whole number from `min` to `max − 1`, so the delay is `{ "min": min, "max": max − 1 }` (exactly the same distribution for whole numbers) |
- * | `statuscode`: `status_code` (`statusCode`), default 500 in 1.x | `status_code` with `preventExecution: true`: answers before the handler, which does not run. failure-lambda answers `{ statusCode }` alone; middy-chaos adds a JSON body and a `content-type` header |
- * | `exception`: `exception_msg` (`exceptionMsg`), default `Injected exception` in 1.x | `exception`, `phase: "before"`: thrown before the handler runs (a `ChaosInjectedError` where failure-lambda throws an `Error`; same message) |
+ * | `enabled` (1.x), `isEnabled` + `failureMode` (0.x) | an entry per enabled mode |
  * | `percentage` 0–100 (1.x), `rate` 0–1 (0.x) | `rate` 0–1 |
  * | `match` (1.x) | `match`, see below |
- * | `timeout`, `diskspace`, `denylist`, `corruption` | dropped, with a note: no such middy-chaos fault |
+ * | a mode no fault of the catalog declares | dropped, with a note |
  *
  * 1.x `match` conditions compare the value at a dot path as a string
  * (`String(value)`, `null`/missing never matching). They map to:
@@ -42,7 +42,9 @@
  *
  * @module
  */
-import { describeValue, isPlainRecord } from '../describe.js'
+import { registeredFaults } from '../catalog.js'
+import type { AnyFaultDefinition, FaultCatalog } from '../types.js'
+import { describeValue, FORBIDDEN_SEGMENTS, isRecord } from '../util.js'
 
 /** Which failure-lambda format a document was written in. */
 export type FailureLambdaFormat = 'failure-lambda-0' | 'failure-lambda-1'
@@ -67,10 +69,19 @@ export const FAILURE_LAMBDA_MODES = [
   'corruption',
 ] as const
 
-const MAPPED_MODES: ReadonlySet<string> = new Set(['latency', 'statuscode', 'exception'])
+/** failure-lambda 0.x `failureMode` values. */
+const V0_MODES: ReadonlySet<string> = new Set([
+  'latency',
+  'statuscode',
+  'exception',
+  'diskspace',
+  'denylist',
+  'blacklist',
+])
+/** middy-chaos keys a failure-lambda document may carry: failure-lambda ignores them. */
+const TIMING_KEYS = ['expiresAt', 'duration', 'writtenAt'] as const
 /** Keys that mark another format: middy-chaos (`faults`, `version`) or chaos_lambda. */
 const FOREIGN_KEYS = ['faults', 'version', 'is_enabled', 'fault_type'] as const
-const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype'])
 
 const hasOwn = (record: object, key: string): boolean => Object.hasOwn(record, key)
 
@@ -78,7 +89,7 @@ const own = (record: Record<string, unknown>, key: string): unknown =>
   hasOwn(record, key) ? record[key] : undefined
 
 const hasFlags = (raw: Record<string, unknown>): boolean =>
-  FAILURE_LAMBDA_MODES.some((mode) => isPlainRecord(own(raw, mode)))
+  FAILURE_LAMBDA_MODES.some((mode) => isRecord(own(raw, mode)))
 
 const isV0 = (raw: Record<string, unknown>): boolean =>
   hasOwn(raw, 'isEnabled') || hasOwn(raw, 'failureMode')
@@ -99,7 +110,7 @@ const isV0 = (raw: Record<string, unknown>): boolean =>
  */
 export const isFailureLambdaConfig = (raw: Record<string, unknown>): boolean => {
   try {
-    if (!isPlainRecord(raw)) return false
+    if (!isRecord(raw)) return false
     if (FOREIGN_KEYS.some((key) => hasOwn(raw, key))) return false
     return hasFlags(raw) || isV0(raw)
   } catch {
@@ -109,35 +120,6 @@ export const isFailureLambdaConfig = (raw: Record<string, unknown>): boolean => 
 
 // ---------------------------------------------------------------------------
 // Shared mapping helpers
-
-/**
- * The delay failure-lambda waits: `floor(min + random × (max − min))`, as a
- * middy-chaos latency `delay` (whole ms, both ends included).
- */
-const delayOf = (
-  min: number,
-  max: number,
-  mode: string,
-  notes: string[],
-): number | { min: number; max: number } => {
-  if (!Number.isInteger(min) || !Number.isInteger(max))
-    notes.push(
-      `${mode}: latency bounds ${min} and ${max} are not whole ms; the delay is drawn uniformly between whole ms, which weights the two ends slightly differently from failure-lambda`,
-    )
-  let low: number
-  let high: number
-  if (max > min) {
-    low = Math.floor(min)
-    high = Math.max(low, Math.ceil(max) - 1)
-  } else {
-    // min ≥ max: failure-lambda 0.x draws from (max, min] all the same.
-    low = Math.floor(max)
-    high = Math.floor(min)
-  }
-  low = Math.max(0, low)
-  high = Math.max(0, high)
-  return low === high ? low : { min: low, max: high }
-}
 
 const NUMBER_TEXT = (text: string): number | undefined => {
   if (text.trim() !== text || text === '') return undefined
@@ -296,8 +278,11 @@ const mapMatch = (
 // ---------------------------------------------------------------------------
 // 1.x
 
-/** Mirrors failure-lambda 1.x `validateFlagValue` for the modes that map. */
-const validateFlag = (mode: string, flag: Record<string, unknown>): string[] => {
+/** Mirrors failure-lambda 1.x `validateFlagValue`: shared fields, then the mode's own, then `match`. */
+const validateFlag = (
+  mapping: NonNullable<AnyFaultDefinition['formats']>['failureLambda'],
+  flag: Record<string, unknown>,
+): string[] => {
   const errors: string[] = []
   const get = (key: string) => own(flag, key)
   if (typeof get('enabled') !== 'boolean')
@@ -313,27 +298,7 @@ const validateFlag = (mode: string, flag: Record<string, unknown>): string[] => 
     )
   )
     errors.push(`percentage must be an integer from 0 to 100 (got ${describeValue(percentage)})`)
-  if (mode === 'latency') {
-    for (const key of ['min_latency', 'max_latency']) {
-      const value = get(key)
-      if (value !== undefined && !(typeof value === 'number' && value >= 0))
-        errors.push(`${key} must be a number of at least 0 (got ${describeValue(value)})`)
-    }
-    const min = get('min_latency')
-    const max = get('max_latency')
-    if (typeof min === 'number' && typeof max === 'number' && min > max)
-      errors.push(`max_latency (${max}) must not be below min_latency (${min})`)
-  }
-  if (mode === 'exception') {
-    const message = get('exception_msg')
-    if (message !== undefined && typeof message !== 'string')
-      errors.push(`exception_msg must be a string (got ${describeValue(message)})`)
-  }
-  if (mode === 'statuscode') {
-    const code = get('status_code')
-    if (code !== undefined && !(typeof code === 'number' && code >= 100 && code <= 599))
-      errors.push(`status_code must be a number from 100 to 599 (got ${describeValue(code)})`)
-  }
+  errors.push(...(mapping?.check?.(flag) ?? []))
   const match = get('match')
   if (match !== undefined) {
     if (!Array.isArray(match)) {
@@ -341,7 +306,7 @@ const validateFlag = (mode: string, flag: Record<string, unknown>): string[] => 
     } else {
       for (const [index, entry] of match.entries()) {
         const at = `match[${index}]`
-        if (!isPlainRecord(entry)) {
+        if (!isRecord(entry)) {
           errors.push(`${at} must be an object with a string path (got ${describeValue(entry)})`)
           continue
         }
@@ -373,7 +338,20 @@ const rateOfFlag = (mode: string, flag: Record<string, unknown>, notes: string[]
   return 1
 }
 
-const fromV1 = (raw: Record<string, unknown>, notes: string[]): Record<string, unknown> => {
+/** The fault of a catalog that declares a failure-lambda mode. */
+const mappingFor = (catalog: FaultCatalog, mode: string) => {
+  for (const definition of catalog) {
+    const mapping = definition.formats?.failureLambda
+    if (mapping?.mode === mode) return { definition, mapping }
+  }
+  return undefined
+}
+
+const fromV1 = (
+  raw: Record<string, unknown>,
+  notes: string[],
+  catalog: FaultCatalog,
+): Record<string, unknown> => {
   if (isV0(raw))
     notes.push(
       'isEnabled/failureMode (0.x) ignored: the document also has 1.x flags, which failure-lambda 1.x reads',
@@ -382,44 +360,28 @@ const fromV1 = (raw: Record<string, unknown>, notes: string[]): Record<string, u
   for (const mode of FAILURE_LAMBDA_MODES) {
     if (!hasOwn(raw, mode)) continue
     const flag = raw[mode]
-    if (!isPlainRecord(flag)) {
+    if (!isRecord(flag)) {
       notes.push(
         `${mode}: skipped, as failure-lambda does: must be an object (got ${describeValue(flag)})`,
       )
       continue
     }
     if (own(flag, 'enabled') === false) continue
-    if (!MAPPED_MODES.has(mode)) {
+    const found = mappingFor(catalog, mode)
+    if (found === undefined) {
       if (own(flag, 'enabled') === true)
         notes.push(`${mode}: dropped: middy-chaos has no ${mode} fault`)
       continue
     }
-    const errors = validateFlag(mode, flag)
+    const errors = validateFlag(found.mapping, flag)
     if (errors.length > 0) {
       notes.push(`${mode}: skipped, as failure-lambda skips an invalid flag: ${errors.join('; ')}`)
       continue
     }
-    const fault: Record<string, unknown> = { type: '', rate: rateOfFlag(mode, flag, notes) }
-    if (mode === 'latency') {
-      const min = own(flag, 'min_latency') ?? 0
-      const max = own(flag, 'max_latency') ?? 0
-      Object.assign(fault, {
-        type: 'latency',
-        phase: 'before',
-        delay: delayOf(min as number, max as number, mode, notes),
-      })
-    } else if (mode === 'statuscode') {
-      Object.assign(fault, {
-        type: 'status_code',
-        statusCode: own(flag, 'status_code') ?? 500,
-        preventExecution: true,
-      })
-    } else {
-      Object.assign(fault, {
-        type: 'exception',
-        phase: 'before',
-        message: own(flag, 'exception_msg') ?? 'Injected exception',
-      })
+    const fault: Record<string, unknown> = {
+      type: found.definition.type,
+      rate: rateOfFlag(mode, flag, notes),
+      ...found.mapping.fields(flag, { version: 1, note: (text) => notes.push(text) }),
     }
     const match = own(flag, 'match')
     if (Array.isArray(match) && match.length > 0) {
@@ -458,18 +420,11 @@ const rateOfV0 = (raw: unknown, notes: string[]): number => {
   return rate
 }
 
-const latencyBound = (raw: unknown, key: string, notes: string[]): unknown => {
-  if (typeof raw === 'number' && Number.isFinite(raw)) return raw
-  if (raw === undefined) {
-    notes.push(
-      `${key}: missing; failure-lambda 0.x then waits about 1 ms (setTimeout of NaN); read as 0`,
-    )
-    return 0
-  }
-  return raw
-}
-
-const fromV0 = (raw: Record<string, unknown>, notes: string[]): Record<string, unknown> => {
+const fromV0 = (
+  raw: Record<string, unknown>,
+  notes: string[],
+  catalog: FaultCatalog,
+): Record<string, unknown> => {
   const isEnabled = own(raw, 'isEnabled')
   if (isEnabled !== true) {
     if (isEnabled !== false && isEnabled !== undefined)
@@ -479,76 +434,54 @@ const fromV0 = (raw: Record<string, unknown>, notes: string[]): Record<string, u
     return { version: 1, enabled: false, faults: [] }
   }
   const mode = own(raw, 'failureMode')
-  if (mode !== 'latency' && mode !== 'statuscode' && mode !== 'exception') {
+  const found = typeof mode === 'string' ? mappingFor(catalog, mode) : undefined
+  if (found === undefined || typeof mode !== 'string') {
     notes.push(
-      typeof mode === 'string' && ['diskspace', 'denylist', 'blacklist'].includes(mode)
+      typeof mode === 'string' && V0_MODES.has(mode)
         ? `failureMode: dropped: middy-chaos has no ${mode} fault`
         : `failureMode: ${describeValue(mode)} is not a failure-lambda mode, so it injects nothing`,
     )
     return { version: 1, enabled: true, faults: [] }
   }
   const rate = rateOfV0(own(raw, 'rate'), notes)
-  if (mode === 'latency') {
-    const min = latencyBound(own(raw, 'minLatency'), 'minLatency', notes)
-    const max = latencyBound(own(raw, 'maxLatency'), 'maxLatency', notes)
-    const delay =
-      typeof min === 'number' && typeof max === 'number'
-        ? delayOf(min, max, 'latency', notes)
-        : { min, max } // not numbers: left for the latency fault to report
-    return {
-      version: 1,
-      enabled: true,
-      faults: [{ type: 'latency', rate, phase: 'before', delay }],
-    }
-  }
-  if (mode === 'statuscode') {
-    if (own(raw, 'statusCode') === undefined)
-      notes.push(
-        'statusCode: missing; failure-lambda 0.x answers { statusCode: undefined }, the status-code fault reports it as required',
-      )
-    return {
-      version: 1,
-      enabled: true,
-      faults: [
-        { type: 'status_code', rate, statusCode: own(raw, 'statusCode'), preventExecution: true },
-      ],
-    }
-  }
-  // new Error(exceptionMsg): undefined gives an empty message, primitives their text.
-  const text = own(raw, 'exceptionMsg')
-  const message =
-    text === undefined
-      ? ''
-      : typeof text === 'number' || typeof text === 'boolean' || text === null
-        ? String(text)
-        : text
+  const fields = found.mapping.fields(raw, { version: 0, note: (text) => notes.push(text) })
   return {
     version: 1,
     enabled: true,
-    faults: [{ type: 'exception', rate, phase: 'before', message }],
+    faults: [{ type: found.definition.type, rate, ...fields }],
   }
 }
 
 /**
  * Maps a failure-lambda configuration (0.x or 1.x, see
  * {@link isFailureLambdaConfig}) to a middy-chaos version 1 document, to be
- * read by `parseConfig` like any other. Never throws: anything that cannot
- * map is left out, with a note saying why. A document that is not a
- * failure-lambda configuration gives a disabled document and a note.
+ * read by `parseConfig` like any other. Each mode maps onto the fault of
+ * `catalog` that declares it (default: the faults registered in this process,
+ * that is the chaos middlewares the function uses). Never throws: anything
+ * that cannot map is left out, with a note saying why. A document that is not
+ * a failure-lambda configuration gives a disabled document and a note.
+ * middy-chaos's timing keys (`expiresAt`, `duration`, `writtenAt`), which
+ * failure-lambda ignores, are kept.
  *
  * @example
  * ```ts
- * const { document, notes, format } = fromFailureLambda({
- *   latency: { enabled: true, percentage: 50, min_latency: 100, max_latency: 400 },
- *   diskspace: { enabled: true, disk_space: 100 },
- * })
+ * const { document, notes, format } = fromFailureLambda(
+ *   {
+ *     latency: { enabled: true, percentage: 50, min_latency: 100, max_latency: 400 },
+ *     diskspace: { enabled: true, disk_space: 100 },
+ *   },
+ *   [latencyFault],
+ * )
  * // format: 'failure-lambda-1'
  * // document: { version: 1, enabled: true, faults: [
  * //   { type: 'latency', rate: 0.5, phase: 'before', delay: { min: 100, max: 399 } } ] }
  * // notes: ['diskspace: dropped: middy-chaos has no diskspace fault']
  * ```
  */
-export const fromFailureLambda = (raw: Record<string, unknown>): FailureLambdaConversion => {
+export const fromFailureLambda = (
+  raw: Record<string, unknown>,
+  catalog: FaultCatalog = registeredFaults(),
+): FailureLambdaConversion => {
   const notes: string[] = []
   try {
     if (!isFailureLambdaConfig(raw)) {
@@ -559,9 +492,10 @@ export const fromFailureLambda = (raw: Record<string, unknown>): FailureLambdaCo
         format: 'failure-lambda-1',
       }
     }
-    if (!hasFlags(raw) && isV0(raw))
-      return { document: fromV0(raw, notes), notes, format: 'failure-lambda-0' }
-    return { document: fromV1(raw, notes), notes, format: 'failure-lambda-1' }
+    const v0 = !hasFlags(raw) && isV0(raw)
+    const document = v0 ? fromV0(raw, notes, catalog) : fromV1(raw, notes, catalog)
+    for (const key of TIMING_KEYS) if (hasOwn(raw, key)) document[key] = raw[key]
+    return { document, notes, format: v0 ? 'failure-lambda-0' : 'failure-lambda-1' }
   } catch (error) {
     notes.push(`could not be read: ${error instanceof Error ? error.message : 'unknown error'}`)
     return {

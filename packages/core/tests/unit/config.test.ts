@@ -1,58 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ChaosConfigError, parseConfig, parseConfigOrThrow } from '../../src/index.js'
 
-const workshop = (overrides: Record<string, unknown> = {}) => ({
-  is_enabled: true,
-  fault_type: 'latency',
-  delay: 400,
-  error_code: 404,
-  exception_msg: 'Fault injected by chaos-lambda',
-  rate: 1,
-  ...overrides,
-})
-
-describe('parseConfig: chaos_lambda format', () => {
-  it('reads the workshop latency value as one latency fault with its delay', () => {
-    const { document, issues } = parseConfig(JSON.stringify(workshop()))
-    expect(issues).toEqual([])
-    expect(document.format).toBe('chaos_lambda')
-    expect(document.enabled).toBe(true)
-    expect(document.faults).toHaveLength(1)
-    expect(document.faults[0]).toMatchObject({ type: 'latency', rate: 1, fields: { delay: 400 } })
-  })
-
-  it('maps error_code to statusCode and exception_msg to message', () => {
-    const status = parseConfig(workshop({ fault_type: 'status_code' })).document.faults[0]
-    const exception = parseConfig(workshop({ fault_type: 'exception' })).document.faults[0]
-    expect(status?.fields).toMatchObject({ statusCode: 404 })
-    expect(status?.aliases).toEqual({ statusCode: 'error_code' })
-    expect(exception?.fields).toMatchObject({ message: 'Fault injected by chaos-lambda' })
-  })
-
-  it('treats is_enabled false, or missing, as no faults', () => {
-    expect(parseConfig(workshop({ is_enabled: false })).document.enabled).toBe(false)
-    const { is_enabled: _, ...withoutFlag } = workshop()
-    expect(parseConfig(withoutFlag).document.enabled).toBe(false)
-  })
-
-  it('takes a missing rate as 1 and keeps rate 0', () => {
-    const { rate: _, ...withoutRate } = workshop()
-    expect(parseConfig(withoutRate).document.faults[0]?.rate).toBe(1)
-    expect(parseConfig(workshop({ rate: 0 })).document.faults[0]?.rate).toBe(0)
-  })
-
-  it('names the field and the reason when the rate is out of range', () => {
-    const { document, issues } = parseConfig(workshop({ rate: 1.5 }))
-    expect(document.faults).toEqual([])
-    expect(issues).toEqual([{ path: 'rate', message: 'must be a number from 0 to 1 (got 1.5)' }])
-  })
-
-  it('reports a missing fault_type', () => {
-    const { issues } = parseConfig({ is_enabled: true })
-    expect(issues[0]?.path).toBe('fault_type')
-  })
-})
-
 describe('parseConfig: middy-chaos format', () => {
   it('reads several faults, each with its own rate and phase', () => {
     const { document, issues } = parseConfig({

@@ -1,0 +1,147 @@
+/**
+ * The process-wide registry of config sources: middlewares built with the same
+ * store, parameter and cache settings share one {@link ConfigSource}, so a chain
+ * of several chaos middlewares fetches once per cache window.
+ *
+ * @module
+ */
+import type { Logger } from '@aws-lambda-powertools/logger'
+import { ConfigSource, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_AGE_SECONDS } from './source.js'
+import type { ChaosSourceOptions, ConfigProvider } from './types.js'
+
+/** Environment variable naming the SSM parameter, as in chaos_lambda. */
+export const PARAMETER_ENV = 'CHAOS_PARAM'
+
+const resolveMaxAgeSeconds = (maxAge: number | undefined): number => {
+  if (maxAge !== undefined) return maxAge
+  const fromEnv = Number(process.env.POWERTOOLS_PARAMETERS_MAX_AGE)
+  return process.env.POWERTOOLS_PARAMETERS_MAX_AGE !== undefined &&
+    Number.isFinite(fromEnv) &&
+    fromEnv >= 0
+    ? fromEnv
+    : DEFAULT_MAX_AGE_SECONDS
+}
+
+/** Environment variable choosing the default store: `ssm` (default) or `file`. */
+export const STORE_ENV = 'CHAOS_STORE'
+
+/** Built-in stores, selected by the `store` option or `CHAOS_STORE`. */
+export type ChaosStore = 'ssm' | 'file'
+
+const defaultProviders = new Map<ChaosStore, Promise<ConfigProvider>>()
+
+/** The process-wide provider of a built-in store, loaded on first use. */
+const getDefaultProvider = (store: ChaosStore): Promise<ConfigProvider> => {
+  let provider = defaultProviders.get(store)
+  if (!provider) {
+    provider =
+      store === 'file'
+        ? import('./file-store.js').then(({ FileProvider }) => new FileProvider())
+        : import('@aws-lambda-powertools/parameters/ssm').then(
+            ({ SSMProvider }) => new SSMProvider() as ConfigProvider,
+          )
+    defaultProviders.set(store, provider)
+  }
+  return provider
+}
+
+const resolveStore = (store: string | undefined): ChaosStore => {
+  const value = (store ?? process.env[STORE_ENV] ?? 'ssm').toLowerCase()
+  return value === 'file' ? 'file' : 'ssm'
+}
+
+const sharedSources = new Map<string, ConfigSource>()
+const providerSources = new WeakMap<object, Map<string, ConfigSource>>()
+const staticSources = new WeakMap<object, ConfigSource>()
+const staticTextSources = new Map<string, ConfigSource>()
+let noSource: ConfigSource | undefined
+
+/**
+ * The config source for a set of options. Middlewares built with the same
+ * provider, parameter name and cache settings share one source, so a chain of
+ * several chaos middlewares fetches once per cache window.
+ *
+ * @example
+ * ```ts
+ * const source = getConfigSource({ parameterName: '/chaos/config', maxAge: 10 })
+ * const snapshot = await source.refresh()
+ * ```
+ */
+export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource => {
+  const logger = options.logger ? () => options.logger as Logger : undefined
+  const fetchTimeoutMs = options.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT_MS
+  if (options.config !== undefined) {
+    const config = options.config
+    const create = () =>
+      new ConfigSource({
+        description: 'static',
+        load: async () => config,
+        maxAgeSeconds: Number.POSITIVE_INFINITY,
+        fetchTimeoutMs,
+        ...(logger ? { logger } : {}),
+      })
+    if (typeof config === 'string') {
+      let source = staticTextSources.get(config)
+      if (!source) {
+        source = create()
+        staticTextSources.set(config, source)
+      }
+      return source
+    }
+    if (typeof config !== 'object' || config === null) return create()
+    let source = staticSources.get(config)
+    if (!source) {
+      source = create()
+      staticSources.set(config, source)
+    }
+    return source
+  }
+
+  const name = options.parameterName ?? process.env[PARAMETER_ENV]
+  const maxAgeSeconds = resolveMaxAgeSeconds(options.maxAge)
+  const provider = options.provider
+  if (name === undefined || name === '') {
+    noSource ??= new ConfigSource({
+      description: 'none',
+      load: async () => {
+        throw new Error(
+          `no config source: set the ${PARAMETER_ENV} environment variable or the parameterName option`,
+        )
+      },
+      maxAgeSeconds: Number.POSITIVE_INFINITY,
+      fetchTimeoutMs,
+      ...(logger ? { logger } : {}),
+    })
+    return noSource
+  }
+
+  const store = resolveStore(options.store)
+  const key = `${store}\u0000${name}\u0000${maxAgeSeconds}\u0000${fetchTimeoutMs}\u0000${JSON.stringify(options.providerOptions ?? {})}`
+  let registry = sharedSources
+  if (provider) {
+    registry = providerSources.get(provider) ?? new Map()
+    providerSources.set(provider, registry)
+  }
+  let source = registry.get(key)
+  if (!source) {
+    // This source is the cache: the provider is asked only when the window has passed.
+    const getOptions = { maxAge: maxAgeSeconds, forceFetch: true, ...options.providerOptions }
+    source = new ConfigSource({
+      description: `${provider ? (provider.constructor?.name ?? 'provider') : store}:${name}`,
+      load: async () => (provider ?? (await getDefaultProvider(store))).get(name, getOptions),
+      maxAgeSeconds,
+      fetchTimeoutMs,
+      ...(logger ? { logger } : {}),
+    })
+    registry.set(key, source)
+  }
+  return source
+}
+
+/** Drops every shared source and the default provider (for tests). */
+export const resetConfigSources = (): void => {
+  sharedSources.clear()
+  staticTextSources.clear()
+  noSource = undefined
+  defaultProviders.clear()
+}
