@@ -11,5 +11,5 @@ process.on('unhandledRejection', (error) => {
   if (process.argv[2] !== 'serve') process.exit(1)
 })
 
-const { main } = await import('./cli.js')
+const { main } = await import('./main.js')
 process.exit(await main(process.argv.slice(2)))

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
-import { parseDuration } from '@middy-chaos/core'
-import { describeConfig } from './describe.js'
+import { type FaultCatalog, isRecord, parseDuration, sleep } from '@middy-chaos/core'
+import { describeConfig, validateConfig } from './config-check.js'
 import { CliError, describeError } from './errors.js'
+import { FAULTS } from './faults.js'
 import type { ConfigStore, StoredValue } from './store.js'
-import { validateConfig } from './validate.js'
 
 /** One step of an experiment: set the fault config, then wait (either or both). */
 export interface ExperimentStep {
@@ -25,9 +25,6 @@ export interface Experiment {
   readonly steps: readonly ExperimentStep[]
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
 const STEP_FIELDS = new Set(['name', 'set', 'wait', 'description'])
 const EXPERIMENT_FIELDS = new Set(['name', 'description', 'parameter', 'steps', '$schema'])
 
@@ -40,7 +37,11 @@ const EXPERIMENT_FIELDS = new Set(['name', 'description', 'parameter', 'steps', 
  * const experiment = parseExperiment({ name: 'x', steps: [{ name: 'off', set: { is_enabled: false } }] })
  * ```
  */
-export const parseExperiment = (raw: unknown, source = 'experiment'): Experiment => {
+export const parseExperiment = (
+  raw: unknown,
+  source = 'experiment',
+  faults: FaultCatalog = FAULTS,
+): Experiment => {
   const problems: string[] = []
   if (!isRecord(raw)) {
     throw new CliError(
@@ -87,14 +88,14 @@ export const parseExperiment = (raw: unknown, source = 'experiment'): Experiment
       let setSummary: string | undefined
       if (step.set !== undefined) {
         set = typeof step.set === 'string' ? step.set : JSON.stringify(step.set)
-        for (const issue of validateConfig(set)) {
+        for (const issue of validateConfig(set, faults)) {
           problems.push(
             issue.path === '(document)'
               ? `${at}.set: ${issue.message}`
               : `${at}.set.${issue.path}: ${issue.message}`,
           )
         }
-        setSummary = describeConfig(set)
+        setSummary = describeConfig(set, faults)
       }
       let waitMs: number | undefined
       if (step.wait !== undefined) {
@@ -124,7 +125,10 @@ export const parseExperiment = (raw: unknown, source = 'experiment'): Experiment
 }
 
 /** Reads and validates an experiment file (JSON). */
-export const loadExperiment = async (path: string): Promise<Experiment> => {
+export const loadExperiment = async (
+  path: string,
+  faults: FaultCatalog = FAULTS,
+): Promise<Experiment> => {
   let text: string
   try {
     text = await readFile(path, 'utf8')
@@ -139,7 +143,7 @@ export const loadExperiment = async (path: string): Promise<Experiment> => {
   } catch (error) {
     throw new CliError(`invalid experiment ${path}: not valid JSON (${describeError(error)})`)
   }
-  return parseExperiment(raw, path)
+  return parseExperiment(raw, path, faults)
 }
 
 /** Changes the waits of an experiment: `wait` replaces each, `timeScale` multiplies each. */
@@ -211,20 +215,6 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<boolean> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false)
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve(true)
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      resolve(false)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-
 /**
  * Runs an experiment's steps in order against a store. Reads the parameter's
  * value first, and whatever happens (completion, interruption through
@@ -283,8 +273,8 @@ export const runExperiment = async (
         emit({ type: 'written', index, step, version })
       }
       if (step.waitMs !== undefined && step.waitMs > 0) {
-        const completed = await sleep(step.waitMs, signal)
-        if (!completed) {
+        await sleep(step.waitMs, signal)
+        if (signal?.aborted) {
           outcome = 'interrupted'
           emit({ type: 'step', index, step, state: 'interrupted', elapsedMs: elapsed() })
           break

@@ -1,6 +1,7 @@
-export { main, VERSION } from './cli.js'
-export { describeConfig } from './describe.js'
-export { formatDuration } from './duration.js'
+// The command line, and what it is made of that other tools use: the registry
+// of faults and config checks, experiments with their restore, the stores,
+// the local API Gateway and the probe.
+export { type ConfigCheck, checkConfig, describeConfig, validateConfig } from './config-check.js'
 export { CliError, UsageError } from './errors.js'
 export {
   adjustWaits,
@@ -10,31 +11,22 @@ export {
   parseExperiment,
   type RestoreReport,
   type RunEvent,
+  type RunOptions,
   type RunResult,
   runExperiment,
+  totalWait,
 } from './experiment.js'
+export { FAULTS } from './faults.js'
+export { globalHelp, type MainOptions, main, VERSION } from './main.js'
+export { Probe, type ProbeOptions, type ProbeSample, type SummaryRow, summarise } from './probe.js'
 export {
-  formatProbeLine,
-  formatSummary,
-  PhaseTracker,
-  Probe,
-  type ProbeSample,
-  percentile,
-  type SummaryRow,
-  summarise,
-} from './probe.js'
-export {
-  buildContext,
-  buildProxyEvent,
-  INTERNAL_SERVER_ERROR,
   type LambdaHandler,
   loadHandler,
   type RunningServer,
-  readProxyResult,
   type ServeOptions,
   startServer,
 } from './serve.js'
-export { runSession } from './session.js'
+export { runSession, type SessionOptions, type SessionResult } from './session.js'
 export {
   type ConfigStore,
   createStore,
@@ -42,8 +34,10 @@ export {
   FileStore,
   type HistoryEntry,
   SsmStore,
+  type SsmStoreOptions,
   StoreConflictError,
   type StoredValue,
+  type StoreSelection,
+  type WriteOptions,
 } from './store.js'
-export { Terminal } from './terminal.js'
-export { validateConfig } from './validate.js'
+export { Terminal, type TerminalStream } from './terminal.js'

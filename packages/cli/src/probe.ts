@@ -74,10 +74,6 @@ export interface ProbeSample {
   phaseOffsetMs: number
 }
 
-/** The workshop's `test.sh` line: `Hello from Lambda! - 200 - 0.134764`. */
-export const formatProbeLine = (sample: Pick<ProbeSample, 'body' | 'status' | 'seconds'>): string =>
-  `${sample.body.replace(/\r?\n/g, ' ')} - ${sample.status === 0 ? '000' : sample.status} - ${sample.seconds.toFixed(6)}`
-
 export interface ProbeOptions {
   url: string
   /** Time between the starts of two requests, ms (default 1000, as the workshop's loop). */
@@ -247,28 +243,4 @@ export const summarise = (
     })
   }
   return rows
-}
-
-/** The summary as a text table. */
-export const formatSummary = (rows: readonly SummaryRow[], title = 'Probe summary'): string => {
-  const total = rows.reduce((sum, row) => sum + row.requests, 0)
-  const header = ['step', 'config', 'requests', 'status codes', 'p50', 'p95']
-  const body = rows.map((row) => [
-    row.phase,
-    row.config,
-    String(row.requests),
-    Object.entries(row.statuses)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([code, count]) => `${code}×${count}`)
-      .join(' '),
-    row.p50 === undefined ? '-' : `${row.p50.toFixed(3)}s`,
-    row.p95 === undefined ? '-' : `${row.p95.toFixed(3)}s`,
-  ])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd()
-  return [`${title}: ${total} requests`, line(header), ...body.map(line)].join('\n')
 }

@@ -1,135 +1,11 @@
-import { describeConfig } from './describe.js'
-import { formatDuration, formatElapsed } from './duration.js'
-import {
-  type Experiment,
-  type RestoreReport,
-  type RunEvent,
-  type RunResult,
-  runExperiment,
-  totalWait,
-} from './experiment.js'
-import {
-  formatProbeLine,
-  PhaseTracker,
-  Probe,
-  type ProbeSample,
-  type SummaryRow,
-  summarise,
-} from './probe.js'
+import { type FaultCatalog, sleep } from '@middy-chaos/core'
+import { describeConfig } from './config-check.js'
+import { type Experiment, type RunResult, runExperiment } from './experiment.js'
+import { describeRestore, formatProbeLine, timelinePrinter } from './output.js'
+import { PhaseTracker, Probe, type ProbeSample, type SummaryRow, summarise } from './probe.js'
+import { signalExitCode } from './signals.js'
 import type { ConfigStore } from './store.js'
 import type { Terminal } from './terminal.js'
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (ms <= 0 || signal?.aborted) return resolve()
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
-
-/** Quotes a word for a POSIX shell. */
-const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
-
-/** One line saying what the restore did. */
-export const describeRestore = (store: ConfigStore, restore: RestoreReport): string => {
-  switch (restore.action) {
-    case 'restored':
-      return `Restored ${store.description} to its pre-experiment value (now version ${restore.version}): ${describeConfig(restore.value)} ${restore.value}`
-    case 'deleted':
-      return `Restored ${store.description}: it did not exist before the experiment, so it was deleted`
-    case 'unchanged':
-      return `Nothing to restore: ${store.description} was not changed (${describeConfig(restore.value)})`
-    case 'failed': {
-      const where = [
-        `--store ${store.kind}`,
-        `--param ${shellQuote(store.parameter)}`,
-        ...(store.kind === 'ssm' && process.env.AWS_ENDPOINT_URL_SSM
-          ? [`--endpoint ${shellQuote(process.env.AWS_ENDPOINT_URL_SSM)}`]
-          : []),
-        ...(store.kind === 'ssm' && process.env.AWS_REGION
-          ? [`--region ${process.env.AWS_REGION}`]
-          : []),
-      ].join(' ')
-      const fix =
-        restore.value === undefined
-          ? `it did not exist before the experiment: delete it, or turn faults off with middy-chaos disable ${where}`
-          : `middy-chaos set ${where} ${shellQuote(restore.value)}`
-      return `RESTORE FAILED for ${store.description}: ${restore.error}. Put it back by hand: ${fix}`
-    }
-  }
-}
-
-/** Prints the runner's events as a timeline: step, state, elapsed. */
-export const timelinePrinter = (terminal: Terminal) => {
-  let current: { name: string; startedAt: number; waitMs?: number } | undefined
-  let total = 0
-  const width = { name: 20 }
-  return (event: RunEvent): void => {
-    switch (event.type) {
-      case 'start': {
-        const { experiment, store, initial } = event
-        total = totalWait(experiment)
-        width.name = Math.max(...experiment.steps.map((s) => s.name.length), 10)
-        terminal.line(
-          `Experiment ${experiment.name}: ${experiment.steps.length} steps, ${formatDuration(total)} of waits, on ${store.description}`,
-        )
-        terminal.line(
-          initial === undefined
-            ? '  before: the parameter does not exist (it will be deleted at the end)'
-            : `  before: version ${initial.version}, ${describeConfig(initial.value)} (restored at the end)`,
-        )
-        terminal.status(() => {
-          if (!current) return ''
-          const inStep = Date.now() - current.startedAt
-          const left =
-            current.waitMs === undefined
-              ? ''
-              : ` (${formatDuration(Math.max(0, current.waitMs - inStep))} left)`
-          return `  ▶ ${current.name} running ${formatElapsed(inStep)}${left}`
-        })
-        break
-      }
-      case 'step': {
-        const { step, state, elapsedMs } = event
-        const what =
-          state === 'running'
-            ? [
-                step.set !== undefined ? `set ${step.setSummary}` : '',
-                step.waitMs !== undefined ? `wait ${formatDuration(step.waitMs)}` : '',
-              ]
-                .filter(Boolean)
-                .join(', ')
-            : state === 'failed'
-              ? (event.error ?? '')
-              : event.version !== undefined
-                ? `version ${event.version}`
-                : ''
-        if (state === 'running') {
-          current = {
-            name: step.name,
-            startedAt: Date.now(),
-            ...(step.waitMs === undefined ? {} : { waitMs: step.waitMs }),
-          }
-        }
-        const mark = { running: '▶', done: '✔', failed: '✖', interrupted: '■' }[state]
-        terminal.line(
-          `${mark} [${formatElapsed(elapsedMs)}] ${step.name.padEnd(width.name)}  ${state.padEnd(11)} ${what}`.trimEnd(),
-        )
-        break
-      }
-      case 'restoring':
-        current = undefined
-        terminal.status(undefined)
-        break
-      default:
-        break
-    }
-  }
-}
 
 export interface SessionOptions {
   experiment: Experiment
@@ -143,6 +19,8 @@ export interface SessionOptions {
   leadMs?: number
   /** Probe this long after the restore. */
   tailMs?: number
+  /** The faults the configs are described with (default: the registry). */
+  faults?: FaultCatalog
 }
 
 export interface SessionResult {
@@ -159,9 +37,10 @@ export interface SessionResult {
  */
 export const runSession = async (options: SessionOptions): Promise<SessionResult> => {
   const { experiment, store, terminal, signal } = options
-  const printTimeline = timelinePrinter(terminal)
+  const { faults } = options
+  const printTimeline = timelinePrinter(terminal, faults)
   const initial = await store.read()
-  const tracker = new PhaseTracker('(baseline)', describeConfig(initial?.value))
+  const tracker = new PhaseTracker('(baseline)', describeConfig(initial?.value, faults))
   const probe = options.url
     ? new Probe({
         url: options.url,
@@ -196,15 +75,29 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
       printTimeline(event)
     },
   })
-  terminal.line(describeRestore(store, result.restore))
+  terminal.line(describeRestore(store, result.restore, faults))
   if (result.restore.warning) terminal.error(`warning: ${result.restore.warning}`)
 
   if (probe) {
     const after = await store.read().catch(() => undefined)
-    tracker.enter('(after)', describeConfig(after?.value))
+    tracker.enter('(after)', describeConfig(after?.value, faults))
     await sleep(options.tailMs ?? 0, signal)
     await probe.stop()
   }
   const samples = probe?.samples ?? []
   return { result, samples, rows: summarise(samples, tracker.phases), phases: tracker.phases }
+}
+
+/**
+ * The exit code of an experiment session: 0 completed and restored, 1 a step
+ * failed, 130 / 143 interrupted by SIGINT / SIGTERM, 3 the restore failed.
+ */
+export const sessionExitCode = (
+  session: SessionResult,
+  signal: NodeJS.Signals | undefined,
+): number => {
+  if (session.result.restore.action === 'failed') return 3
+  if (session.result.outcome === 'failed') return 1
+  if (session.result.outcome === 'interrupted') return signalExitCode(signal)
+  return 0
 }

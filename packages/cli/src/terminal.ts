@@ -1,19 +1,23 @@
+/** Where a {@link Terminal} writes: `process.stdout`, or anything with `write` (tests). */
+export interface TerminalStream {
+  write(text: string): unknown
+  readonly isTTY?: boolean
+  readonly columns?: number
+}
+
 /**
  * Writes lines to the terminal and, on a TTY, keeps one live status line
  * (current step, state, elapsed) at the bottom, redrawn under new lines.
  */
 export class Terminal {
-  readonly #out: NodeJS.WriteStream
-  readonly #err: NodeJS.WriteStream
+  readonly #out: TerminalStream
+  readonly #err: TerminalStream
   readonly #live: boolean
   #status: (() => string) | undefined
   #timer: NodeJS.Timeout | undefined
   #shown = false
 
-  public constructor(
-    out: NodeJS.WriteStream = process.stdout,
-    err: NodeJS.WriteStream = process.stderr,
-  ) {
+  public constructor(out: TerminalStream = process.stdout, err: TerminalStream = process.stderr) {
     this.#out = out
     this.#err = err
     this.#live = Boolean(out.isTTY) && process.env.TERM !== 'dumb' && !process.env.CI

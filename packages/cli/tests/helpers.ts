@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type MainOptions, main } from '../src/main.js'
+import { Terminal } from '../src/terminal.js'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 export const cliBin = join(repoRoot, 'packages/cli/lib/bin.js')
@@ -99,4 +101,22 @@ export const runCli = async (
   const cli = startCli(args, options)
   const { code } = await cli.exited
   return { code, stdout: cli.stdout(), stderr: cli.stderr() }
+}
+
+/** A {@link Terminal} that keeps what it prints, for commands run in-process with `main`. */
+export const captureTerminal = () => {
+  let out = ''
+  let err = ''
+  const terminal = new Terminal(
+    { write: (text: string) => (out += text) },
+    { write: (text: string) => (err += text) },
+  )
+  return { terminal, stdout: () => out, stderr: () => err }
+}
+
+/** Runs `middy-chaos <args>` in this process and returns its exit code and output. */
+export const runMain = async (args: string[], options: MainOptions = {}) => {
+  const { terminal, stdout, stderr } = captureTerminal()
+  const code = await main(args, terminal, options)
+  return { code, stdout: stdout(), stderr: stderr() }
 }

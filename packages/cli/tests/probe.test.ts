@@ -1,14 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  formatProbeLine,
-  formatSummary,
-  PhaseTracker,
-  Probe,
-  type ProbeSample,
-  percentile,
-  summarise,
-} from '../src/probe.js'
+import { formatProbeLine, formatSummary } from '../src/output.js'
+import { PhaseTracker, Probe, type ProbeSample, percentile, summarise } from '../src/probe.js'
 
 const sample = (phase: string, status: number, seconds: number): ProbeSample => ({
   seq: 0,

@@ -65,7 +65,13 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
       default: options.preventExecution ?? options.phase === 'before',
     })
     let body = fields.raw('body')
-    if (body !== undefined && typeof body !== 'string') body = JSON.stringify(body)
+    if (body !== undefined && typeof body !== 'string') {
+      try {
+        body = JSON.stringify(body)
+      } catch {
+        return fields.issue('body', 'must be a string or a JSON value that can be written out')
+      }
+    }
     const headers = fields.stringRecord('headers') ?? options.headers
     if (statusCode === undefined) return undefined
     return {

@@ -1,0 +1,108 @@
+/**
+ * Option parsing for the commands: `node:util` `parseArgs` with one-line usage
+ * errors, and readers for numbers, durations, URLs and the store selection.
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util'
+import { parseDuration } from '@middy-chaos/core'
+import { describeError, UsageError } from './errors.js'
+import type { StoreSelection } from './store.js'
+
+/** The options of a command, as `parseArgs` takes them. */
+export type OptionSpecs = Record<
+  string,
+  { type: 'string' | 'boolean'; short?: string; multiple?: boolean }
+>
+
+/** Parsed values: strings, booleans, or lists of strings for repeatable options. */
+export type OptionValues = Record<string, string | boolean | string[] | undefined>
+
+/** What {@link parseOptions} returns. */
+export interface ParsedArgs {
+  values: OptionValues
+  positionals: string[]
+}
+
+/** The options of every command that reads or writes the config. */
+export const STORE_OPTIONS: OptionSpecs = {
+  store: { type: 'string' },
+  param: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+}
+
+/** Their lines in a command's help. */
+export const STORE_HELP = '  plus the config store options (--store, --param, --endpoint, --region)'
+
+/** Parses a command's arguments strictly: an unknown option is a usage error. */
+export const parseOptions = (args: string[], options: OptionSpecs): ParsedArgs => {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    })
+    return { values: values as OptionValues, positionals }
+  } catch (error) {
+    const message = describeError(error).replace(/^ERR_PARSE_ARGS_[A-Z_]+: /, '')
+    throw new UsageError(message.split('. ')[0] ?? message)
+  }
+}
+
+/** A string option's value, if given. */
+export const stringOption = (values: OptionValues, name: string): string | undefined => {
+  const value = values[name]
+  return typeof value === 'string' ? value : undefined
+}
+
+/** A number option: `fallback` when absent, a usage error naming the option when invalid. */
+export const numberOption = (
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  check: (n: number) => boolean = Number.isFinite,
+): number => {
+  if (text === undefined) return fallback
+  const value = Number(text)
+  if (text.trim() === '' || !Number.isFinite(value) || !check(value)) {
+    throw new UsageError(`--${name}: "${text}" is not a valid value`)
+  }
+  return value
+}
+
+/** `parseDuration` for an option (`4s`, `1m`, `500ms`, a bare number of seconds). */
+export const durationOption = (
+  name: string,
+  text: string | undefined,
+  fallback: number,
+): number => {
+  if (text === undefined) return fallback
+  const ms = parseDuration(text) ?? parseDuration(`${text}s`)
+  if (ms === undefined) {
+    throw new UsageError(`--${name}: "${text}" is not a duration (examples: 500ms, 4s, 1m)`)
+  }
+  return ms
+}
+
+/** An http(s) URL, or a usage error. */
+export const urlOption = (text: string): URL => {
+  try {
+    const url = new URL(text)
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http')
+    return url
+  } catch {
+    throw new UsageError(`"${text}" is not an http(s) URL`)
+  }
+}
+
+/** `--store`, `--param`, `--endpoint`, `--region`, as given. */
+export const storeSelection = (values: OptionValues): StoreSelection => {
+  const selection: StoreSelection = {}
+  for (const key of ['store', 'param', 'endpoint', 'region'] as const) {
+    const value = stringOption(values, key)
+    if (value !== undefined) selection[key] = value
+  }
+  return selection
+}

@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { durationOption, numberOption, stringOption } from '../args.js'
+import type { Command } from '../command.js'
+import { CliError } from '../errors.js'
+import { adjustWaits, loadExperiment } from '../experiment.js'
+import { formatDuration, formatSummary } from '../output.js'
+import { writeReport } from '../report.js'
+import { runSession, sessionExitCode } from '../session.js'
+import { runInterruptible } from '../signals.js'
+import { createStore } from '../store.js'
+
+const DEMO_OFF =
+  '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}'
+
+/** Starts `middy-chaos serve` as a child process; resolves with its URL once it listens. */
+const spawnServe = async (
+  args: string[],
+  logPath: string,
+): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> => {
+  const bin = fileURLToPath(new URL('../bin.js', import.meta.url))
+  await mkdir(dirname(resolve(logPath)), { recursive: true })
+  const log = createWriteStream(logPath)
+  const child = spawn(process.execPath, [bin, 'serve', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout?.pipe(log, { end: false })
+  let stderr = ''
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()))
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(
+      () => reject(new CliError(`the demo server did not start within 15 s (log: ${logPath})`)),
+      15_000,
+    )
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log.write(chunk)
+      stderr += chunk.toString()
+      const match = /Listening on (http:\/\/\S+)/.exec(stderr)
+      if (match?.[1]) {
+        clearTimeout(timer)
+        resolveUrl(match[1])
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      const lastLine = stderr.trim().split('\n').at(-1) ?? ''
+      reject(
+        new CliError(
+          lastLine.startsWith('middy-chaos')
+            ? lastLine.replace(/^middy-chaos: /, '')
+            : `the demo server exited with code ${code} (log: ${logPath})`,
+        ),
+      )
+    })
+  })
+  return {
+    url,
+    child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+      log.end()
+    },
+  }
+}
+
+/** `middy-chaos demo`: the AWS FIS workshop's experiment against examples/hello-world, locally. */
+export const demoCommand: Command = {
+  name: 'demo',
+  usage: ['demo [--wait 4s]'],
+  help: () => `middy-chaos demo [options]
+  Serves examples/hello-world, probes it and runs the workshop experiment with short waits.
+  --wait <duration>      length of each wait step (default 4s; the workshop's is 1m)
+  --lead / --tail        probing before the first step / after the restore (default 3s each)
+  --interval <duration>  probe interval (default 300ms)
+  --max-age <seconds>    chaos config cache of the served function (default 1)
+  --handler <module>     default examples/hello-world/lib/index.js
+  --experiment <file>    default examples/hello-world/experiments/workshop.json
+  --param <file>         file store of the demo (default .chaos/demo.json)
+  --port <n>             default 0 (a free port)
+  --report <file>        write every probe sample and the summary as JSON`,
+  options: () => ({
+    handler: { type: 'string' },
+    experiment: { type: 'string' },
+    param: { type: 'string' },
+    port: { type: 'string' },
+    wait: { type: 'string' },
+    lead: { type: 'string' },
+    tail: { type: 'string' },
+    interval: { type: 'string' },
+    'max-age': { type: 'string' },
+    report: { type: 'string' },
+  }),
+  async run({ values }, { terminal, faults }) {
+    const handlerPath = stringOption(values, 'handler') ?? 'examples/hello-world/lib/index.js'
+    const experimentPath =
+      stringOption(values, 'experiment') ?? 'examples/hello-world/experiments/workshop.json'
+    const param = stringOption(values, 'param') ?? '.chaos/demo.json'
+    const port = numberOption(
+      'port',
+      stringOption(values, 'port'),
+      0,
+      (n) => Number.isInteger(n) && n >= 0 && n < 65536,
+    )
+    const maxAge = numberOption('max-age', stringOption(values, 'max-age'), 1, (n) => n >= 0)
+    const waitMs = durationOption('wait', stringOption(values, 'wait'), 4000)
+    const intervalMs = durationOption('interval', stringOption(values, 'interval'), 300)
+    const leadMs = durationOption('lead', stringOption(values, 'lead'), 3000)
+    const tailMs = durationOption('tail', stringOption(values, 'tail'), 3000)
+    const experiment = adjustWaits(await loadExperiment(experimentPath, faults), { waitMs })
+    const demoStore = createStore({ store: 'file', param })
+    const logPath = resolve(dirname(resolve(param)), 'demo-serve.log')
+
+    terminal.line(
+      `middy-chaos demo: the AWS FIS workshop's serverless experiment, locally (waits of ${formatDuration(waitMs)} instead of 1m)`,
+    )
+    await demoStore.write(DEMO_OFF, { label: 'demo: faults off' })
+    const server = await spawnServe(
+      [
+        handlerPath,
+        '--port',
+        String(port),
+        '--store',
+        'file',
+        '--param',
+        param,
+        '--max-age',
+        String(maxAge),
+        '--timeout',
+        '3s',
+      ],
+      logPath,
+    )
+    try {
+      terminal.line(
+        `Serving ${handlerPath} at ${server.url} as API Gateway would (function logs: ${logPath})`,
+      )
+      terminal.line(`Probing it every ${formatDuration(intervalMs)}: BODY - STATUS - SECONDS\n`)
+      const { result: session, signal } = await runInterruptible(terminal, (abort) =>
+        runSession({
+          experiment,
+          store: demoStore,
+          terminal,
+          faults,
+          signal: abort,
+          url: server.url,
+          intervalMs,
+          leadMs,
+          tailMs,
+        }),
+      )
+      terminal.line(`\n${formatSummary(session.rows, 'Probe summary per step')}`)
+      terminal.line(
+        `(the function caches its chaos config for ${maxAge} s, so the first requests of a step may still show the previous one)`,
+      )
+      const report = stringOption(values, 'report')
+      if (report) await writeReport(report, experiment, demoStore, session)
+      if (session.result.outcome === 'failed')
+        terminal.error(`middy-chaos: ${session.result.error}`)
+      return sessionExitCode(session, signal)
+    } finally {
+      await server.stop()
+    }
+  },
+}

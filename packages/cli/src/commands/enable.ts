@@ -1,0 +1,156 @@
+import {
+  type AnyFaultDefinition,
+  type FaultCatalog,
+  type FaultFlag,
+  faultTypeNames,
+  findFault,
+} from '@middy-chaos/core'
+import {
+  numberOption,
+  type OptionSpecs,
+  type OptionValues,
+  STORE_HELP,
+  STORE_OPTIONS,
+  storeSelection,
+  stringOption,
+} from '../args.js'
+import type { Command } from '../command.js'
+import { UsageError } from '../errors.js'
+import { createStore } from '../store.js'
+import { assertValid, parseStored, writeAndReport } from '../writes.js'
+
+/** Every flag of every fault, once per name. */
+const allFlags = (faults: FaultCatalog): Map<string, FaultFlag> => {
+  const flags = new Map<string, FaultFlag>()
+  for (const fault of faults) for (const flag of fault.flags ?? []) flags.set(flag.name, flag)
+  return flags
+}
+
+const flagValue = (flag: FaultFlag, values: OptionValues): unknown => {
+  const raw = values[flag.name]
+  if (raw === undefined) return undefined
+  if (flag.type === 'boolean') return raw === true
+  const text = String(raw)
+  if (flag.type === 'string') return text
+  return numberOption(flag.name, text, 0, flag.type === 'integer' ? Number.isInteger : undefined)
+}
+
+/** Whether a stored object is chaos_lambda's flat format (the workshop's). */
+const isChaosLambda = (value: Record<string, unknown>): boolean =>
+  value.faults === undefined && ('is_enabled' in value || 'fault_type' in value)
+
+/**
+ * The workshop's value: chaos_lambda's flat keys for every fault that has
+ * them, in the registry's order, so the value stays readable by chaos_lambda.
+ */
+const chaosLambdaValue = (
+  fault: AnyFaultDefinition,
+  faults: FaultCatalog,
+  current: Record<string, unknown> | undefined,
+  values: OptionValues,
+  rate: number | undefined,
+): Record<string, unknown> => {
+  const value: Record<string, unknown> = { is_enabled: true, fault_type: fault.type }
+  for (const other of faults) {
+    for (const [field, key] of Object.entries(other.formats?.chaosLambda ?? {})) {
+      const flag = other.flags?.find((candidate) => candidate.field === field)
+      const given = other === fault && flag ? flagValue(flag, values) : undefined
+      const chosen = given ?? current?.[key] ?? flag?.default
+      if (chosen !== undefined) value[key] = chosen
+    }
+  }
+  value.rate = rate ?? current?.rate ?? 1
+  return value
+}
+
+/** middy-chaos's own format, with this one fault. */
+const middyChaosValue = (
+  fault: AnyFaultDefinition,
+  values: OptionValues,
+  rate: number | undefined,
+): Record<string, unknown> => {
+  const entry: Record<string, unknown> = { type: fault.type }
+  for (const flag of fault.flags ?? []) {
+    const chosen = flagValue(flag, values) ?? flag.default
+    if (chosen !== undefined) entry[flag.field] = chosen
+  }
+  if (rate !== undefined) entry.rate = rate
+  return { version: 1, faults: [entry] }
+}
+
+/** `middy-chaos enable [fault] [flags]`: turns one fault on, with the flags its package offers. */
+export const enableCommand: Command = {
+  name: 'enable',
+  usage: ['enable [<fault>] [fault flags] [--rate 1]'],
+  help: ({ faults }) => {
+    const lines = faults.map((fault) => {
+      const flags = (fault.flags ?? [])
+        .map(
+          (flag) =>
+            `      --${flag.name}${flag.type === 'boolean' ? '' : ` <${flag.type}>`}  ${flag.description}${flag.default === undefined ? '' : ` (default ${flag.default})`}`,
+        )
+        .join('\n')
+      return `  ${fault.type}: ${fault.summary ?? ''}${flags ? `\n${flags}` : ''}`
+    })
+    return `middy-chaos enable [<fault>] [flags] [options]
+  Turns a fault on. Without a fault, turns the stored config back on as it is.
+  Faults with a chaos_lambda spelling (the workshop's) are written in chaos_lambda's format when
+  the store holds that format or nothing; the others in middy-chaos's format.
+  --rate <0..1>          share of invocations (default 1)
+${lines.join('\n')}
+${STORE_HELP}`
+  },
+  options: ({ faults }) => {
+    const options: OptionSpecs = { ...STORE_OPTIONS, rate: { type: 'string' } }
+    for (const flag of allFlags(faults).values())
+      options[flag.name] = { type: flag.type === 'boolean' ? 'boolean' : 'string' }
+    return options
+  },
+  async run({ values, positionals }, { terminal, faults }) {
+    const store = createStore(storeSelection(values))
+    const current = parseStored((await store.read())?.value)
+    const requested = positionals[0]
+    if (positionals.length > 1)
+      throw new UsageError(`enable: unexpected argument "${positionals[1]}"`)
+    if (requested === undefined) {
+      // Re-enable what is there.
+      if (current && isChaosLambda(current) && typeof current.fault_type === 'string') {
+        const value = JSON.stringify({ ...current, is_enabled: true })
+        assertValid(value, faults)
+        return writeAndReport(store, value, 'cli: enable', terminal, faults)
+      }
+      if (current && Array.isArray(current.faults)) {
+        const value = JSON.stringify({ ...current, enabled: true })
+        assertValid(value, faults)
+        return writeAndReport(store, value, 'cli: enable', terminal, faults)
+      }
+      throw new UsageError(`enable: which fault? (${faultTypeNames(faults)})`)
+    }
+    const fault = findFault(faults, requested)
+    if (fault === undefined) {
+      throw new UsageError(
+        `enable: unknown fault "${requested}" (known: ${faultTypeNames(faults)})`,
+      )
+    }
+    const own = new Set((fault.flags ?? []).map((flag) => flag.name))
+    for (const name of allFlags(faults).keys()) {
+      if (values[name] !== undefined && !own.has(name)) {
+        const offered = [...own].map((flag) => `--${flag}`).join(', ') || 'none'
+        throw new UsageError(`--${name} is not a flag of ${fault.type} (its flags: ${offered})`)
+      }
+    }
+    const rateText = stringOption(values, 'rate')
+    const rate =
+      rateText === undefined
+        ? undefined
+        : numberOption('rate', rateText, 1, (n) => n >= 0 && n <= 1)
+    const workshopShaped = current === undefined || isChaosLambda(current)
+    const value =
+      fault.formats?.chaosLambda && workshopShaped
+        ? chaosLambdaValue(fault, faults, current, values, rate)
+        : middyChaosValue(fault, values, rate)
+    const text = JSON.stringify(value)
+    assertValid(text, faults)
+    return writeAndReport(store, text, `cli: enable ${fault.type}`, terminal, faults)
+  },
+}

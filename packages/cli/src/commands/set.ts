@@ -1,0 +1,52 @@
+import { readFile } from 'node:fs/promises'
+import { STORE_HELP, STORE_OPTIONS, storeSelection, stringOption } from '../args.js'
+import type { Command } from '../command.js'
+import { checkConfig } from '../config-check.js'
+import { CliError, describeError, UsageError } from '../errors.js'
+import { createStore } from '../store.js'
+import { writeAndReport } from '../writes.js'
+
+/** `middy-chaos set`: writes a config value, checked first. */
+export const setCommand: Command = {
+  name: 'set',
+  usage: ["set '<json>' | --file <config.json>"],
+  help: ({ faults }) => `middy-chaos set '<json>' | --file <config.json> [options]
+  Writes a chaos config, in any accepted format (middy-chaos, chaos_lambda, failure-lambda),
+  after checking every entry with its fault's own rules (known faults: ${faults.map((f) => f.type).join(', ')}).
+  --file <path>          read the value from a file
+  --force                write it even if it has problems
+${STORE_HELP}`,
+  options: () => ({ ...STORE_OPTIONS, file: { type: 'string' }, force: { type: 'boolean' } }),
+  async run({ values, positionals }, { terminal, faults }) {
+    let value = positionals[0]
+    const file = stringOption(values, 'file')
+    if (file !== undefined && value !== undefined)
+      throw new UsageError('set: give the value or --file, not both')
+    if (positionals.length > 1)
+      throw new UsageError(`set: unexpected argument "${positionals[1]}" (quote the JSON value)`)
+    if (file !== undefined) {
+      try {
+        value = await readFile(file, 'utf8')
+      } catch (error) {
+        throw new CliError(
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `config file not found: ${file}`
+            : `cannot read ${file}: ${describeError(error)}`,
+        )
+      }
+    }
+    if (value === undefined)
+      throw new UsageError(
+        'set: which value? (middy-chaos set \'{"is_enabled":false}\' or --file config.json)',
+      )
+    const { issues, notes } = checkConfig(value, faults)
+    if (issues.length > 0 && values.force !== true) {
+      throw new CliError(
+        `invalid chaos config: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')} (nothing written; --force writes it anyway)`,
+      )
+    }
+    const store = createStore(storeSelection(values))
+    for (const note of notes) terminal.error(`note: ${note}`)
+    return writeAndReport(store, value.trim(), 'cli: set', terminal, faults)
+  },
+}

@@ -1,0 +1,40 @@
+import { STORE_HELP, STORE_OPTIONS, storeSelection } from '../args.js'
+import type { Command } from '../command.js'
+import { checkConfig, describeConfig } from '../config-check.js'
+import { createStore } from '../store.js'
+
+/** `middy-chaos status`: what the store holds and what it does. */
+export const statusCommand: Command = {
+  name: 'status',
+  usage: ['status [--history]'],
+  help: () => `middy-chaos status [options]
+  Shows the config the functions read: version, value, the faults it turns on, and any problem.
+  --history              also every earlier version
+${STORE_HELP}`,
+  options: () => ({ ...STORE_OPTIONS, history: { type: 'boolean' } }),
+  async run({ values }, { terminal, faults }) {
+    const store = createStore(storeSelection(values))
+    const current = await store.read()
+    terminal.line(`store    ${store.description}`)
+    if (current === undefined) {
+      terminal.line('value    (none: the parameter does not exist; no faults are injected)')
+    } else {
+      terminal.line(
+        `version  ${current.version}${current.modifiedAt ? ` (${current.modifiedAt})` : ''}`,
+      )
+      terminal.line(`value    ${current.value}`)
+      terminal.line(`faults   ${describeConfig(current.value, faults)}`)
+      const { issues, notes } = checkConfig(current.value, faults)
+      for (const issue of issues) terminal.line(`problem  ${issue.path}: ${issue.message}`)
+      for (const note of notes) terminal.line(`note     ${note}`)
+    }
+    if (values.history === true) {
+      for (const entry of await store.history()) {
+        terminal.line(
+          `  v${entry.version} ${entry.modifiedAt ?? ''} ${entry.label ?? ''}: ${describeConfig(entry.value, faults)}`,
+        )
+      }
+    }
+    return 0
+  },
+}

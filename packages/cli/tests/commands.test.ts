@@ -1,0 +1,224 @@
+/**
+ * The commands run in-process (`main(argv, terminal)`): help, the registry of
+ * faults, and what `set`, `enable` and `experiment validate` refuse.
+ */
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { readFileHistory, writeFileValue } from '@middy-chaos/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cpuBurnFault } from '../../../test/fixtures/packages/cpu-burn/src/index.js'
+import { COMMANDS } from '../src/commands/index.js'
+import { FAULTS } from '../src/faults.js'
+import { globalHelp } from '../src/main.js'
+import { runMain } from './helpers.js'
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'middy-chaos-commands-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+let count = 0
+const freshParam = () => join(dir, `config-${++count}.json`)
+
+describe('help', () => {
+  it('prints the global help, made from every command', async () => {
+    const { code, stdout } = await runMain(['--help'])
+    expect(code).toBe(0)
+    expect(stdout.trim()).toBe(globalHelp())
+    for (const command of COMMANDS) expect(stdout).toContain(`middy-chaos ${command.usage[0]}`)
+  })
+
+  it("prints a command's own help for <command> --help and help <command>", async () => {
+    for (const command of COMMANDS) {
+      const flag = await runMain([command.name, '--help'])
+      const word = await runMain(['help', command.name])
+      expect(flag.code).toBe(0)
+      expect(flag.stdout).toMatch(new RegExp(`^middy-chaos ${command.name}`))
+      expect(flag.stdout).not.toContain('Config store options (every command')
+      expect(word.stdout).toBe(flag.stdout)
+    }
+  })
+
+  it('lists every fault of the registry, with its flags, in the help of enable', async () => {
+    const { stdout } = await runMain(['enable', '--help'])
+    for (const fault of FAULTS) {
+      expect(stdout).toContain(`  ${fault.type}: ${fault.summary}`)
+      for (const flag of fault.flags ?? []) expect(stdout).toContain(`--${flag.name}`)
+    }
+  })
+})
+
+describe('set and experiment validate refuse invalid entries, and write nothing', () => {
+  const invalid = [
+    {
+      entry: { type: 'aws_sdk', error: 'not a name!', httpStatusCode: 42 },
+      says: /faults\[0\]\.httpStatusCode: must be an integer from 400 to 599 \(got 42\).*faults\[0\]\.error: must be a name/,
+    },
+    {
+      entry: { type: 'batch_failure', recordRate: 7 },
+      says: /faults\[0\]\.recordRate: must be a number from 0 to 1 \(got 7\)/,
+    },
+    {
+      entry: { type: 'latncy' },
+      says: /faults\[0\]\.type: unknown fault type "latncy" \(known: latency, status_code, exception, aws_sdk, batch_failure\)/,
+    },
+  ]
+
+  it.each(invalid)('set refuses $entry.type', async ({ entry, says }) => {
+    // Prepare
+    const param = freshParam()
+    await writeFileValue(param, '{"is_enabled":false}')
+
+    // Act
+    const value = JSON.stringify({ version: 1, faults: [entry] })
+    const result = await runMain(['set', value, '--store', 'file', '--param', param])
+
+    // Assess
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(says)
+    expect(result.stderr.trim().split('\n')).toHaveLength(1)
+    expect(await readFile(param, 'utf8')).toBe('{"is_enabled":false}')
+    expect(await readFileHistory(param)).toHaveLength(1)
+  })
+
+  it.each(invalid)('experiment validate refuses $entry.type', async ({ entry, says }) => {
+    // Prepare
+    const file = join(dir, `experiment-${++count}.json`)
+    await writeFile(
+      file,
+      JSON.stringify({ name: 'x', steps: [{ name: 'on', set: { version: 1, faults: [entry] } }] }),
+    )
+
+    // Act
+    const result = await runMain(['experiment', 'validate', file])
+
+    // Assess
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^middy-chaos: invalid experiment .*steps\[0\]\.set\.faults\[0\]/)
+    expect(result.stderr).toMatch(says)
+  })
+
+  it('set refuses an unknown chaos_lambda fault_type too', async () => {
+    const param = freshParam()
+    const result = await runMain([
+      'set',
+      '{"is_enabled":true,"fault_type":"explode"}',
+      '--store',
+      'file',
+      '--param',
+      param,
+    ])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/fault_type: unknown fault type "explode" \(known: latency/)
+    expect(existsSync(param)).toBe(false)
+  })
+
+  it('enable refuses an unknown fault, naming the known ones', async () => {
+    const param = freshParam()
+    const result = await runMain(['enable', 'latncy', '--store', 'file', '--param', param])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe(
+      'middy-chaos: enable: unknown fault "latncy" (known: latency, status_code, exception, aws_sdk, batch_failure)\n',
+    )
+    expect(existsSync(param)).toBe(false)
+  })
+
+  it("enable refuses another fault's flag, and a value its fault refuses", async () => {
+    const param = freshParam()
+    const flag = await runMain(['enable', 'latency', '--error-code', '503', '--param', param])
+    expect(flag.code).toBe(2)
+    expect(flag.stderr).toBe(
+      'middy-chaos: --error-code is not a flag of latency (its flags: --delay)\n',
+    )
+    const value = await runMain(['enable', 'latency', '--delay=-5', '--param', param])
+    expect(value.code).toBe(1)
+    expect(value.stderr).toMatch(/delay: must be an integer from 0 to 900000 ms \(got -5\)/)
+    expect(existsSync(param)).toBe(false)
+  })
+})
+
+describe('enable writes each fault in a format that reads it', () => {
+  it("writes the workshop's chaos_lambda value for the workshop's faults", async () => {
+    const param = freshParam()
+    expect((await runMain(['enable', 'latency', '--param', param])).code).toBe(0)
+    expect(await readFile(param, 'utf8')).toBe(
+      '{"is_enabled":true,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}',
+    )
+  })
+
+  it("writes middy-chaos's format for a fault chaos_lambda cannot spell", async () => {
+    const param = freshParam()
+    const result = await runMain([
+      'enable',
+      'batch_failure',
+      '--record-rate',
+      '0.25',
+      '--param',
+      param,
+    ])
+    expect(result.code).toBe(0)
+    expect(JSON.parse(await readFile(param, 'utf8'))).toEqual({
+      version: 1,
+      faults: [{ type: 'batch_failure', recordRate: 0.25 }],
+    })
+    expect(result.stdout).toMatch(/batch failure 25% of records/)
+  })
+})
+
+describe('a new fault package, with nothing changed but the registry line', () => {
+  const withCpuBurn = { faults: [...FAULTS, cpuBurnFault] }
+
+  it('is validated by set with its own rules', async () => {
+    const param = freshParam()
+    const good = '{"version":1,"faults":[{"type":"cpu_burn","percent":30}]}'
+    const bad = '{"version":1,"faults":[{"type":"cpu","percent":300}]}'
+    const refused = await runMain(['set', bad, '--param', param], withCpuBurn)
+    expect(refused.code).toBe(1)
+    expect(refused.stderr).toMatch(
+      /faults\[0\]\.percent: must be an integer from 1 to 100 \(got 300\)/,
+    )
+    const written = await runMain(['set', good, '--param', param], withCpuBurn)
+    expect(written.code).toBe(0)
+    expect(written.stdout).toMatch(/is now version 1: cpu burn 30% for 100ms/)
+  })
+
+  it('is described by status', async () => {
+    const param = freshParam()
+    await writeFileValue(param, '{"version":1,"faults":[{"type":"cpu_burn","durationMs":5}]}')
+    const { stdout } = await runMain(['status', '--param', param], withCpuBurn)
+    expect(stdout).toMatch(/faults\s+cpu burn 100% for 5ms/)
+  })
+
+  it('is offered by enable, with its flags and their defaults', async () => {
+    const param = freshParam()
+    const help = await runMain(['enable', '--help'], withCpuBurn)
+    expect(help.stdout).toContain('cpu_burn: keeps a core busy for a while')
+    expect(help.stdout).toContain('--duration-ms <integer>  how long, ms')
+    const result = await runMain(
+      ['enable', 'cpu_burn', '--duration-ms', '20', '--param', param],
+      withCpuBurn,
+    )
+    expect(result.code).toBe(0)
+    expect(JSON.parse(await readFile(param, 'utf8'))).toEqual({
+      version: 1,
+      faults: [{ type: 'cpu_burn', percent: 50, durationMs: 20 }],
+    })
+  })
+
+  it('is unknown to a registry without its line', async () => {
+    const param = freshParam()
+    const result = await runMain([
+      'set',
+      '{"version":1,"faults":[{"type":"cpu_burn"}]}',
+      '--param',
+      param,
+    ])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/unknown fault type "cpu_burn"/)
+  })
+})
