@@ -1,15 +1,119 @@
+/**
+ * The local file store: a config value in a plain file, with SSM-like versions,
+ * labels, history and compare-and-set, that survives a writer killed at any
+ * instruction.
+ *
+ * ## Layout
+ *
+ * For the value `.chaos/config.json`:
+ *
+ * - `.chaos/config.json`: the value in force, a plain file holding exactly the
+ *   value's text: what `cat`, `readFile`, editors, git, zip and {@link FileProvider}
+ *   see. Absent when there is no value (never written, or removed).
+ * - `.chaos/config.json.history.jsonl`: one {@link FileStoreVersion} per line, oldest
+ *   first. Lines may run ahead of the value (see below), never behind it.
+ * - `.chaos/config.json.commit/`: the commit proof of the newest version: `<n>`, a
+ *   hard link to the value file of version n, or `<n>.removed` after a removal; and,
+ *   during a write, the writer's temporary files.
+ * - `.chaos/config.json.lock`: held by the one writer at a time; a lock older than
+ *   the lock timeout belongs to a dead writer and is taken over by rename.
+ *
+ * ## Why a crash cannot make the value and its history disagree
+ *
+ * Each change has exactly one commit point, a single rename(2): the history line is
+ * written before it, and the file renamed is the proof that the line is committed.
+ * A write of version n (under the lock):
+ *
+ * 1. the value goes into a temporary file `commit/tmp-<uuid>`, flushed;
+ * 2. that file is hard-linked as `commit/<n>` (the proof, not yet valid: the
+ *    temporary name is a second link to it);
+ * 3. the history line of n is appended and flushed;
+ * 4. the temporary file is renamed over the value file: the commit point;
+ * 5. the previous version's proof is deleted.
+ *
+ * A removal appends its history line, then renames the value file to
+ * `commit/<n>.removed` (the commit point). Recording a change made outside the
+ * store (below) appends its line, then commits with one link(2) of the value file
+ * as `commit/<n>`, or one exclusive create of `commit/<n>.removed`; a new store
+ * gets `commit/0.removed` before its first write.
+ *
+ * Version n is committed when `commit/<n>` is the value file (same device and
+ * inode), or is linked nowhere else (link count 1: it was the value file until a
+ * later write or a hand edit replaced it), or `commit/<n>.removed` exists. The
+ * history is the lines up to the newest committed proof; later lines (a writer
+ * killed before its commit point) and a torn last line are ignored by readers and
+ * deleted, with the stale proofs and temporary files, by the next writer under the
+ * lock. An unfinished proof cannot pass for a committed one: until the commit point
+ * its temporary file is a second link, and recovery deletes a stale proof before
+ * the temporary file. A kill at any point (between any two system calls, or
+ * halfway through the history append) therefore leaves the old state or the new
+ * one: never a value the history did not record, never a recorded version that
+ * was not in force. That is the guarantee for a process that dies (kill -9,
+ * crash, out of memory). The value and the history line are also
+ * flushed (fsync) before the commit point, so after a power loss it holds as far
+ * as the file system persists metadata operations in order (journaling file
+ * systems such as ext4 in their default mode do).
+ *
+ * Readers take no lock. A reader reads the value through one open file handle
+ * (rename(2) swaps whole files, so it never sees half a value), and
+ * {@link readFileHistory} starts over when the value file changed while it read
+ * the history and the proofs (the open handle keeps the inode from being reused).
+ *
+ * ## Designs not taken
+ *
+ * - The value path as a symlink to an immutable per-version file, swapped by
+ *   rename(2): also one commit point, but the value stops being a plain file
+ *   (`Dirent.isFile()` is false, Windows needs privileges for symlinks, zip and git
+ *   store the link instead of the text, and an editor saving in place rewrites the
+ *   "immutable" version file through the link).
+ * - Write-ahead alone (history line, then value, recovery by comparing texts):
+ *   after a crash, "line written, value not yet" cannot be told from "value
+ *   changed by hand to the previous text", so recovery would have to guess, and a
+ *   wrong guess drops or invents a version. The hard-link proof removes the guess.
+ *
+ * ## Values written outside the store
+ *
+ * A user may edit `.chaos/config.json` in place, replace it, create it or delete
+ * it by hand. {@link readFileValue} returns whatever the file holds;
+ * {@link readFileHistory} returns the recorded versions only. The next
+ * {@link writeFileValue} or {@link removeFileValue} first records the outside
+ * change as a version of its own (label {@link OUTSIDE_WRITE_LABEL} or
+ * {@link OUTSIDE_REMOVAL_LABEL}), then makes its own change as the version after.
+ * A hand edit is not a version until then: compare-and-set compares with the last
+ * recorded version. A store written by an earlier release (a history file without
+ * `commit/`) is read as before and carried over by its next write.
+ *
+ * Needs a file system with hard links (any local disk on Linux, macOS, Windows;
+ * not FAT/exFAT).
+ *
+ * @module
+ */
 import { randomUUID } from 'node:crypto'
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
+import type { BigIntStats } from 'node:fs'
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+} from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { BaseProvider } from '@aws-lambda-powertools/parameters/base'
 
 /** One entry of a file store's version history, as SSM's `GetParameterHistory` gives. */
 export interface FileStoreVersion {
   version: number
+  /** The value's exact text; `''` for a removal. */
   value: string
   modifiedAt: string
   /** Who wrote it, e.g. `experiment workshop: restore`. */
   label?: string
+  /** Set on the version that removed the value ({@link removeFileValue}). */
+  removed?: true
 }
 
 /** Raised when a conditional write finds another version than the one expected. */
@@ -27,32 +131,284 @@ export class FileStoreConflictError extends Error {
   }
 }
 
-const historyPath = (path: string) => `${path}.history.jsonl`
+/** Label of the version that records a value written or edited outside the store. */
+export const OUTSIDE_WRITE_LABEL = 'written outside the file store'
+/** Label of the version that records a value file deleted outside the store. */
+export const OUTSIDE_REMOVAL_LABEL = 'removed outside the file store'
 
-const isMissing = (error: unknown) => (error as NodeJS.ErrnoException)?.code === 'ENOENT'
+const DEFAULT_LOCK_TIMEOUT_MS = 5000
+/** A reader starts over when a writer commits while it reads; this many times at most. */
+const MAX_READ_ATTEMPTS = 100
 
-/**
- * Reads a file-store value: the file's text, exactly what an SSM parameter
- * would hold. Throws when the file does not exist.
- */
-export const readFileValue = (path: string): Promise<string> => readFile(resolve(path), 'utf8')
+interface StorePaths {
+  value: string
+  history: string
+  /** The commit proof directory. */
+  commit: string
+  lock: string
+}
 
-/** Every version written through {@link writeFileValue}, oldest first. */
-export const readFileHistory = async (path: string): Promise<FileStoreVersion[]> => {
-  try {
-    const text = await readFile(historyPath(resolve(path)), 'utf8')
-    return text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as FileStoreVersion)
-  } catch (error) {
-    if (isMissing(error)) return []
-    throw error
+const pathsOf = (path: string): StorePaths => {
+  const value = resolve(path)
+  return {
+    value,
+    history: `${value}.history.jsonl`,
+    commit: `${value}.commit`,
+    lock: `${value}.lock`,
   }
 }
 
-const withLock = async <T>(path: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> => {
-  const lock = `${path}.lock`
+const isMissing = (error: unknown) => (error as NodeJS.ErrnoException)?.code === 'ENOENT'
+
+const orMissing = <T>(promise: Promise<T>): Promise<T | undefined> =>
+  promise.catch((error: unknown) => {
+    if (isMissing(error)) return undefined
+    throw error
+  })
+
+const sameFile = (a: BigIntStats | undefined, b: BigIntStats | undefined) =>
+  a !== undefined && b !== undefined && a.dev === b.dev && a.ino === b.ino
+
+interface Proof {
+  name: string
+  version: number
+  removed: boolean
+  stats: BigIntStats
+}
+
+/** What the store's files held at one moment. */
+interface Snapshot {
+  /** The value file's identity, `undefined` when there is none. */
+  valueStats: BigIntStats | undefined
+  /** The value file's text (when asked for). */
+  text: string | undefined
+  /** History lines that parse, in file order. */
+  lines: FileStoreVersion[]
+  /** The history file has a line that does not parse or lacks its newline. */
+  tornHistory: boolean
+  proofs: Proof[]
+  /** Other files in the commit directory: temporary files of writers. */
+  temporaries: string[]
+}
+
+/** A snapshot, interpreted. */
+interface StoreState {
+  snapshot: Snapshot
+  /** The newest committed proof, `undefined` in a store of an earlier release. */
+  proof: Proof | undefined
+  /** The committed versions, oldest first. */
+  committed: FileStoreVersion[]
+  /** Whether the value file (or its absence) is what the last committed version says. */
+  recorded: boolean
+}
+
+const PROOF_NAME = /^(\d+)(\.removed)?$/
+
+const parseLine = (line: string): FileStoreVersion | undefined => {
+  try {
+    const entry = JSON.parse(line) as FileStoreVersion
+    return Number.isSafeInteger(entry?.version) && typeof entry.value === 'string'
+      ? entry
+      : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const readProofs = async (paths: StorePaths) => {
+  const proofs: Proof[] = []
+  const temporaries: string[] = []
+  for (const name of (await orMissing(readdir(paths.commit))) ?? []) {
+    const match = PROOF_NAME.exec(name)
+    if (!match) {
+      temporaries.push(name)
+      continue
+    }
+    // A proof deleted since readdir belongs to a version no longer current: skip it.
+    const stats = await orMissing(stat(join(paths.commit, name), { bigint: true }))
+    if (stats) {
+      proofs.push({ name, version: Number(match[1]), removed: match[2] !== undefined, stats })
+    }
+  }
+  return { proofs, temporaries }
+}
+
+const readHistoryLines = async (paths: StorePaths) => {
+  const text = (await orMissing(readFile(paths.history, 'utf8'))) ?? ''
+  const lines: FileStoreVersion[] = []
+  let tornHistory = text !== '' && !text.endsWith('\n')
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    const entry = parseLine(line)
+    if (entry) lines.push(entry)
+    else tornHistory = true
+  }
+  return { lines, tornHistory }
+}
+
+/**
+ * Reads the value file's identity (and text), the history and the proofs, and
+ * starts over when the value file was replaced meanwhile: a snapshot is of one
+ * committed state. The value file stays open throughout, so its inode number
+ * cannot be reused by a later version.
+ */
+const takeSnapshot = async (paths: StorePaths, withText: boolean): Promise<Snapshot> => {
+  for (let attempt = 1; ; attempt++) {
+    const handle: FileHandle | undefined = await orMissing(open(paths.value, 'r'))
+    try {
+      const valueStats = await handle?.stat({ bigint: true })
+      const text = withText ? await handle?.readFile('utf8') : undefined
+      // The history before the proofs: writers append a line only once a committed proof
+      // exists (and, for a write, the line's own unfinished proof), so the proofs listed
+      // afterwards either commit a line read here or leave it past the newest committed one.
+      // (In a store of an earlier release, without proofs, the first line a writer appends
+      // records the value already in force: it is true as soon as it is written.)
+      const { lines, tornHistory } = await readHistoryLines(paths)
+      const { proofs, temporaries } = await readProofs(paths)
+      const after = await orMissing(stat(paths.value, { bigint: true }))
+      if (valueStats === undefined ? after === undefined : sameFile(valueStats, after)) {
+        return { valueStats, text, lines, tornHistory, proofs, temporaries }
+      }
+    } finally {
+      await handle?.close()
+    }
+    if (attempt >= MAX_READ_ATTEMPTS) {
+      throw new Error(`${paths.value} kept changing while its history was read`)
+    }
+  }
+}
+
+const isCommitted = (proof: Proof, valueStats: BigIntStats | undefined) =>
+  proof.removed || sameFile(proof.stats, valueStats) || proof.stats.nlink === 1n
+
+const interpret = (snapshot: Snapshot): StoreState => {
+  const { valueStats, lines, proofs } = snapshot
+  let proof: Proof | undefined
+  for (const candidate of proofs) {
+    if (isCommitted(candidate, valueStats) && (!proof || candidate.version > proof.version)) {
+      proof = candidate
+    }
+  }
+  // Without a committed proof (a store of an earlier release, which appended the line
+  // after the value), every line counts but those of unfinished writes.
+  const unfinished = new Set(proofs.map((candidate) => candidate.version))
+  const committed: FileStoreVersion[] = []
+  for (const line of lines) {
+    const counts = proof ? line.version <= proof.version : !unfinished.has(line.version)
+    if (counts && line.version > (committed.at(-1)?.version ?? 0)) committed.push(line)
+  }
+  const last = committed.at(-1)
+  const recorded =
+    valueStats === undefined
+      ? last === undefined || last.removed === true
+      : last !== undefined && last.removed !== true && snapshot.text === last.value
+  return { snapshot, proof, committed, recorded }
+}
+
+/** Creates `path` with `text` and flushes it; fails if it exists. */
+const writeNewFile = async (path: string, text: string) => {
+  const handle = await open(path, 'wx')
+  try {
+    await handle.writeFile(text, 'utf8')
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+const appendHistory = async (paths: StorePaths, entry: FileStoreVersion) => {
+  const handle = await open(paths.history, 'a')
+  try {
+    await handle.appendFile(`${JSON.stringify(entry)}\n`, 'utf8')
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+const temporaryIn = (paths: StorePaths) => join(paths.commit, `tmp-${randomUUID()}`)
+
+const removeQuietly = (path: string) => rm(path, { force: true })
+
+/**
+ * Under the lock: deletes what killed writers left (history lines past the
+ * committed proof, a torn line, stale proofs, temporary files), in an order that
+ * keeps every intermediate state meaning the same committed state.
+ */
+const recover = async (paths: StorePaths, state: StoreState) => {
+  const { snapshot, committed, proof } = state
+  if (snapshot.tornHistory || committed.length !== snapshot.lines.length) {
+    const temporary = temporaryIn(paths)
+    await mkdir(paths.commit, { recursive: true })
+    await writeNewFile(temporary, committed.map((entry) => `${JSON.stringify(entry)}\n`).join(''))
+    await rename(temporary, paths.history)
+  }
+  // Proofs before temporary files: a stale proof whose temporary file is gone would
+  // have link count 1 and pass for committed.
+  for (const stale of snapshot.proofs) {
+    if (stale !== proof) await removeQuietly(join(paths.commit, stale.name))
+  }
+  for (const name of snapshot.temporaries) await removeQuietly(join(paths.commit, name))
+}
+
+/**
+ * Under the lock, after {@link recover}: records what changed outside the store
+ * as a version of its own, and makes sure a committed proof exists, so that every
+ * later history line is uncommitted until its commit point. Returns the current
+ * version and the proofs to delete once the next version is committed.
+ */
+const settle = async (
+  paths: StorePaths,
+  state: StoreState,
+): Promise<{ version: number; oldProofs: string[] }> => {
+  const { snapshot, committed, proof } = state
+  const last = committed.at(-1)
+  const version = Math.max(last?.version ?? 0, proof?.version ?? 0)
+  const oldProofs = proof ? [proof.name] : []
+  await mkdir(paths.commit, { recursive: true })
+  if (snapshot.valueStats !== undefined) {
+    if (!state.recorded) {
+      // Written outside: the line first (the value is already in force), then the proof.
+      const next = version + 1
+      await appendHistory(paths, {
+        version: next,
+        value: snapshot.text ?? '',
+        modifiedAt: snapshot.valueStats.mtime.toISOString(),
+        label: OUTSIDE_WRITE_LABEL,
+      })
+      await link(paths.value, join(paths.commit, String(next)))
+      return { version: next, oldProofs: [...oldProofs, String(next)] }
+    }
+    if (!proof && last) {
+      // A store of an earlier release: its current version gets its proof.
+      await link(paths.value, join(paths.commit, String(last.version)))
+      return { version, oldProofs: [String(last.version)] }
+    }
+    return { version, oldProofs }
+  }
+  if (!state.recorded) {
+    // Deleted outside: a removal line, then its proof.
+    const next = version + 1
+    await appendHistory(paths, {
+      version: next,
+      value: '',
+      modifiedAt: new Date().toISOString(),
+      label: OUTSIDE_REMOVAL_LABEL,
+      removed: true,
+    })
+    await writeNewFile(join(paths.commit, `${next}.removed`), '')
+    return { version: next, oldProofs: [...oldProofs, `${next}.removed`] }
+  }
+  if (!proof) {
+    // No value and no proof yet: a proof of "nothing", so that the first write's
+    // history line is uncommitted until its commit point.
+    await writeNewFile(join(paths.commit, `${version}.removed`), '')
+    return { version, oldProofs: [`${version}.removed`] }
+  }
+  return { version, oldProofs }
+}
+
+const withLock = async <T>(lock: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     try {
@@ -74,12 +430,19 @@ const withLock = async <T>(path: string, timeoutMs: number, fn: () => Promise<T>
             () => true,
             () => false,
           )
-        )
+        ) {
+          // Between our stat and our rename, another waiter may have taken the stale
+          // lock over and made a fresh one: if we took a fresh lock, give it back.
+          const taken = await stat(stale).catch(() => undefined)
+          if (taken && Date.now() - taken.mtimeMs <= timeoutMs) {
+            await link(stale, lock).catch(() => undefined)
+          }
           await rm(stale, { force: true })
+        }
       } else if (Date.now() > deadline) {
-        throw new Error(`${path} is locked by another writer`)
+        throw new Error(`${lock.slice(0, -'.lock'.length)} is locked by another writer`)
       } else {
-        await new Promise((r) => setTimeout(r, 10))
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 10))
       }
     }
   }
@@ -90,11 +453,48 @@ const withLock = async <T>(path: string, timeoutMs: number, fn: () => Promise<T>
   }
 }
 
+/** Options of {@link writeFileValue}. */
+export interface WriteFileValueOptions {
+  /** Write only if the store is at this version (0: no version yet); else {@link FileStoreConflictError}. */
+  expectedVersion?: number
+  /** Recorded with the version, e.g. `experiment workshop: S01`. */
+  label?: string
+  /** How long to wait for another writer's lock, and the age after which a lock is stale (5 s). */
+  lockTimeoutMs?: number
+}
+
+/** Options of {@link removeFileValue}. */
+export interface RemoveFileValueOptions {
+  /** Recorded with the removal, e.g. `experiment workshop: restore`. */
+  label?: string
+  /** How long to wait for another writer's lock, and the age after which a lock is stale (5 s). */
+  lockTimeoutMs?: number
+}
+
 /**
- * Writes a file-store value atomically (a temporary file renamed over the old
- * one, so a reader never sees half a value) and appends it to the version
- * history. Writers are serialised by a lock file; with `expectedVersion` the
- * write happens only if nobody wrote in between, like a compare-and-set.
+ * Reads a file-store value: the file's exact text, what an SSM parameter would
+ * hold. Throws an `ENOENT` error when there is no value (never written, or removed).
+ */
+export const readFileValue = (path: string): Promise<string> => readFile(resolve(path), 'utf8')
+
+/**
+ * Every committed version, oldest first, numbered 1, 2, 3… without gaps: the
+ * writes of {@link writeFileValue}, the removals of {@link removeFileValue}
+ * (`removed: true`, value `''`), and the outside changes the next write recorded.
+ * The last entry is the value in force, unless the file was changed by hand since
+ * the last write. Empty when nothing was ever written.
+ */
+export const readFileHistory = async (path: string): Promise<FileStoreVersion[]> =>
+  interpret(await takeSnapshot(pathsOf(path), false)).committed
+
+/**
+ * Writes a file-store value as its next version, crash-safely: whatever instant
+ * the process dies at, the value file holds either the old value with the old
+ * history or the new value with its history line, and a reader never sees half a
+ * value (see the module documentation). Writers are serialised by a lock file;
+ * with `expectedVersion` the write happens only if nobody wrote in between, like a
+ * compare-and-set. A value changed or deleted by hand since the last write is first
+ * recorded as a version of its own.
  *
  * @example
  * ```ts
@@ -105,35 +505,82 @@ const withLock = async <T>(path: string, timeoutMs: number, fn: () => Promise<T>
 export const writeFileValue = async (
   path: string,
   value: string,
-  options: { expectedVersion?: number; label?: string; lockTimeoutMs?: number } = {},
+  options: WriteFileValueOptions = {},
 ): Promise<FileStoreVersion> => {
-  const file = resolve(path)
-  await mkdir(dirname(file), { recursive: true })
-  return withLock(file, options.lockTimeoutMs ?? 5000, async () => {
-    const history = await readFileHistory(file)
-    const current = history.at(-1)?.version ?? 0
+  const paths = pathsOf(path)
+  await mkdir(dirname(paths.value), { recursive: true })
+  return withLock(paths.lock, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, async () => {
+    const state = interpret(await takeSnapshot(paths, true))
+    await recover(paths, state)
+    const current = state.committed.at(-1)?.version ?? 0
     if (options.expectedVersion !== undefined && options.expectedVersion !== current) {
       throw new FileStoreConflictError(path, options.expectedVersion, current)
     }
+    const { version, oldProofs } = await settle(paths, state)
     const entry: FileStoreVersion = {
-      version: current + 1,
+      version: version + 1,
       value,
       modifiedAt: new Date().toISOString(),
       ...(options.label === undefined ? {} : { label: options.label }),
     }
-    const temporary = join(dirname(file), `.${randomUUID()}.tmp`)
-    const handle = await open(temporary, 'w')
-    try {
-      await handle.writeFile(value, 'utf8')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temporary, file)
-    await appendFile(historyPath(file), `${JSON.stringify(entry)}\n`, 'utf8')
+    const temporary = temporaryIn(paths)
+    await writeNewFile(temporary, value)
+    await link(temporary, join(paths.commit, String(entry.version)))
+    await appendHistory(paths, entry)
+    await rename(temporary, paths.value) // the commit point
+    for (const name of oldProofs) await removeQuietly(join(paths.commit, name))
     return entry
   })
 }
+
+/**
+ * Removes a file-store value, crash-safely and under the writers' lock: afterwards
+ * {@link readFileValue} throws `ENOENT`, as SSM's `DeleteParameter` leaves no value.
+ * Unlike SSM, the history is kept: the removal is recorded as the next version
+ * (`removed: true`, value `''`, with `label`), and a later write continues the
+ * numbering, so a version number never means two things.
+ *
+ * @returns the removal's history entry, or `undefined` when there was no value
+ * to remove (a value file deleted by hand is recorded as an outside removal).
+ *
+ * @example
+ * ```ts
+ * await removeFileValue('.chaos/config.json', { label: 'experiment workshop: restore' })
+ * ```
+ */
+export const removeFileValue = async (
+  path: string,
+  options: RemoveFileValueOptions = {},
+): Promise<FileStoreVersion | undefined> => {
+  const paths = pathsOf(path)
+  if ((await orMissing(stat(dirname(paths.value)))) === undefined) return undefined
+  return withLock(paths.lock, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, async () => {
+    const state = interpret(await takeSnapshot(paths, true))
+    await recover(paths, state)
+    if (state.snapshot.valueStats === undefined && state.recorded) return undefined
+    const { version, oldProofs } = await settle(paths, state)
+    if (state.snapshot.valueStats === undefined) return undefined
+    const entry: FileStoreVersion = {
+      version: version + 1,
+      value: '',
+      modifiedAt: new Date().toISOString(),
+      ...(options.label === undefined ? {} : { label: options.label }),
+      removed: true,
+    }
+    await appendHistory(paths, entry)
+    await rename(paths.value, join(paths.commit, `${entry.version}.removed`)) // the commit point
+    for (const name of oldProofs) await removeQuietly(join(paths.commit, name))
+    return entry
+  })
+}
+
+const isStoreFile = (name: string) =>
+  name.startsWith('.') ||
+  name.endsWith('.history.jsonl') ||
+  name.endsWith('.lock') ||
+  name.endsWith('.stale') ||
+  // The experiment lease and its takeover markers, kept beside the value by the CLI.
+  /\.lease(\.takeover-[\w-]+)?$/.test(name)
 
 /**
  * A Powertools parameters provider over local files: the parameter name is a
@@ -155,12 +602,15 @@ export class FileProvider extends BaseProvider {
     return readFileValue(name)
   }
 
+  /** The values of a directory, by file name (the store's own files left out). */
   protected async _getMultiple(path: string): Promise<Record<string, unknown>> {
     const directory = resolve(path)
     const out: Record<string, unknown> = {}
     for (const entry of await readdir(directory, { withFileTypes: true })) {
-      if (entry.isFile() && !entry.name.endsWith('.history.jsonl') && !entry.name.startsWith('.')) {
-        out[entry.name] = await readFile(join(directory, entry.name), 'utf8')
+      if (entry.isFile() && !isStoreFile(entry.name)) {
+        // A value removed since readdir is not a value any more.
+        const text = await orMissing(readFile(join(directory, entry.name), 'utf8'))
+        if (text !== undefined) out[entry.name] = text
       }
     }
     return out

@@ -28,8 +28,13 @@ export {
   FileProvider,
   FileStoreConflictError,
   type FileStoreVersion,
+  OUTSIDE_REMOVAL_LABEL,
+  OUTSIDE_WRITE_LABEL,
+  type RemoveFileValueOptions,
   readFileHistory,
   readFileValue,
+  removeFileValue,
+  type WriteFileValueOptions,
   writeFileValue,
 } from './file-store.js'
 export {
