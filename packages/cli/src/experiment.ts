@@ -335,7 +335,7 @@ const restoreValue = async (
         warning = `another writer changed ${store.description} during the experiment (version ${current.version}, ours was ${lastVersion}); restored anyway`
       }
       if (initial === undefined) {
-        await store.remove()
+        await store.remove({ label: `experiment ${experiment.name}: restore` })
         return { action: 'deleted', ...(warning ? { warning } : {}) }
       }
       const written = await store.write(initial.value, {

@@ -1,4 +1,6 @@
-import { rm } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import {
   DeleteParameterCommand,
   GetParameterCommand,
@@ -11,6 +13,7 @@ import {
   FileStoreConflictError,
   readFileHistory,
   readFileValue,
+  removeFileValue,
   writeFileValue,
 } from '@middy-chaos/core'
 import { CliError, describeError, UsageError } from './errors.js'
@@ -26,6 +29,8 @@ export interface StoredValue {
 export interface HistoryEntry extends StoredValue {
   /** Who wrote it (file store: `experiment workshop: restore`; SSM: the version's labels). */
   label?: string
+  /** The version that removed the value (file store; SSM deletes a parameter's history with it). */
+  removed?: boolean
 }
 
 /** Options of a write. */
@@ -50,8 +55,21 @@ export interface ConfigStore {
   read(): Promise<StoredValue | undefined>
   write(value: string, options?: WriteOptions): Promise<StoredValue>
   /** Deletes the parameter (used to restore "did not exist"). */
-  remove(): Promise<void>
+  remove(options?: { label?: string }): Promise<void>
   history(): Promise<HistoryEntry[]>
+  /**
+   * Creates the companion entry `<parameter>.<suffix>` (the experiment lease)
+   * only if it does not exist, atomically: of several creators, exactly one
+   * gets `true`. The file store links a complete temporary file into place
+   * (link(2) fails if the name exists); SSM puts with `Overwrite: false`.
+   */
+  createCompanion(suffix: string, value: string): Promise<boolean>
+  /** The companion's value, or `undefined` when it does not exist. */
+  readCompanion(suffix: string): Promise<string | undefined>
+  /** Overwrites the companion (its holder renewing it). */
+  writeCompanion(suffix: string, value: string): Promise<void>
+  /** Deletes the companion; nothing when it does not exist. */
+  removeCompanion(suffix: string): Promise<void>
 }
 
 /** Another writer changed the parameter between our read and our write. */
@@ -107,9 +125,9 @@ export class FileStore implements ConfigStore {
     }
   }
 
-  public async remove(): Promise<void> {
+  public async remove(options: { label?: string } = {}): Promise<void> {
     try {
-      await rm(this.parameter, { force: true })
+      await removeFileValue(this.parameter, options)
     } catch (error) {
       throw new CliError(`cannot remove ${this.parameter}: ${describeError(error)}`)
     }
@@ -120,6 +138,68 @@ export class FileStore implements ConfigStore {
       return await readFileHistory(this.parameter)
     } catch (error) {
       throw new CliError(`cannot read the history of ${this.parameter}: ${describeError(error)}`)
+    }
+  }
+
+  #companion(suffix: string): string {
+    return resolve(`${this.parameter}.${suffix}`)
+  }
+
+  /** Writes a complete temporary file beside `target` and returns its path. */
+  async #temporary(target: string, value: string): Promise<string> {
+    await mkdir(dirname(target), { recursive: true })
+    const temporary = join(dirname(target), `.${randomUUID()}.tmp`)
+    const handle = await open(temporary, 'w')
+    try {
+      await handle.writeFile(value, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    return temporary
+  }
+
+  public async createCompanion(suffix: string, value: string): Promise<boolean> {
+    const target = this.#companion(suffix)
+    try {
+      const temporary = await this.#temporary(target, value)
+      try {
+        await link(temporary, target)
+        return true
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
+        throw error
+      } finally {
+        await rm(temporary, { force: true })
+      }
+    } catch (error) {
+      throw new CliError(`cannot create ${target}: ${describeError(error)}`)
+    }
+  }
+
+  public async readCompanion(suffix: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.#companion(suffix), 'utf8')
+    } catch (error) {
+      if (isMissing(error)) return undefined
+      throw new CliError(`cannot read ${this.#companion(suffix)}: ${describeError(error)}`)
+    }
+  }
+
+  public async writeCompanion(suffix: string, value: string): Promise<void> {
+    const target = this.#companion(suffix)
+    try {
+      await rename(await this.#temporary(target, value), target)
+    } catch (error) {
+      throw new CliError(`cannot write ${target}: ${describeError(error)}`)
+    }
+  }
+
+  public async removeCompanion(suffix: string): Promise<void> {
+    try {
+      await rm(this.#companion(suffix), { force: true })
+    } catch (error) {
+      throw new CliError(`cannot remove ${this.#companion(suffix)}: ${describeError(error)}`)
     }
   }
 }
@@ -246,6 +326,57 @@ export class SsmStore implements ConfigStore {
       throw this.#fail('read the history of', error)
     }
     return entries.sort((a, b) => a.version - b.version)
+  }
+
+  /**
+   * `PutParameter` with `Overwrite: false` is SSM's only conditional write:
+   * Parameter Store creates the name only if no version of it exists, and
+   * answers `ParameterAlreadyExists` to every other caller, so of several
+   * creators exactly one succeeds.
+   */
+  public async createCompanion(suffix: string, value: string): Promise<boolean> {
+    const name = `${this.parameter}.${suffix}`
+    try {
+      await this.#client.send(
+        new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: false }),
+      )
+      return true
+    } catch (error) {
+      if ((error as Error)?.name === 'ParameterAlreadyExists') return false
+      throw this.#fail(`create ssm:${name} for`, error)
+    }
+  }
+
+  public async readCompanion(suffix: string): Promise<string | undefined> {
+    const name = `${this.parameter}.${suffix}`
+    try {
+      const { Parameter } = await this.#client.send(new GetParameterCommand({ Name: name }))
+      return Parameter?.Value
+    } catch (error) {
+      if ((error as Error)?.name === 'ParameterNotFound') return undefined
+      throw this.#fail(`read ssm:${name} for`, error)
+    }
+  }
+
+  public async writeCompanion(suffix: string, value: string): Promise<void> {
+    const name = `${this.parameter}.${suffix}`
+    try {
+      await this.#client.send(
+        new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }),
+      )
+    } catch (error) {
+      throw this.#fail(`write ssm:${name} for`, error)
+    }
+  }
+
+  public async removeCompanion(suffix: string): Promise<void> {
+    const name = `${this.parameter}.${suffix}`
+    try {
+      await this.#client.send(new DeleteParameterCommand({ Name: name }))
+    } catch (error) {
+      if ((error as Error)?.name === 'ParameterNotFound') return
+      throw this.#fail(`delete ssm:${name} for`, error)
+    }
   }
 }
 

@@ -167,8 +167,12 @@ describe('runExperiment', () => {
         if (writes === 2) return Promise.reject(new Error('disk full'))
         return file.write(value, options)
       },
-      remove: () => file.remove(),
+      remove: (options) => file.remove(options),
       history: () => file.history(),
+      createCompanion: (suffix, value) => file.createCompanion(suffix, value),
+      readCompanion: (suffix) => file.readCompanion(suffix),
+      writeCompanion: (suffix, value) => file.writeCompanion(suffix, value),
+      removeCompanion: (suffix) => file.removeCompanion(suffix),
     }
 
     // Act
@@ -241,6 +245,10 @@ describe('runExperiment', () => {
       write: () => Promise.reject(new Error('must not write')),
       remove: () => Promise.reject(new Error('must not remove')),
       history: async () => [],
+      createCompanion: () => Promise.reject(new Error('unreachable')),
+      readCompanion: () => Promise.reject(new Error('unreachable')),
+      writeCompanion: () => Promise.reject(new Error('must not write')),
+      removeCompanion: () => Promise.reject(new Error('unreachable')),
     }
     await expect(runExperiment(experiment, broken)).rejects.toThrow('unreachable')
   })

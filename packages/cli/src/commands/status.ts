@@ -30,9 +30,8 @@ ${STORE_HELP}`,
     }
     if (values.history === true) {
       for (const entry of await store.history()) {
-        terminal.line(
-          `  v${entry.version} ${entry.modifiedAt ?? ''} ${entry.label ?? ''}: ${describeConfig(entry.value, faults)}`,
-        )
+        const what = entry.removed ? 'removed' : describeConfig(entry.value, faults)
+        terminal.line(`  v${entry.version} ${entry.modifiedAt ?? ''} ${entry.label ?? ''}: ${what}`)
       }
     }
     return 0
