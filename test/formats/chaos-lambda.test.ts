@@ -3,11 +3,13 @@
  * workshop's three faults: each fault package says which flat key holds its
  * fields (`formats.chaosLambda`).
  */
+import middy from '@middy/core'
 import { type FaultCatalog, parseConfig as parse } from '@middy-chaos/core'
 import { exceptionFault } from '@middy-chaos/exception'
-import { latencyFault } from '@middy-chaos/latency'
+import { chaosLatency, latencyFault } from '@middy-chaos/latency'
 import { statusCodeFault } from '@middy-chaos/status-code'
 import { describe, expect, it } from 'vitest'
+import { helloWorld, makeContext, restApiEvent, useCapturedLogs } from '../helpers/index.js'
 
 const WORKSHOP: FaultCatalog = [latencyFault, statusCodeFault, exceptionFault]
 const parseConfig = (raw: unknown) => parse(raw, { faults: WORKSHOP })
@@ -61,5 +63,35 @@ describe('parseConfig: chaos_lambda format', () => {
   it('reports a missing fault_type', () => {
     const { issues } = parseConfig({ is_enabled: true })
     expect(issues[0]?.path).toBe('fault_type')
+  })
+})
+
+describe('the dead-man stamp in the chaos_lambda format', () => {
+  useCapturedLogs()
+  it('reads expiresAt, which chaos_lambda itself ignores', () => {
+    const { document, issues } = parseConfig(workshop({ expiresAt: '2026-12-01T12:00:00Z' }))
+    expect(issues).toEqual([])
+    expect(document.expiresAt).toBe(Date.parse('2026-12-01T12:00:00Z'))
+    expect(document.faults).toHaveLength(1)
+  })
+
+  it('rejects the whole value when the expiry cannot be read: someone meant the faults to stop', () => {
+    const { document, issues } = parseConfig(workshop({ expiresAt: 'tomorrow' }))
+    expect(document.faults).toEqual([])
+    expect(issues[0]?.path).toBe('expiresAt')
+  })
+
+  it('stops the latency middleware once the stamp has passed', async () => {
+    const now = Date.now()
+    const live = { config: JSON.stringify(workshop({ delay: 30, expiresAt: now + 60_000 })) }
+    const dead = { config: JSON.stringify(workshop({ delay: 30, expiresAt: now - 1 })) }
+    const timed = async (options: { config: string }) => {
+      const handler = middy(helloWorld).use(chaosLatency(options))
+      const started = Date.now()
+      await handler(restApiEvent(), makeContext())
+      return Date.now() - started
+    }
+    expect(await timed(live)).toBeGreaterThanOrEqual(25)
+    expect(await timed(dead)).toBeLessThan(25)
   })
 })

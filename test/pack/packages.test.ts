@@ -20,6 +20,7 @@ const peers = [
   '@aws-lambda-powertools/logger',
   '@aws-lambda-powertools/parameters',
   '@aws-sdk/client-ssm',
+  '@aws-sdk/client-cloudwatch',
   '@types/aws-lambda',
 ]
 

@@ -72,16 +72,28 @@ export const numberOption = (
   return value
 }
 
-/** `parseDuration` for an option (`4s`, `1m`, `500ms`, a bare number of seconds). */
+/** Longest duration any option takes: 12 hours, AWS FIS's maximum experiment duration. */
+export const MAX_OPTION_DURATION_MS = 12 * 3_600_000
+
+/**
+ * `parseDuration` for an option (`4s`, `1m`, `500ms`, a bare number of
+ * seconds), at most `max` (12 h by default: no timer can overflow).
+ */
 export const durationOption = (
   name: string,
   text: string | undefined,
   fallback: number,
+  max = MAX_OPTION_DURATION_MS,
 ): number => {
   if (text === undefined) return fallback
   const ms = parseDuration(text) ?? parseDuration(`${text}s`)
   if (ms === undefined) {
     throw new UsageError(`--${name}: "${text}" is not a duration (examples: 500ms, 4s, 1m)`)
+  }
+  if (ms > max) {
+    throw new UsageError(
+      `--${name}: "${text}" is longer than the ${Math.round(max / 60_000)} min allowed`,
+    )
   }
   return ms
 }
@@ -97,11 +109,13 @@ export const urlOption = (text: string): URL => {
   }
 }
 
-/** `--store`, `--param`, `--endpoint`, `--region`, as given. */
+/** `--store`, `--param`, `--endpoint`, `--region`, as given; an empty one is a usage error. */
 export const storeSelection = (values: OptionValues): StoreSelection => {
   const selection: StoreSelection = {}
   for (const key of ['store', 'param', 'endpoint', 'region'] as const) {
     const value = stringOption(values, key)
+    if (value !== undefined && value.trim() === '')
+      throw new UsageError(`--${key}: must not be empty`)
     if (value !== undefined) selection[key] = value
   }
   return selection

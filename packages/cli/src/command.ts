@@ -20,6 +20,8 @@ export interface Command {
   readonly name: string
   /** Usage lines for the global help, without the `middy-chaos ` prefix. */
   readonly usage: readonly string[]
+  /** How many arguments besides options it takes; more is a usage error. */
+  readonly positionals: number
   /** Its own help, for `middy-chaos <command> --help`. */
   help(context: CommandContext): string
   /** Its options (`--help` is added to every command). */

@@ -1,9 +1,22 @@
+/**
+ * An experiment: a name, steps run in order (each sets the config and/or
+ * waits), and stop conditions. Read from JSON and checked here; run by `run.ts`.
+ *
+ * @module
+ */
 import { readFile } from 'node:fs/promises'
-import { type FaultCatalog, isRecord, parseDuration, sleep } from '@middy-chaos/core'
+import { type FaultCatalog, isRecord, parseDuration } from '@middy-chaos/core'
 import { describeConfig, validateConfig } from './config-check.js'
 import { CliError, describeError } from './errors.js'
 import { FAULTS } from './faults.js'
-import type { ConfigStore, StoredValue } from './store.js'
+import { formatDuration } from './output.js'
+import { parseProbeThreshold, type StopConditionSpec } from './stop.js'
+
+/**
+ * Longest experiment: 12 hours, AWS FIS's own maximum. Every wait, and their
+ * total, is checked against it before anything is written.
+ */
+export const MAX_EXPERIMENT_MS = 12 * 3_600_000
 
 /** One step of an experiment: set the fault config, then wait (either or both). */
 export interface ExperimentStep {
@@ -23,10 +36,69 @@ export interface Experiment {
   /** Parameter the experiment is written for; `--param` / `CHAOS_PARAM` win over it. */
   readonly parameter?: string
   readonly steps: readonly ExperimentStep[]
+  /** CloudWatch alarms and probe thresholds that stop the experiment (and restore). */
+  readonly stopConditions?: readonly StopConditionSpec[]
 }
 
 const STEP_FIELDS = new Set(['name', 'set', 'wait', 'description'])
-const EXPERIMENT_FIELDS = new Set(['name', 'description', 'parameter', 'steps', '$schema'])
+const EXPERIMENT_FIELDS = new Set([
+  'name',
+  'description',
+  'parameter',
+  'steps',
+  'stopConditions',
+  '$schema',
+])
+
+/** Reads `stopConditions`: `[{ "alarm": "name" }, { "probe": "errors>20%" }]`. */
+const parseStopConditions = (raw: unknown, problems: string[]): StopConditionSpec[] => {
+  if (!Array.isArray(raw)) {
+    problems.push('stopConditions: must be an array of { "alarm": name } or { "probe": threshold }')
+    return []
+  }
+  const conditions: StopConditionSpec[] = []
+  raw.forEach((entry: unknown, index: number) => {
+    const at = `stopConditions[${index}]`
+    const keys = isRecord(entry) ? Object.keys(entry) : []
+    if (isRecord(entry) && keys.length === 1 && typeof entry.alarm === 'string' && entry.alarm) {
+      conditions.push({ alarm: entry.alarm })
+    } else if (isRecord(entry) && keys.length === 1 && typeof entry.probe === 'string') {
+      try {
+        parseProbeThreshold(entry.probe)
+        conditions.push({ probe: entry.probe })
+      } catch (error) {
+        problems.push(`${at}: ${describeError(error)}`)
+      }
+    } else {
+      problems.push(
+        `${at}: must be { "alarm": "<CloudWatch alarm name>" } or { "probe": "errors>20%" }`,
+      )
+    }
+  })
+  return conditions
+}
+
+/**
+ * Refuses an experiment whose waits cannot be kept: a wait or a total past
+ * {@link MAX_EXPERIMENT_MS} (a timer would overflow long before the store
+ * noticed), checked after `--wait` / `--time-scale` too.
+ */
+export const checkDurations = (experiment: Experiment, source = 'experiment'): void => {
+  const problems: string[] = []
+  experiment.steps.forEach((step, index) => {
+    if (step.waitMs !== undefined && step.waitMs > MAX_EXPERIMENT_MS)
+      problems.push(
+        `steps[${index}].wait: ${formatDuration(step.waitMs)} is longer than ${formatDuration(MAX_EXPERIMENT_MS)}, AWS FIS's maximum experiment duration`,
+      )
+  })
+  const total = totalWait(experiment)
+  if (problems.length === 0 && total > MAX_EXPERIMENT_MS)
+    problems.push(
+      `steps: the waits add up to ${formatDuration(total)}, longer than ${formatDuration(MAX_EXPERIMENT_MS)}, AWS FIS's maximum experiment duration`,
+    )
+  if (problems.length > 0)
+    throw new CliError(`invalid experiment ${source}: ${problems.join('; ')}`)
+}
 
 /**
  * Validates an experiment document. Every problem is named by its field
@@ -60,6 +132,8 @@ export const parseExperiment = (
   if (raw.parameter !== undefined && (typeof raw.parameter !== 'string' || raw.parameter === '')) {
     problems.push('parameter: must be a non-empty string')
   }
+  const stopConditions =
+    raw.stopConditions === undefined ? undefined : parseStopConditions(raw.stopConditions, problems)
   const steps: ExperimentStep[] = []
   if (!Array.isArray(raw.steps) || raw.steps.length === 0) {
     problems.push('steps: must be a non-empty array of steps')
@@ -116,12 +190,15 @@ export const parseExperiment = (
   if (problems.length > 0) {
     throw new CliError(`invalid experiment ${source}: ${problems.join('; ')}`)
   }
-  return {
+  const experiment: Experiment = {
     name: raw.name as string,
     ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
     ...(typeof raw.parameter === 'string' ? { parameter: raw.parameter } : {}),
     steps,
+    ...(stopConditions === undefined ? {} : { stopConditions }),
   }
+  checkDurations(experiment, source)
+  return experiment
 }
 
 /** Reads and validates an experiment file (JSON). */
@@ -165,195 +242,3 @@ export const adjustWaits = (
 /** Total of an experiment's waits, in ms. */
 export const totalWait = (experiment: Experiment): number =>
   experiment.steps.reduce((sum, step) => sum + (step.waitMs ?? 0), 0)
-
-export type StepState = 'running' | 'done' | 'failed' | 'interrupted'
-
-/** What the runner reports while it runs, for the timeline and the probe. */
-export type RunEvent =
-  | { type: 'start'; experiment: Experiment; store: ConfigStore; initial: StoredValue | undefined }
-  | {
-      type: 'step'
-      index: number
-      step: ExperimentStep
-      state: StepState
-      /** ms since the experiment started. */
-      elapsedMs: number
-      /** Version written by the step, once it is written. */
-      version?: number
-      error?: string
-    }
-  | { type: 'writing'; index: number; step: ExperimentStep }
-  | { type: 'written'; index: number; step: ExperimentStep; version: number }
-  | { type: 'restoring' }
-  | { type: 'restored'; restore: RestoreReport }
-
-/** What the runner did to put the parameter back. */
-export interface RestoreReport {
-  /** `restored`: the value was written back; `deleted`: it did not exist before; `unchanged`: nothing was written. */
-  action: 'restored' | 'deleted' | 'unchanged' | 'failed'
-  /** The pre-experiment value (undefined if the parameter did not exist). */
-  value?: string
-  /** Version written by the restore. */
-  version?: number
-  /** Set when someone else changed the parameter during the experiment. */
-  warning?: string
-  error?: string
-}
-
-export interface RunResult {
-  outcome: 'completed' | 'interrupted' | 'failed'
-  /** Why a step failed. */
-  error?: string
-  initial: StoredValue | undefined
-  restore: RestoreReport
-  elapsedMs: number
-}
-
-export interface RunOptions {
-  /** Aborting interrupts the experiment (Ctrl-C); the value is restored. */
-  signal?: AbortSignal
-  onEvent?: (event: RunEvent) => void
-}
-
-/**
- * Runs an experiment's steps in order against a store. Reads the parameter's
- * value first, and whatever happens (completion, interruption through
- * `signal`, a failed step) writes that value back, or deletes the parameter
- * if it did not exist: never a hard-coded "off".
- *
- * @example
- * ```ts
- * const controller = new AbortController()
- * process.once('SIGINT', () => controller.abort())
- * const result = await runExperiment(experiment, new FileStore('.chaos/config.json'), { signal: controller.signal })
- * console.log(result.restore)
- * ```
- */
-export const runExperiment = async (
-  experiment: Experiment,
-  store: ConfigStore,
-  options: RunOptions = {},
-): Promise<RunResult> => {
-  const emit = (event: RunEvent) => {
-    try {
-      options.onEvent?.(event)
-    } catch {
-      // A broken renderer must not stop the restore.
-    }
-  }
-  const { signal } = options
-  // Nothing is changed before the initial value is known: a failed read ends here.
-  const initial = await store.read()
-  const started = Date.now()
-  const elapsed = () => Date.now() - started
-  emit({ type: 'start', experiment, store, initial })
-
-  let outcome: RunResult['outcome'] = 'completed'
-  let failure: string | undefined
-  let lastVersion = initial?.version
-  let wrote = false
-
-  for (const [index, step] of experiment.steps.entries()) {
-    if (signal?.aborted) {
-      outcome = 'interrupted'
-      break
-    }
-    emit({ type: 'step', index, step, state: 'running', elapsedMs: elapsed() })
-    let version: number | undefined
-    try {
-      if (step.set !== undefined) {
-        emit({ type: 'writing', index, step })
-        const written = await store.write(step.set, {
-          label: `experiment ${experiment.name}: ${step.name}`,
-          ...(lastVersion === undefined ? {} : { expectedVersion: lastVersion }),
-        })
-        wrote = true
-        version = written.version
-        lastVersion = written.version
-        emit({ type: 'written', index, step, version })
-      }
-      if (step.waitMs !== undefined && step.waitMs > 0) {
-        await sleep(step.waitMs, signal)
-        if (signal?.aborted) {
-          outcome = 'interrupted'
-          emit({ type: 'step', index, step, state: 'interrupted', elapsedMs: elapsed() })
-          break
-        }
-      }
-      emit({
-        type: 'step',
-        index,
-        step,
-        state: 'done',
-        elapsedMs: elapsed(),
-        ...(version === undefined ? {} : { version }),
-      })
-    } catch (error) {
-      // A write that may or may not have landed still needs a restore.
-      wrote = true
-      outcome = 'failed'
-      failure = `step ${step.name} failed: ${describeError(error)}`
-      emit({
-        type: 'step',
-        index,
-        step,
-        state: 'failed',
-        elapsedMs: elapsed(),
-        error: describeError(error),
-      })
-      break
-    }
-  }
-
-  emit({ type: 'restoring' })
-  const restore = wrote
-    ? await restoreValue(store, experiment, initial, lastVersion)
-    : ({ action: 'unchanged', ...(initial ? { value: initial.value } : {}) } as RestoreReport)
-  emit({ type: 'restored', restore })
-  return {
-    outcome,
-    ...(failure === undefined ? {} : { error: failure }),
-    initial,
-    restore,
-    elapsedMs: elapsed(),
-  }
-}
-
-const restoreValue = async (
-  store: ConfigStore,
-  experiment: Experiment,
-  initial: StoredValue | undefined,
-  lastVersion: number | undefined,
-): Promise<RestoreReport> => {
-  let lastError: unknown
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (attempt > 0) await sleep(500 * attempt)
-    try {
-      let warning: string | undefined
-      const current = await store.read()
-      if (current !== undefined && lastVersion !== undefined && current.version !== lastVersion) {
-        warning = `another writer changed ${store.description} during the experiment (version ${current.version}, ours was ${lastVersion}); restored anyway`
-      }
-      if (initial === undefined) {
-        await store.remove({ label: `experiment ${experiment.name}: restore` })
-        return { action: 'deleted', ...(warning ? { warning } : {}) }
-      }
-      const written = await store.write(initial.value, {
-        label: `experiment ${experiment.name}: restore`,
-      })
-      return {
-        action: 'restored',
-        value: initial.value,
-        version: written.version,
-        ...(warning ? { warning } : {}),
-      }
-    } catch (error) {
-      lastError = error
-    }
-  }
-  return {
-    action: 'failed',
-    ...(initial ? { value: initial.value } : {}),
-    error: describeError(lastError),
-  }
-}

@@ -5,20 +5,35 @@ export { type ConfigCheck, checkConfig, describeConfig, validateConfig } from '.
 export { CliError, UsageError } from './errors.js'
 export {
   adjustWaits,
+  checkDurations,
   type Experiment,
   type ExperimentStep,
   loadExperiment,
+  MAX_EXPERIMENT_MS,
   parseExperiment,
+  totalWait,
+} from './experiment.js'
+export { FAULTS } from './faults.js'
+export {
+  acquireLease,
+  describeLease,
+  LEASE_SUFFIX,
+  Lease,
+  LeaseHeldError,
+  type LeaseRecord,
+  parseLease,
+  staleReason,
+} from './lease.js'
+export { globalHelp, type MainOptions, main, VERSION } from './main.js'
+export { Probe, type ProbeOptions, type ProbeSample, type SummaryRow, summarise } from './probe.js'
+export {
+  DEFAULT_LEASE_TTL_MS,
   type RestoreReport,
   type RunEvent,
   type RunOptions,
   type RunResult,
   runExperiment,
-  totalWait,
-} from './experiment.js'
-export { FAULTS } from './faults.js'
-export { globalHelp, type MainOptions, main, VERSION } from './main.js'
-export { Probe, type ProbeOptions, type ProbeSample, type SummaryRow, summarise } from './probe.js'
+} from './run.js'
 export {
   type LambdaHandler,
   loadHandler,
@@ -26,7 +41,15 @@ export {
   type ServeOptions,
   startServer,
 } from './serve.js'
-export { runSession, type SessionOptions, type SessionResult } from './session.js'
+export { runSession, type SessionOptions, type SessionResult, sessionExitCode } from './session.js'
+export { EXPIRY_FIELD, stampExpiry, turnsFaultsOn } from './stamp.js'
+export {
+  AlarmWatch,
+  type ProbeThreshold,
+  ProbeWatch,
+  parseProbeThreshold,
+  type StopConditionSpec,
+} from './stop.js'
 export {
   type ConfigStore,
   createStore,

@@ -68,6 +68,8 @@ export const main = async (
       terminal.line(command.help(context))
       return 0
     }
+    const extra = parsed.positionals[command.positionals]
+    if (extra !== undefined) throw new UsageError(`${name}: unexpected argument "${extra}"`)
     return await command.run(parsed, context)
   } catch (error) {
     if (error instanceof CliError) {

@@ -6,19 +6,24 @@
  */
 import type { FaultCatalog } from '@middy-chaos/core'
 import { describeConfig } from './config-check.js'
-import type { RestoreReport, RunEvent } from './experiment.js'
-import { totalWait } from './experiment.js'
+import { describeLease, type LeaseRecord } from './lease.js'
 import type { ProbeSample, SummaryRow } from './probe.js'
+import type { RestoreReport, RunEvent } from './run.js'
 import type { ConfigStore } from './store.js'
 import type { Terminal } from './terminal.js'
 
-/** `4s`, `1m`, `1m30s`, `400ms`: a duration as people write it. */
+/** `4s`, `1m`, `1m30s`, `2h`, `1h30m`, `400ms`: a duration as people write it. */
 export const formatDuration = (ms: number): string => {
   if (ms < 1000) return `${Math.round(ms)}ms`
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`
-  const minutes = Math.floor(ms / 60_000)
-  const seconds = Math.round((ms % 60_000) / 1000)
-  return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`
+  if (ms < 3_600_000) {
+    const minutes = Math.floor(ms / 60_000)
+    const seconds = Math.round((ms % 60_000) / 1000)
+    return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`
+  }
+  const hours = Math.floor(ms / 3_600_000)
+  const minutes = Math.round((ms % 3_600_000) / 60_000)
+  return minutes === 0 ? `${hours}h` : `${hours}h${minutes}m`
 }
 
 /** Elapsed time as `00:04.2` (minutes:seconds.tenths). */
@@ -73,6 +78,8 @@ export const describeRestore = (
       return `Restored ${store.description}: it did not exist before the experiment, so it was deleted`
     case 'unchanged':
       return `Nothing to restore: ${store.description} was not changed (${describeConfig(restore.value, faults)})`
+    case 'skipped':
+      return `Not restored by this run: ${restore.error}; the run holding the lease restores ${store.description}`
     case 'failed': {
       const where = [
         `--store ${store.kind}`,
@@ -88,7 +95,7 @@ export const describeRestore = (
         restore.value === undefined
           ? `it did not exist before the experiment: delete it, or turn faults off with middy-chaos disable ${where}`
           : `middy-chaos set ${where} ${shellQuote(restore.value)}`
-      return `RESTORE FAILED for ${store.description}: ${restore.error}. Put it back by hand: ${fix}`
+      return `RESTORE FAILED for ${store.description}: ${restore.error}. The lease keeps the value to restore: run again with --takeover once it has expired, or put it back by hand: ${fix}`
     }
   }
 }
@@ -101,8 +108,8 @@ export const timelinePrinter = (terminal: Terminal, faults?: FaultCatalog) => {
   return (event: RunEvent): void => {
     switch (event.type) {
       case 'start': {
-        const { experiment, store, initial } = event
-        total = totalWait(experiment)
+        const { experiment, store, initial, lease } = event
+        total = experiment.steps.reduce((sum, step) => sum + (step.waitMs ?? 0), 0)
         width.name = Math.max(...experiment.steps.map((s) => s.name.length), 10)
         terminal.line(
           `Experiment ${experiment.name}: ${experiment.steps.length} steps, ${formatDuration(total)} of waits, on ${store.description}`,
@@ -112,6 +119,7 @@ export const timelinePrinter = (terminal: Terminal, faults?: FaultCatalog) => {
             ? '  before: the parameter does not exist (it will be deleted at the end)'
             : `  before: version ${initial.version}, ${describeConfig(initial.value, faults)} (restored at the end)`,
         )
+        terminal.line(leaseLine(lease))
         terminal.status(() => {
           if (!current) return ''
           const inStep = Date.now() - current.startedAt
@@ -145,12 +153,18 @@ export const timelinePrinter = (terminal: Terminal, faults?: FaultCatalog) => {
             ...(step.waitMs === undefined ? {} : { waitMs: step.waitMs }),
           }
         }
-        const mark = { running: '▶', done: '✔', failed: '✖', interrupted: '■' }[state]
+        const mark = { running: '▶', done: '✔', failed: '✖', interrupted: '■', stopped: '■' }[state]
         terminal.line(
           `${mark} [${formatElapsed(elapsedMs)}] ${step.name.padEnd(width.name)}  ${state.padEnd(11)} ${what}`.trimEnd(),
         )
         break
       }
+      case 'stopped':
+        terminal.line(`■ [${formatElapsed(event.elapsedMs)}] STOPPED by ${event.reason}`)
+        break
+      case 'renewal-failed':
+        terminal.error(`warning: could not renew the lease and the expiry: ${event.error}`)
+        break
       case 'restoring':
         current = undefined
         terminal.status(undefined)
@@ -160,3 +174,19 @@ export const timelinePrinter = (terminal: Terminal, faults?: FaultCatalog) => {
     }
   }
 }
+
+/** What a run says about its lease at the start. */
+export const leaseLine = (lease: LeaseRecord): string => {
+  const ttl = Math.round((Date.parse(lease.expiresAt) - Date.parse(lease.since)) / 1000)
+  const takeover =
+    lease.tookOver === undefined
+      ? ''
+      : `, taken over from a stale lease (${lease.tookOver}): restores the value it recorded`
+  return `  lease: ${lease.id} on this parameter, renewed every ${Math.max(1, Math.round(ttl / 3))} s; if this runner dies, its faults stop by themselves within ${ttl} s${takeover}`
+}
+
+/** `status`'s line about a lease. */
+export const leaseStatusLine = (lease: LeaseRecord | undefined, stale: string | undefined) =>
+  lease === undefined
+    ? 'lease    none (no experiment runs on this parameter)'
+    : `lease    ${stale ? 'STALE ' : ''}held by ${describeLease(lease)}${stale ? ': run the experiment with --takeover to restore the value it recorded' : ''}`

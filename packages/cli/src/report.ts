@@ -25,6 +25,8 @@ export const writeReport = async (
         store: store.description,
         outcome: session.result.outcome,
         error: session.result.error,
+        stoppedBy: session.result.stoppedBy,
+        lease: session.result.lease,
         restore: session.result.restore,
         phases: session.phases,
         summary: session.rows,

@@ -1,9 +1,12 @@
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
 import { describeConfig } from './config-check.js'
-import { type Experiment, type RunResult, runExperiment } from './experiment.js'
+import { CliError } from './errors.js'
+import type { Experiment } from './experiment.js'
 import { describeRestore, formatProbeLine, timelinePrinter } from './output.js'
 import { PhaseTracker, Probe, type ProbeSample, type SummaryRow, summarise } from './probe.js'
+import { type RunResult, runExperiment } from './run.js'
 import { signalExitCode } from './signals.js'
+import { AlarmWatch, ProbeWatch, parseProbeThreshold, type StopConditionSpec } from './stop.js'
 import type { ConfigStore } from './store.js'
 import type { Terminal } from './terminal.js'
 
@@ -21,6 +24,14 @@ export interface SessionOptions {
   tailMs?: number
   /** The faults the configs are described with (default: the registry). */
   faults?: FaultCatalog
+  /** Stop conditions besides the experiment file's. */
+  stopConditions?: readonly StopConditionSpec[]
+  /** Time between two checks of the CloudWatch alarms (default 5 s). */
+  alarmIntervalMs?: number
+  /** Lease and expiry TTL (default 60 s). */
+  leaseTtlMs?: number
+  /** Take over a stale lease. */
+  takeover?: boolean
 }
 
 export interface SessionResult {
@@ -38,6 +49,32 @@ export interface SessionResult {
 export const runSession = async (options: SessionOptions): Promise<SessionResult> => {
   const { experiment, store, terminal, signal } = options
   const { faults } = options
+  const conditions = [...(experiment.stopConditions ?? []), ...(options.stopConditions ?? [])]
+  const alarms = conditions.flatMap((c) => ('alarm' in c ? [c.alarm] : []))
+  const thresholds = conditions.flatMap((c) => ('probe' in c ? [parseProbeThreshold(c.probe)] : []))
+  if (thresholds.length > 0 && !options.url)
+    throw new CliError('a probe threshold stop condition needs --probe <url>', { exitCode: 2 })
+
+  const stop = new AbortController()
+  const trip = (reason: string) => {
+    if (!stop.signal.aborted) stop.abort(reason)
+  }
+  // Alarms are checked before anything is written: one missing or in ALARM, nothing starts.
+  const alarmWatch =
+    alarms.length > 0
+      ? new AlarmWatch({
+          alarms,
+          ...(options.alarmIntervalMs === undefined ? {} : { intervalMs: options.alarmIntervalMs }),
+        })
+      : undefined
+  try {
+    await alarmWatch?.start(trip)
+  } catch (error) {
+    alarmWatch?.close()
+    throw error
+  }
+  const probeWatch = new ProbeWatch(thresholds, trip)
+
   const printTimeline = timelinePrinter(terminal, faults)
   const initial = await store.read()
   const tracker = new PhaseTracker('(baseline)', describeConfig(initial?.value, faults))
@@ -46,35 +83,51 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
         url: options.url,
         intervalMs: options.intervalMs ?? 1000,
         tracker,
-        onSample: (sample) => terminal.line(formatProbeLine(sample)),
+        onSample: (sample) => {
+          terminal.line(formatProbeLine(sample))
+          probeWatch.add(sample)
+        },
       })
     : undefined
   probe?.start()
   await sleep(probe ? (options.leadMs ?? 0) : 0, signal)
 
-  const result = await runExperiment(experiment, store, {
-    ...(signal ? { signal } : {}),
-    onEvent: (event) => {
-      switch (event.type) {
-        case 'step':
-          if (event.state === 'running') tracker.enter(event.step.name)
-          break
-        case 'writing':
-          tracker.bump()
-          break
-        case 'written':
-          tracker.bump(event.step.setSummary)
-          break
-        case 'restoring':
-          tracker.enter('(restore)')
-          break
-        case 'restored':
-          tracker.bump()
-          break
-      }
-      printTimeline(event)
-    },
-  })
+  let result: RunResult
+  try {
+    result = await runExperiment(experiment, store, {
+      ...(signal ? { signal } : {}),
+      stop: stop.signal,
+      ...(faults ? { faults } : {}),
+      ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+      ...(options.takeover ? { takeover: true } : {}),
+      onEvent: (event) => {
+        switch (event.type) {
+          case 'step':
+            if (event.state === 'running') tracker.enter(event.step.name)
+            break
+          case 'writing':
+            tracker.bump()
+            break
+          case 'written':
+            tracker.bump(event.step.setSummary)
+            break
+          case 'restoring':
+            tracker.enter('(restore)')
+            break
+          case 'restored':
+            tracker.bump()
+            break
+        }
+        printTimeline(event)
+      },
+    })
+  } catch (error) {
+    // Refused (a lease held) or failed before anything was written.
+    await probe?.stop()
+    throw error
+  } finally {
+    alarmWatch?.close()
+  }
   terminal.line(describeRestore(store, result.restore, faults))
   if (result.restore.warning) terminal.error(`warning: ${result.restore.warning}`)
 
@@ -90,7 +143,9 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
 
 /**
  * The exit code of an experiment session: 0 completed and restored, 1 a step
- * failed, 130 / 143 interrupted by SIGINT / SIGTERM, 3 the restore failed.
+ * failed, 4 stopped by a stop condition (and restored), 130 / 143 interrupted by
+ * SIGINT / SIGTERM, 3 the restore failed. (5: refused, another run holds the
+ * lease, from `LeaseHeldError`.)
  */
 export const sessionExitCode = (
   session: SessionResult,
@@ -98,6 +153,7 @@ export const sessionExitCode = (
 ): number => {
   if (session.result.restore.action === 'failed') return 3
   if (session.result.outcome === 'failed') return 1
+  if (session.result.outcome === 'stopped') return 4
   if (session.result.outcome === 'interrupted') return signalExitCode(signal)
   return 0
 }

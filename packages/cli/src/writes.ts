@@ -5,8 +5,10 @@
  * @module
  */
 import { type FaultCatalog, isRecord } from '@middy-chaos/core'
+import { durationOption, type OptionSpecs, type OptionValues, stringOption } from './args.js'
 import { checkConfig, describeConfig } from './config-check.js'
 import { CliError } from './errors.js'
+import { stampExpiry, turnsFaultsOn } from './stamp.js'
 import type { ConfigStore } from './store.js'
 import type { Terminal } from './terminal.js'
 
@@ -31,6 +33,35 @@ export const assertValid = (value: string, faults: FaultCatalog, what = 'chaos c
   }
 }
 
+/** How long faults turned on by `enable` or `set` stay on unless said otherwise: 1 hour. */
+export const DEFAULT_FOR_MS = 3_600_000
+
+/** The `--for` option of `enable` and `set`. */
+export const FOR_OPTION: OptionSpecs = { for: { type: 'string' } }
+
+/** Its help line. */
+export const FOR_HELP = `  --for <duration>       faults stop by themselves after this long (default 1h, at most 12h);
+                         --for never keeps them on until disabled`
+
+/**
+ * Stamps a value that turns faults on with `expiresAt` = now + `--for`
+ * (default 1 h): a tool that writes a config never leaves faults on by
+ * accident. `--for never` writes the value as it is.
+ */
+export const withExpiry = (
+  value: string,
+  values: OptionValues,
+  faults: FaultCatalog,
+): { value: string; expiresAt?: number } => {
+  const text = stringOption(values, 'for')
+  if (text?.trim().toLowerCase() === 'never' || !turnsFaultsOn(value, faults)) return { value }
+  const ms = durationOption('for', text, DEFAULT_FOR_MS)
+  if (ms <= 0) return { value }
+  const expiresAt = Date.now() + ms
+  const stamped = stampExpiry(value, expiresAt, faults)
+  return stamped === value ? { value } : { value: stamped, expiresAt }
+}
+
 /** Writes a value and says what the store now holds. */
 export const writeAndReport = async (
   store: ConfigStore,
@@ -44,5 +75,17 @@ export const writeAndReport = async (
     `${store.description} is now version ${written.version}: ${describeConfig(value, faults)}`,
   )
   terminal.line(value)
+  const expiry = parseExpiry(value)
+  if (expiry !== undefined && turnsFaultsOn(value, faults))
+    terminal.line(
+      `Faults stop by themselves at ${new Date(expiry).toISOString()} (--for sets how long, --for never keeps them on; middy-chaos disable turns them off now)`,
+    )
   return 0
+}
+
+const parseExpiry = (value: string): number | undefined => {
+  const raw = parseStored(value)?.expiresAt
+  const time =
+    typeof raw === 'string' ? Date.parse(raw) : typeof raw === 'number' ? raw : Number.NaN
+  return Number.isNaN(time) ? undefined : time
 }

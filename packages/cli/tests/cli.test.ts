@@ -112,11 +112,13 @@ describe('experiment run, interrupted with SIGINT', () => {
     expect(Parameter?.Value).toBe(BEFORE)
     expect(Parameter?.Version).toBe(3)
     const { Parameters = [] } = await ssm.send(new GetParameterHistoryCommand({ Name: name }))
-    expect(Parameters.map((p) => [p.Version, p.Value])).toEqual([
-      [1, BEFORE],
-      [2, JSON.stringify(longExperiment.steps[0]?.set)],
-      [3, BEFORE],
-    ])
+    expect(Parameters.map((p) => p.Version)).toEqual([1, 2, 3])
+    expect([Parameters[0]?.Value, Parameters[2]?.Value]).toEqual([BEFORE, BEFORE])
+    // The step's value, stamped with the dead-man's expiry.
+    expect(JSON.parse(Parameters[1]?.Value ?? '')).toEqual({
+      ...longExperiment.steps[0]?.set,
+      expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    })
     expect(cli.stdout()).toContain(
       `Restored ssm:${name} to its pre-experiment value (now version 3)`,
     )

@@ -143,12 +143,27 @@ describe('set and experiment validate refuse invalid entries, and write nothing'
 })
 
 describe('enable writes each fault in a format that reads it', () => {
-  it("writes the workshop's chaos_lambda value for the workshop's faults", async () => {
+  it("writes the workshop's chaos_lambda value for the workshop's faults, stopping in 1 h", async () => {
     const param = freshParam()
+    const before = Date.now()
     expect((await runMain(['enable', 'latency', '--param', param])).code).toBe(0)
-    expect(await readFile(param, 'utf8')).toBe(
-      '{"is_enabled":true,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}',
+    const text = await readFile(param, 'utf8')
+    expect(text).toMatch(
+      /^\{"is_enabled":true,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1,"expiresAt":"[^"]+"\}$/,
     )
+    const expiresAt = Date.parse(JSON.parse(text).expiresAt)
+    expect(expiresAt - before).toBeGreaterThanOrEqual(3_600_000)
+    expect(expiresAt - before).toBeLessThan(3_610_000)
+  })
+
+  it('keeps faults on until disabled with --for never, and for the time asked with --for', async () => {
+    const param = freshParam()
+    await runMain(['enable', 'exception', '--for', 'never', '--param', param])
+    expect(JSON.parse(await readFile(param, 'utf8'))).not.toHaveProperty('expiresAt')
+    await runMain(['enable', 'exception', '--for', '5m', '--param', param])
+    const { expiresAt } = JSON.parse(await readFile(param, 'utf8'))
+    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(290_000)
+    expect((await runMain(['enable', '--for', '13h', '--param', param])).code).toBe(2)
   })
 
   it("writes middy-chaos's format for a fault chaos_lambda cannot spell", async () => {
@@ -165,6 +180,7 @@ describe('enable writes each fault in a format that reads it', () => {
     expect(JSON.parse(await readFile(param, 'utf8'))).toEqual({
       version: 1,
       faults: [{ type: 'batch_failure', recordRate: 0.25 }],
+      expiresAt: expect.any(String),
     })
     expect(result.stdout).toMatch(/batch failure 25% of records/)
   })
@@ -207,6 +223,7 @@ describe('a new fault package, with nothing changed but the registry line', () =
     expect(JSON.parse(await readFile(param, 'utf8'))).toEqual({
       version: 1,
       faults: [{ type: 'cpu_burn', percent: 50, durationMs: 20 }],
+      expiresAt: expect.any(String),
     })
   })
 

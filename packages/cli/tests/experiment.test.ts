@@ -3,13 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  adjustWaits,
-  loadExperiment,
-  parseExperiment,
-  type RunEvent,
-  runExperiment,
-} from '../src/experiment.js'
+import { adjustWaits, loadExperiment, parseExperiment } from '../src/experiment.js'
+import { type RunEvent, runExperiment } from '../src/run.js'
 import { type ConfigStore, FileStore } from '../src/store.js'
 import { repoRoot } from './helpers.js'
 

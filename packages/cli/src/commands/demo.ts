@@ -70,6 +70,7 @@ const spawnServe = async (
 /** `middy-chaos demo`: the AWS FIS workshop's experiment against examples/hello-world, locally. */
 export const demoCommand: Command = {
   name: 'demo',
+  positionals: 0,
   usage: ['demo [--wait 4s]'],
   help: () => `middy-chaos demo [options]
   Serves examples/hello-world, probes it and runs the workshop experiment with short waits.

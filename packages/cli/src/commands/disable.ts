@@ -16,6 +16,7 @@ const WORKSHOP_OFF = {
 /** `middy-chaos disable`: faults off, settings kept. */
 export const disableCommand: Command = {
   name: 'disable',
+  positionals: 0,
   usage: ['disable'],
   help: () => `middy-chaos disable [options]
   Turns every fault off and keeps the fault settings (as the workshop's S07_DisableFaults does):
@@ -31,11 +32,11 @@ ${STORE_HELP}`,
       )
       return 0
     }
-    const current = parseStored(stored.value)
-    const value: Record<string, unknown> =
-      current && Array.isArray(current.faults)
-        ? { ...current, enabled: false }
-        : { ...WORKSHOP_OFF, ...current, is_enabled: false }
+    // The settings stay; the expiry of the faults that were on goes with them.
+    const { expiresAt: _, ...current } = parseStored(stored.value) ?? {}
+    const value: Record<string, unknown> = Array.isArray(current.faults)
+      ? { ...current, enabled: false }
+      : { ...WORKSHOP_OFF, ...current, is_enabled: false }
     return writeAndReport(store, JSON.stringify(value), 'cli: disable', terminal, faults)
   },
 }

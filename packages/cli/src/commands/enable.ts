@@ -17,7 +17,14 @@ import {
 import type { Command } from '../command.js'
 import { UsageError } from '../errors.js'
 import { createStore } from '../store.js'
-import { assertValid, parseStored, writeAndReport } from '../writes.js'
+import {
+  assertValid,
+  FOR_HELP,
+  FOR_OPTION,
+  parseStored,
+  withExpiry,
+  writeAndReport,
+} from '../writes.js'
 
 /** Every flag of every fault, once per name. */
 const allFlags = (faults: FaultCatalog): Map<string, FaultFlag> => {
@@ -81,6 +88,7 @@ const middyChaosValue = (
 /** `middy-chaos enable [fault] [flags]`: turns one fault on, with the flags its package offers. */
 export const enableCommand: Command = {
   name: 'enable',
+  positionals: 1,
   usage: ['enable [<fault>] [fault flags] [--rate 1]'],
   help: ({ faults }) => {
     const lines = faults.map((fault) => {
@@ -97,11 +105,12 @@ export const enableCommand: Command = {
   Faults with a chaos_lambda spelling (the workshop's) are written in chaos_lambda's format when
   the store holds that format or nothing; the others in middy-chaos's format.
   --rate <0..1>          share of invocations (default 1)
+${FOR_HELP}
 ${lines.join('\n')}
 ${STORE_HELP}`
   },
   options: ({ faults }) => {
-    const options: OptionSpecs = { ...STORE_OPTIONS, rate: { type: 'string' } }
+    const options: OptionSpecs = { ...STORE_OPTIONS, ...FOR_OPTION, rate: { type: 'string' } }
     for (const flag of allFlags(faults).values())
       options[flag.name] = { type: flag.type === 'boolean' ? 'boolean' : 'string' }
     return options
@@ -110,17 +119,17 @@ ${STORE_HELP}`
     const store = createStore(storeSelection(values))
     const current = parseStored((await store.read())?.value)
     const requested = positionals[0]
-    if (positionals.length > 1)
-      throw new UsageError(`enable: unexpected argument "${positionals[1]}"`)
     if (requested === undefined) {
       // Re-enable what is there.
-      if (current && isChaosLambda(current) && typeof current.fault_type === 'string') {
-        const value = JSON.stringify({ ...current, is_enabled: true })
-        assertValid(value, faults)
-        return writeAndReport(store, value, 'cli: enable', terminal, faults)
-      }
-      if (current && Array.isArray(current.faults)) {
-        const value = JSON.stringify({ ...current, enabled: true })
+      const { expiresAt: _, ...settings } = current ?? {}
+      const again =
+        current && isChaosLambda(current) && typeof current.fault_type === 'string'
+          ? { ...settings, is_enabled: true }
+          : current && Array.isArray(current.faults)
+            ? { ...settings, enabled: true }
+            : undefined
+      if (again !== undefined) {
+        const { value } = withExpiry(JSON.stringify(again), values, faults)
         assertValid(value, faults)
         return writeAndReport(store, value, 'cli: enable', terminal, faults)
       }
@@ -149,7 +158,7 @@ ${STORE_HELP}`
       fault.formats?.chaosLambda && workshopShaped
         ? chaosLambdaValue(fault, faults, current, values, rate)
         : middyChaosValue(fault, values, rate)
-    const text = JSON.stringify(value)
+    const { value: text } = withExpiry(JSON.stringify(value), values, faults)
     assertValid(text, faults)
     return writeAndReport(store, text, `cli: enable ${fault.type}`, terminal, faults)
   },

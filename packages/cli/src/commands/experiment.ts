@@ -9,16 +9,19 @@ import {
 } from '../args.js'
 import type { Command } from '../command.js'
 import { UsageError } from '../errors.js'
-import { adjustWaits, loadExperiment, totalWait } from '../experiment.js'
+import { adjustWaits, checkDurations, loadExperiment, totalWait } from '../experiment.js'
 import { formatDuration, formatSummary } from '../output.js'
 import { writeReport } from '../report.js'
+import { DEFAULT_LEASE_TTL_MS, LEASE_TTL_BOUNDS } from '../run.js'
 import { runSession, sessionExitCode } from '../session.js'
 import { runInterruptible } from '../signals.js'
+import { parseProbeThreshold } from '../stop.js'
 import { createStore } from '../store.js'
 
 /** `middy-chaos experiment run | validate <file>`. */
 export const experimentCommand: Command = {
   name: 'experiment',
+  positionals: 2,
   usage: [
     'experiment run <file> [--probe <url>] [--wait 4s | --time-scale 0.1]',
     'experiment validate <file>',
@@ -32,7 +35,16 @@ export const experimentCommand: Command = {
   --wait <duration>      replace every wait of the experiment by this duration
   --time-scale <x>       multiply every wait by x (0.1 makes 1m into 6s)
   --report <file>        write every probe sample and the summary as JSON
+  --stop-on-alarm <name> stop (and restore) when this CloudWatch alarm is in ALARM; repeatable
+  --stop-if <threshold>  stop (and restore) when the probe sees it: "errors>20%", "p95>2s over 30s";
+                         repeatable (metrics: errors, 5xx, 4xx, non-2xx, p50, p90, p95, p99)
+  --alarm-interval <d>   time between two checks of the alarms (default 5s)
+  --lease-ttl <duration> the lease and the values' expiry (default 60s): if this runner dies, its
+                         faults stop by themselves within it
+  --takeover             take over a stale lease (its runner is gone) and restore the value it recorded
 ${STORE_HELP}
+Exit codes: 0 completed, 1 failed (restored), 2 usage, 3 the restore failed, 4 stopped by a stop
+condition (restored), 5 refused: another experiment holds the parameter, 130/143 SIGINT/SIGTERM.
 middy-chaos experiment validate <file>: checks the file and prints its steps`,
   options: () => ({
     ...STORE_OPTIONS,
@@ -43,6 +55,11 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
     wait: { type: 'string' },
     'time-scale': { type: 'string' },
     report: { type: 'string' },
+    'stop-on-alarm': { type: 'string', multiple: true },
+    'stop-if': { type: 'string', multiple: true },
+    'alarm-interval': { type: 'string' },
+    'lease-ttl': { type: 'string' },
+    takeover: { type: 'boolean' },
   }),
   async run({ values, positionals }, context) {
     const { terminal, faults } = context
@@ -55,8 +72,6 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
       throw new UsageError(`experiment: unknown subcommand "${sub}" (use "run" or "validate")`)
     }
     if (!file) throw new UsageError(`experiment ${sub}: which experiment file?`)
-    if (positionals.length > 2)
-      throw new UsageError(`experiment ${sub}: unexpected argument "${positionals[2]}"`)
     const timeScale = numberOption(
       'time-scale',
       stringOption(values, 'time-scale'),
@@ -69,6 +84,7 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
       timeScale,
       ...(waitMs === undefined ? {} : { waitMs }),
     })
+    checkDurations(experiment, file)
     if (sub === 'validate') {
       terminal.line(
         `${file}: experiment ${experiment.name}, ${experiment.steps.length} steps, ${formatDuration(totalWait(experiment))} of waits`,
@@ -87,6 +103,33 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
     if (probe) urlOption(probe)
     const leadMs = durationOption('lead', stringOption(values, 'lead'), 0)
     const tailMs = durationOption('tail', stringOption(values, 'tail'), 0)
+    const leaseTtlMs = durationOption(
+      'lease-ttl',
+      stringOption(values, 'lease-ttl'),
+      DEFAULT_LEASE_TTL_MS,
+    )
+    if (leaseTtlMs < LEASE_TTL_BOUNDS.min || leaseTtlMs > LEASE_TTL_BOUNDS.max)
+      throw new UsageError('--lease-ttl: must be from 2s to 1h')
+    const alarmIntervalMs = durationOption(
+      'alarm-interval',
+      stringOption(values, 'alarm-interval'),
+      5000,
+    )
+    if (alarmIntervalMs < 100) throw new UsageError('--alarm-interval: must be at least 100ms')
+    const list = (name: string) => {
+      const value = values[name]
+      return Array.isArray(value) ? value : []
+    }
+    const stopConditions = [
+      ...list('stop-on-alarm').map((alarm) => {
+        if (alarm.trim() === '') throw new UsageError('--stop-on-alarm: which alarm?')
+        return { alarm }
+      }),
+      ...list('stop-if').map((threshold) => {
+        parseProbeThreshold(threshold)
+        return { probe: threshold }
+      }),
+    ]
     const store = createStore(storeSelection(values), experiment.parameter)
     const { result: session, signal } = await runInterruptible(terminal, (abort) =>
       runSession({
@@ -99,12 +142,18 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
         intervalMs,
         leadMs,
         tailMs,
+        stopConditions,
+        alarmIntervalMs,
+        leaseTtlMs,
+        takeover: values.takeover === true,
       }),
     )
     if (probe) terminal.line(`\n${formatSummary(session.rows, 'Probe summary per step')}`)
     const report = stringOption(values, 'report')
     if (report) await writeReport(report, experiment, store, session)
     if (session.result.outcome === 'failed') terminal.error(`middy-chaos: ${session.result.error}`)
+    if (session.result.outcome === 'stopped')
+      terminal.error(`middy-chaos: stopped by ${session.result.stoppedBy}; restored`)
     return sessionExitCode(session, signal)
   },
 }

@@ -4,6 +4,7 @@ import { disableCommand } from './disable.js'
 import { enableCommand } from './enable.js'
 import { experimentCommand } from './experiment.js'
 import { probeCommand } from './probe.js'
+import { recoverCommand } from './recover.js'
 import { serveCommand } from './serve.js'
 import { setCommand } from './set.js'
 import { statusCommand } from './status.js'
@@ -17,5 +18,6 @@ export const COMMANDS: readonly Command[] = [
   enableCommand,
   disableCommand,
   setCommand,
+  recoverCommand,
   demoCommand,
 ]

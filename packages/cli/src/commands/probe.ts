@@ -8,6 +8,7 @@ import { trapSignals } from '../signals.js'
 /** `middy-chaos probe <url>`: the workshop's `test.sh`, with a summary. */
 export const probeCommand: Command = {
   name: 'probe',
+  positionals: 1,
   usage: ['probe <url> [--interval 1s] [--count n] [--duration 30s]'],
   help: () => `middy-chaos probe <url> [options]
   Prints "BODY - STATUS - SECONDS" per request, as the AWS FIS workshop's test.sh, and a summary on exit.

@@ -16,6 +16,7 @@ import { createStore, resolveStoreSelection } from '../store.js'
 /** `middy-chaos serve`: a Lambda handler behind a local API Gateway (REST API, proxy integration). */
 export const serveCommand: Command = {
   name: 'serve',
+  positionals: 1,
   usage: ['serve <handler module> [--export handler] [--port 3000] [--timeout 3s]'],
   help: () => `middy-chaos serve <handler module> [options]
   Serves a Lambda handler at http://HOST:PORT/ as API Gateway's REST API with a Lambda proxy integration.
@@ -43,8 +44,6 @@ ${STORE_HELP}`,
     const modulePath = positionals[0]
     if (!modulePath)
       throw new UsageError('serve: which handler module? (middy-chaos serve lib/index.js)')
-    if (positionals.length > 1)
-      throw new UsageError(`serve: unexpected argument "${positionals[1]}"`)
     const port = numberOption(
       'port',
       stringOption(values, 'port'),

@@ -4,26 +4,32 @@ import type { Command } from '../command.js'
 import { checkConfig } from '../config-check.js'
 import { CliError, describeError, UsageError } from '../errors.js'
 import { createStore } from '../store.js'
-import { writeAndReport } from '../writes.js'
+import { FOR_HELP, FOR_OPTION, withExpiry, writeAndReport } from '../writes.js'
 
 /** `middy-chaos set`: writes a config value, checked first. */
 export const setCommand: Command = {
   name: 'set',
+  positionals: 1,
   usage: ["set '<json>' | --file <config.json>"],
   help: ({ faults }) => `middy-chaos set '<json>' | --file <config.json> [options]
   Writes a chaos config, in any accepted format (middy-chaos, chaos_lambda, failure-lambda),
   after checking every entry with its fault's own rules (known faults: ${faults.map((f) => f.type).join(', ')}).
   --file <path>          read the value from a file
   --force                write it even if it has problems
+${FOR_HELP}
+                         (a value with its own earlier expiresAt keeps it)
 ${STORE_HELP}`,
-  options: () => ({ ...STORE_OPTIONS, file: { type: 'string' }, force: { type: 'boolean' } }),
+  options: () => ({
+    ...STORE_OPTIONS,
+    ...FOR_OPTION,
+    file: { type: 'string' },
+    force: { type: 'boolean' },
+  }),
   async run({ values, positionals }, { terminal, faults }) {
     let value = positionals[0]
     const file = stringOption(values, 'file')
     if (file !== undefined && value !== undefined)
       throw new UsageError('set: give the value or --file, not both')
-    if (positionals.length > 1)
-      throw new UsageError(`set: unexpected argument "${positionals[1]}" (quote the JSON value)`)
     if (file !== undefined) {
       try {
         value = await readFile(file, 'utf8')
@@ -47,6 +53,8 @@ ${STORE_HELP}`,
     }
     const store = createStore(storeSelection(values))
     for (const note of notes) terminal.error(`note: ${note}`)
-    return writeAndReport(store, value.trim(), 'cli: set', terminal, faults)
+    const stamped =
+      issues.length > 0 ? value.trim() : withExpiry(value.trim(), values, faults).value
+    return writeAndReport(store, stamped, 'cli: set', terminal, faults)
   },
 }

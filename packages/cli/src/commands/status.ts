@@ -1,14 +1,18 @@
 import { STORE_HELP, STORE_OPTIONS, storeSelection } from '../args.js'
 import type { Command } from '../command.js'
 import { checkConfig, describeConfig } from '../config-check.js'
+import { LEASE_SUFFIX, parseLease, staleReason } from '../lease.js'
+import { leaseStatusLine } from '../output.js'
 import { createStore } from '../store.js'
 
 /** `middy-chaos status`: what the store holds and what it does. */
 export const statusCommand: Command = {
   name: 'status',
+  positionals: 0,
   usage: ['status [--history]'],
   help: () => `middy-chaos status [options]
-  Shows the config the functions read: version, value, the faults it turns on, and any problem.
+  Shows the config the functions read: version, value, the faults it turns on, any problem, and
+  the lease of the experiment running on it (or a stale one, left by a runner that died).
   --history              also every earlier version
 ${STORE_HELP}`,
   options: () => ({ ...STORE_OPTIONS, history: { type: 'boolean' } }),
@@ -28,6 +32,8 @@ ${STORE_HELP}`,
       for (const issue of issues) terminal.line(`problem  ${issue.path}: ${issue.message}`)
       for (const note of notes) terminal.line(`note     ${note}`)
     }
+    const lease = parseLease(await store.readCompanion(LEASE_SUFFIX))
+    terminal.line(leaseStatusLine(lease, lease && staleReason(lease)))
     if (values.history === true) {
       for (const entry of await store.history()) {
         const what = entry.removed ? 'removed' : describeConfig(entry.value, faults)

@@ -1,0 +1,350 @@
+/**
+ * The lease, the dead-man's expiry and the input bounds, in-process against the
+ * file store and moto's SSM: one experiment per parameter, the pre-experiment
+ * value kept in the lease, stale leases taken over once.
+ */
+
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
+import { readFileHistory, writeFileValue } from '@middy-chaos/core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { parseExperiment } from '../src/experiment.js'
+import { acquireLease, LEASE_SUFFIX, LeaseHeldError, type LeaseRecord } from '../src/lease.js'
+import { recoverStaleLease, runExperiment } from '../src/run.js'
+import { stampExpiry } from '../src/stamp.js'
+import { FileStore, SsmStore } from '../src/store.js'
+import { runMain } from './helpers.js'
+
+const BEFORE = '{"is_enabled":false,"fault_type":"latency","delay":400,"rate":1}'
+const LATENCY = { is_enabled: true, fault_type: 'latency', delay: 400, rate: 1 }
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'middy-chaos-lease-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+let count = 0
+const fileStore = async (value: string | undefined = BEFORE) => {
+  const path = join(dir, `config-${++count}.json`)
+  if (value !== undefined) await writeFileValue(path, value, { label: 'setup' })
+  return new FileStore(path)
+}
+
+/** A lease left by a runner that died: past its time, on another host. */
+const staleLease = (original: LeaseRecord['original']): LeaseRecord => ({
+  id: 'dead-run',
+  experiment: 'crashed',
+  host: 'another-host',
+  pid: 4242,
+  since: new Date(Date.now() - 600_000).toISOString(),
+  expiresAt: new Date(Date.now() - 300_000).toISOString(),
+  ...(original === undefined ? {} : { original }),
+})
+
+const experiment = (wait = '50ms') =>
+  parseExperiment({
+    name: 'lease-test',
+    steps: [
+      { name: 'S01', set: LATENCY },
+      { name: 'S02', wait },
+    ],
+  })
+
+describe('the lease', () => {
+  it('refuses a second run at once, naming the holder, and changes nothing', async () => {
+    // Prepare
+    const store = await fileStore()
+    const first = await acquireLease(store, { experiment: 'first', ttlMs: 60_000 })
+    await first.recordOriginal(await store.read())
+
+    // Act
+    const second = acquireLease(store, { experiment: 'second', ttlMs: 60_000 })
+
+    // Assess
+    const error = await second.then(
+      () => undefined,
+      (e: unknown) => e,
+    )
+    expect(error).toBeInstanceOf(LeaseHeldError)
+    expect((error as LeaseHeldError).exitCode).toBe(5)
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `is held by experiment first \\(host ${hostname()}, pid ${process.pid}, since \\S+, expires in \\d+ s\\)`,
+      ),
+    )
+    expect(await readFile(store.parameter, 'utf8')).toBe(BEFORE)
+    expect(await readFileHistory(store.parameter)).toHaveLength(1)
+  })
+
+  it('lets exactly one of two runs started at once run, on the file store and on SSM', async () => {
+    const ssm = new SSMClient({ endpoint: inject('motoEndpoint'), region: 'us-east-1' })
+    const name = `/middy-chaos/lease-test/${Date.now()}`
+    await ssm.send(new PutParameterCommand({ Name: name, Value: BEFORE, Type: 'String' }))
+    const stores = [await fileStore(), new SsmStore(name, { client: ssm })]
+    for (const store of stores) {
+      for (let round = 0; round < 5; round++) {
+        // Act
+        const runs = await Promise.allSettled([
+          runExperiment(experiment(), store, { leaseTtlMs: 5_000 }),
+          runExperiment(experiment(), store, { leaseTtlMs: 5_000 }),
+        ])
+
+        // Assess
+        expect(runs.filter((run) => run.status === 'fulfilled')).toHaveLength(1)
+        const refused = runs.find((run) => run.status === 'rejected')
+        expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(LeaseHeldError)
+        expect((await store.read())?.value).toBe(BEFORE)
+        expect(await store.readCompanion(LEASE_SUFFIX)).toBeUndefined()
+      }
+    }
+  })
+
+  it('stamps every value that turns faults on with an expiry one TTL ahead', async () => {
+    const store = await fileStore()
+    const seen: string[] = []
+    await runExperiment(experiment('2500ms'), store, {
+      leaseTtlMs: 2_000,
+      onEvent: (event) => {
+        if (event.type === 'written') void store.read().then((v) => seen.push(v?.value ?? ''))
+      },
+    })
+    const history = await readFileHistory(store.parameter)
+    const stamped = history.filter((entry) => entry.label?.endsWith('S01'))
+    // The step's write, and its renewals every third of the TTL.
+    expect(stamped.length).toBeGreaterThanOrEqual(3)
+    for (const entry of stamped) {
+      const value = JSON.parse(entry.value)
+      expect(value).toMatchObject(LATENCY)
+      const ahead = Date.parse(value.expiresAt) - Date.parse(entry.modifiedAt)
+      expect(ahead).toBeGreaterThan(1_500)
+      expect(ahead).toBeLessThanOrEqual(2_100)
+    }
+    expect(history.at(-1)?.value).toBe(BEFORE)
+  })
+
+  it('refuses a stale lease without --takeover, saying so', async () => {
+    const store = await fileStore('{"is_enabled":true,"fault_type":"exception"}')
+    await store.createCompanion(
+      LEASE_SUFFIX,
+      JSON.stringify(staleLease({ value: BEFORE, version: 1 })),
+    )
+    await expect(runExperiment(experiment(), store)).rejects.toThrow(
+      /has a stale lease from experiment crashed \(host another-host, pid 4242.*--takeover/,
+    )
+    expect(await readFile(store.parameter, 'utf8')).toBe(
+      '{"is_enabled":true,"fault_type":"exception"}',
+    )
+  })
+
+  it('takes a stale lease over and restores the value it recorded, never the chaos value it finds', async () => {
+    // Prepare: the dead run's chaos value is in force; its lease recorded BEFORE.
+    const chaos = '{"is_enabled":true,"fault_type":"exception","expiresAt":"2026-01-01T00:00:00Z"}'
+    const store = await fileStore(chaos)
+    await store.createCompanion(
+      LEASE_SUFFIX,
+      JSON.stringify(staleLease({ value: BEFORE, version: 1 })),
+    )
+
+    // Act
+    const result = await runExperiment(experiment(), store, { takeover: true })
+
+    // Assess
+    expect(result.lease.tookOver).toBe('dead-run')
+    expect(result.restore).toMatchObject({ action: 'restored', value: BEFORE })
+    expect(await readFile(store.parameter, 'utf8')).toBe(BEFORE)
+    expect(await store.readCompanion(LEASE_SUFFIX)).toBeUndefined()
+  })
+
+  it('lets one of two takeovers of the same stale lease win', async () => {
+    const store = await fileStore('{"is_enabled":true,"fault_type":"exception"}')
+    await store.createCompanion(
+      LEASE_SUFFIX,
+      JSON.stringify(staleLease({ value: BEFORE, version: 1 })),
+    )
+    const takers = await Promise.allSettled([
+      acquireLease(store, { experiment: 'a', ttlMs: 60_000, takeover: true }),
+      acquireLease(store, { experiment: 'b', ttlMs: 60_000, takeover: true }),
+    ])
+    expect(takers.filter((t) => t.status === 'fulfilled')).toHaveLength(1)
+  })
+
+  it('recover restores the value of a stale lease, and deletes a parameter that did not exist', async () => {
+    const store = await fileStore('{"is_enabled":true,"fault_type":"exception"}')
+    await store.createCompanion(
+      LEASE_SUFFIX,
+      JSON.stringify(staleLease({ value: BEFORE, version: 1 })),
+    )
+    const { stale, restore } = await recoverStaleLease(store)
+    expect(stale?.experiment).toBe('crashed')
+    expect(restore.action).toBe('restored')
+    expect(await readFile(store.parameter, 'utf8')).toBe(BEFORE)
+
+    const absent = await fileStore('{"is_enabled":true,"fault_type":"exception"}')
+    await absent.createCompanion(LEASE_SUFFIX, JSON.stringify(staleLease(null)))
+    expect((await recoverStaleLease(absent)).restore.action).toBe('deleted')
+    await expect(readFile(absent.parameter, 'utf8')).rejects.toThrow(/ENOENT/)
+  })
+
+  it('status shows a live lease and a stale one', async () => {
+    const store = await fileStore()
+    const live = await acquireLease(store, { experiment: 'live-one', ttlMs: 60_000 })
+    const shown = await runMain(['status', '--param', store.parameter])
+    expect(shown.stdout).toMatch(/lease\s+held by experiment live-one \(host .*expires in/)
+    await live.release()
+    await store.createCompanion(LEASE_SUFFIX, JSON.stringify(staleLease(null)))
+    const stale = await runMain(['status', '--param', store.parameter])
+    expect(stale.stdout).toMatch(/lease\s+STALE held by experiment crashed .*--takeover/)
+  })
+})
+
+describe('the dead-man stamp', () => {
+  const at = Date.parse('2026-12-01T12:00:00Z')
+
+  it("adds expiresAt to the workshop's value, keeping its shape for chaos_lambda", () => {
+    expect(stampExpiry(JSON.stringify(LATENCY), at)).toBe(
+      '{"is_enabled":true,"fault_type":"latency","delay":400,"rate":1,"expiresAt":"2026-12-01T12:00:00.000Z"}',
+    )
+  })
+
+  it('keeps an earlier expiry of the value, and leaves values that turn nothing on alone', () => {
+    const sooner = { ...LATENCY, expiresAt: '2026-12-01T11:00:00Z' }
+    expect(JSON.parse(stampExpiry(JSON.stringify(sooner), at)).expiresAt).toBe(
+      '2026-12-01T11:00:00.000Z',
+    )
+    expect(stampExpiry(BEFORE, at)).toBe(BEFORE)
+    expect(stampExpiry('not json', at)).toBe('not json')
+  })
+
+  it('stamps the middy-chaos and failure-lambda formats too', () => {
+    const v1 = stampExpiry('{"version":1,"faults":[{"type":"latency","delay":5}]}', at)
+    expect(JSON.parse(v1).expiresAt).toBe('2026-12-01T12:00:00.000Z')
+    const fl = stampExpiry('{"latency":{"enabled":true,"min_latency":1,"max_latency":9}}', at)
+    expect(JSON.parse(fl).expiresAt).toBe('2026-12-01T12:00:00.000Z')
+  })
+})
+
+describe('inputs', () => {
+  const writeExperiment = async (content: unknown) => {
+    const file = join(dir, `experiment-${++count}.json`)
+    await writeFile(file, JSON.stringify(content))
+    return file
+  }
+
+  it.each(['30d', '13h', 'P1D', 2 ** 31 + 5])(
+    'refuses a wait of %s before anything is written',
+    async (wait) => {
+      const store = await fileStore()
+      const file = await writeExperiment({
+        name: 'long',
+        steps: [
+          { name: 'on', set: LATENCY },
+          { name: 'hold', wait },
+        ],
+      })
+      const result = await runMain(['experiment', 'run', file, '--param', store.parameter])
+      expect(result.code).not.toBe(0)
+      expect(result.stderr).toMatch(/^middy-chaos: .*steps\[1\]\.wait/)
+      expect(result.stderr.trim().split('\n')).toHaveLength(1)
+      expect(await readFileHistory(store.parameter)).toHaveLength(1)
+      expect(await store.readCompanion(LEASE_SUFFIX)).toBeUndefined()
+    },
+  )
+
+  it('refuses waits that add up to more than 12 hours, also once --time-scale has scaled them', async () => {
+    const store = await fileStore()
+    const sum = await writeExperiment({
+      name: 'sum',
+      steps: [1, 2, 3].map((n) => ({ name: `w${n}`, wait: '5h' })),
+    })
+    const scaled = await writeExperiment({ name: 'scaled', steps: [{ name: 'w', wait: '2h' }] })
+    const summed = await runMain(['experiment', 'run', sum, '--param', store.parameter])
+    expect(summed.stderr).toMatch(/the waits add up to 15h/)
+    const grown = await runMain([
+      'experiment',
+      'run',
+      scaled,
+      '--time-scale',
+      '7',
+      '--param',
+      store.parameter,
+    ])
+    expect(grown.code).toBe(1)
+    expect(grown.stderr).toMatch(/14h is longer than 12h/)
+    expect(await readFileHistory(store.parameter)).toHaveLength(1)
+  })
+
+  it('gives one middy-chaos line, a non-zero exit and an untouched store for every malformed input', async () => {
+    const store = await fileStore()
+    const good = await writeExperiment({ name: 'ok', steps: [{ name: 'on', set: LATENCY }] })
+    const p = ['--param', store.parameter]
+    const cases: string[][] = [
+      ['disable', 'now', ...p],
+      ['status', 'everything', ...p],
+      ['recover', 'it', ...p],
+      ['set', ...p],
+      ['set', '{', ...p],
+      ['set', '{"is_enabled":true}', ...p],
+      ['set', '{"is_enabled":true,"fault_type":"explode"}', ...p],
+      ['set', '{"version":1,"faults":[{"type":"latency","delay":3,"minDelay":-1}]}', ...p],
+      ['set', '{"version":2,"faults":[]}', ...p],
+      ['set', '{}', '--param', ''],
+      ['enable', 'explode', ...p],
+      ['enable', 'latency', '--rate', '2', ...p],
+      ['enable', 'latency', '--delay', 'slow', ...p],
+      ['enable', 'latency', '--for', '30d', ...p],
+      ['enable', 'latency', 'exception', ...p],
+      ['experiment', 'run', ...p],
+      ['experiment', 'frobnicate', good, ...p],
+      ['experiment', 'run', good, '--lease-ttl', '1s', ...p],
+      ['experiment', 'run', good, '--lease-ttl', '2d', ...p],
+      ['experiment', 'run', good, '--stop-if', 'errors>>20%', ...p],
+      ['experiment', 'run', good, '--stop-if', 'errors>150%', ...p],
+      ['experiment', 'run', good, '--stop-if', 'p95>2s', ...p],
+      ['experiment', 'run', good, '--wait', '30d', ...p],
+      ['experiment', 'run', good, '--probe', 'ftp://x', ...p],
+      ['experiment', 'run', join(dir, 'missing.json'), ...p],
+      ['probe', 'not a url'],
+      ['probe', 'http://127.0.0.1:1/', '--duration', '13h'],
+      ['serve'],
+      ['frobnicate'],
+      ['status', '--store', 'dynamo', ...p],
+    ]
+    for (const argv of cases) {
+      const result = await runMain(argv)
+      expect(result.code, argv.join(' ')).not.toBe(0)
+      expect(result.stderr, argv.join(' ')).toMatch(/^middy-chaos: \S/)
+      expect(result.stderr.trim().split('\n'), argv.join(' ')).toHaveLength(1)
+    }
+    expect(await readFile(store.parameter, 'utf8')).toBe(BEFORE)
+    expect(await readFileHistory(store.parameter)).toHaveLength(1)
+    expect(await store.readCompanion(LEASE_SUFFIX)).toBeUndefined()
+  })
+})
+
+describe('SSM lease', () => {
+  it('is a companion parameter, created with Overwrite false, and gone after the run', async () => {
+    const ssm = new SSMClient({ endpoint: inject('motoEndpoint'), region: 'us-east-1' })
+    const name = `/middy-chaos/lease-ssm/${Date.now()}`
+    await ssm.send(new PutParameterCommand({ Name: name, Value: BEFORE, Type: 'String' }))
+    const store = new SsmStore(name, { client: ssm })
+    let during: string | undefined
+    await runExperiment(experiment('100ms'), store, {
+      onEvent: async (event) => {
+        if (event.type === 'written') during = await store.readCompanion(LEASE_SUFFIX)
+      },
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(JSON.parse(during ?? '{}')).toMatchObject({
+      experiment: 'lease-test',
+      original: { value: BEFORE, version: 1 },
+    })
+    await expect(ssm.send(new GetParameterCommand({ Name: `${name}.lease` }))).rejects.toThrow(
+      /ParameterNotFound|not found/i,
+    )
+    expect((await store.read())?.value).toBe(BEFORE)
+  })
+})
