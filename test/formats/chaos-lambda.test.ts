@@ -5,11 +5,17 @@
  */
 import middy from '@middy/core'
 import { type FaultCatalog, parseConfig as parse } from '@middy-chaos/core'
-import { exceptionFault } from '@middy-chaos/exception'
+import { chaosException, exceptionFault } from '@middy-chaos/exception'
 import { chaosLatency, latencyFault } from '@middy-chaos/latency'
 import { statusCodeFault } from '@middy-chaos/status-code'
 import { describe, expect, it } from 'vitest'
-import { helloWorld, makeContext, restApiEvent, useCapturedLogs } from '../helpers/index.js'
+import {
+  captureLogs,
+  helloWorld,
+  makeContext,
+  restApiEvent,
+  useCapturedLogs,
+} from '../helpers/index.js'
 
 const WORKSHOP: FaultCatalog = [latencyFault, statusCodeFault, exceptionFault]
 const parseConfig = (raw: unknown) => parse(raw, { faults: WORKSHOP })
@@ -40,6 +46,40 @@ describe('parseConfig: chaos_lambda format', () => {
     expect(status?.fields).toMatchObject({ statusCode: 404 })
     expect(status?.aliases).toEqual({ statusCode: 'error_code' })
     expect(exception?.fields).toMatchObject({ message: 'Fault injected by chaos-lambda' })
+  })
+
+  it('reads the alias "error" as the exception, with its exception_msg, through a Middy chain', async () => {
+    // Prepare: the workshop's value with fault_type "error" and a message of its own
+    const config = workshop({ fault_type: 'error', exception_msg: 'error alias honours me' })
+    let ran = false
+    const handler = middy(async () => {
+      ran = true
+      return helloWorld()
+    }).use(chaosException({ config }))
+    const logs = captureLogs()
+
+    // Act
+    const outcome = handler(restApiEvent(), makeContext())
+
+    // Assess: the exception fault fired with the message of exception_msg, before the handler
+    try {
+      await expect(outcome).rejects.toMatchObject({
+        name: 'ChaosInjectedError',
+        message: 'error alias honours me',
+      })
+    } finally {
+      logs.restore()
+    }
+    expect(ran).toBe(false)
+    expect(logs.injected()[0]).toMatchObject({
+      chaos: { faultType: 'exception', phase: 'before', message: 'error alias honours me' },
+    })
+    const fault = parseConfig(config).document.faults[0]
+    expect(fault).toMatchObject({
+      type: 'exception',
+      fields: { message: 'error alias honours me' },
+    })
+    expect(fault?.aliases).toEqual({ message: 'exception_msg' })
   })
 
   it('treats is_enabled false, or missing, as no faults', () => {
