@@ -196,7 +196,7 @@ describe('failure-lambda configurations behave here as they do there', () => {
     expect((await run(off)).response).toEqual(hello)
   })
 
-  it('logs once what has no middy-chaos equivalent', async () => {
+  it('warns once about what no middleware of the function handles', async () => {
     const config = JSON.stringify({
       ...v1('latency'),
       diskspace: { enabled: true, disk_space: 100 },
@@ -204,6 +204,15 @@ describe('failure-lambda configurations behave here as they do there', () => {
     await run(config)
     const notes = logs.lines.filter((l) => String(l.message).includes('failure-lambda-1 format'))
     expect(notes).toHaveLength(1)
-    expect(String(notes[0]?.notes)).toMatch(/diskspace/)
+    expect(notes[0]?.level).toBe('WARN')
+    expect(String(notes[0]?.issues)).toMatch(/diskspace: dropped/)
+  })
+
+  it('warns, naming the field, about an invalid flag failure-lambda would skip', async () => {
+    await run(JSON.stringify({ latency: { enabled: true, percentage: 150 } }))
+    const warning = logs.byLevel('warn').find((l) => String(l.message).includes('parts ignored'))
+    expect(String(warning?.issues)).toMatch(
+      /latency: skipped, as failure-lambda skips an invalid flag: percentage must be an integer from 0 to 100 \(got 150\)/,
+    )
   })
 })

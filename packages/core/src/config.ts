@@ -11,7 +11,11 @@ import { registeredFaults } from './catalog.js'
 import { ChaosConfigError } from './errors.js'
 import { isChaosLambdaDocument, parseChaosLambda } from './formats/chaos-lambda.js'
 import { EMPTY_DOCUMENT } from './formats/common.js'
-import { fromFailureLambda, isFailureLambdaConfig } from './formats/failure-lambda.js'
+import {
+  fromFailureLambda,
+  isDroppedNote,
+  isFailureLambdaConfig,
+} from './formats/failure-lambda.js'
 import { isMiddyChaosDocument, parseMiddyChaos } from './formats/middy-chaos.js'
 import type { ChaosDocument, ConfigIssue, FaultCatalog, ParseResult } from './types.js'
 import { isRecord, kindOf } from './util.js'
@@ -33,10 +37,12 @@ export const decodeConfigValue = (value: unknown): { value?: unknown; issue?: Co
   try {
     return { value: JSON.parse(text) }
   } catch (error) {
+    // V8's message quotes the start of the value: a secret must never reach a log line.
+    const position = /at position (\d+)/.exec((error as Error).message)?.[1]
     return {
       issue: {
         path: '(document)',
-        message: `is not valid JSON (${(error as Error).message})`,
+        message: `is not valid JSON (${text.length} characters${position === undefined ? '' : `, error at position ${position}`}; the value is not quoted)`,
       },
     }
   }
@@ -84,7 +90,13 @@ export const parseConfig = (input: unknown, options: ParseOptions = {}): ParseRe
   if (!isMiddyChaosDocument(raw) && isFailureLambdaConfig(raw)) {
     const converted = fromFailureLambda(raw, catalog)
     const document = parseMiddyChaos(converted.document, issues, catalog)
-    return { document: { ...document, format: converted.format }, issues, notes: converted.notes }
+    const warnings = converted.notes.filter(isDroppedNote)
+    return {
+      document: { ...document, format: converted.format },
+      issues,
+      notes: converted.notes,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    }
   }
   const document = isChaosLambdaDocument(raw)
     ? parseChaosLambda(raw, issues, catalog)

@@ -9,6 +9,7 @@ import type { MiddlewareObj, Request } from '@middy/core'
 import { registerFault } from './catalog.js'
 import { resolveLogger } from './logger.js'
 import { FaultRunner } from './runner.js'
+import type { ConfigSnapshot } from './source.js'
 import { getConfigSource } from './sources.js'
 import { isEnvFlagOn } from './time.js'
 import type { ChaosMiddlewareOptions, FaultDefinition, Phase } from './types.js'
@@ -96,16 +97,18 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     sourceDescription: source.description,
   })
 
+  // A fault with end-of-invocation work hears how every invocation ends.
+  const ends = definition.end !== undefined
   const hook = (phase: Phase) =>
     named(hookName(phase), (request: Request): unknown => {
       const snapshot = source.snapshotFor(request)
+      // Faults off (the common case): one property read, no await. A promise has no `inert`.
+      if ((snapshot as ConfigSnapshot).inert === true && !ends) return undefined
       return snapshot instanceof Promise
         ? snapshot.then((ready) => runner.run(ready, request, phase))
         : runner.run(snapshot, request, phase)
     })
 
-  // A fault with end-of-invocation work hears how every invocation ends.
-  const ends = definition.end !== undefined
   return {
     ...(registered.includes('before') ? { before: hook('before') } : {}),
     ...(registered.includes('after') || ends ? { after: hook('after') } : {}),

@@ -23,7 +23,7 @@ import type {
   MetricsLike,
   Phase,
 } from './types.js'
-import { errorText, safeLog } from './util.js'
+import { errorText, formatIssues, safeLog } from './util.js'
 
 /** A fault entry validated for one middleware: ready to fire. */
 interface ActiveFault<P> {
@@ -33,6 +33,16 @@ interface ActiveFault<P> {
   readonly dryRun: boolean
   /** Rate decisions; `undefined` when the entry always fires. */
   readonly sampler: Sampler | undefined
+}
+
+/** An entry's fields as text, to tell an unchanged entry from a changed one (bounded, never throws). */
+const entryKey = (spec: FaultSpec): string => {
+  try {
+    const text = JSON.stringify(spec.fields) ?? ''
+    return text.length > 4096 ? `${text.length}:${text.slice(0, 4096)}` : text
+  } catch {
+    return ''
+  }
 }
 
 /** Where the end-of-invocation work of the faults that fired is kept on Middy's request. */
@@ -171,7 +181,8 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
           const dryRun = dryRunInCode || snapshot.document.dryRun === true || spec.dryRun === true
           let sampler: Sampler | undefined
           if (!alwaysFires(spec.policy)) {
-            const key = `${spec.path}|${phase}|${policyKey(spec.policy)}`
+            // The same entry (all its fields) keeps its every-Nth count and budget; a changed one starts afresh.
+            const key = `${spec.path}|${phase}|${policyKey(spec.policy)}|${entryKey(spec)}`
             sampler = this.#samplers.get(key) ?? new Sampler(spec.policy)
             kept.set(key, sampler)
           }
@@ -185,7 +196,7 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
     if (issues.length > 0) {
       safeLog(this.#settings.logger, 'warn', `Invalid ${definition.type} fault ignored`, {
         chaosSource: this.#settings.sourceDescription,
-        issues: issues.map((issue) => `${issue.path}: ${issue.message}`),
+        issues: formatIssues(issues),
       })
     }
     this.#lastSnapshot = snapshot

@@ -13,7 +13,7 @@ import { EMPTY_DOCUMENT } from './formats/common.js'
 import { getDefaultLogger } from './logger.js'
 import { remainingTimeMs } from './time.js'
 import type { ChaosDocument } from './types.js'
-import { errorText, safeLog } from './util.js'
+import { errorText, formatIssues, safeLog } from './util.js'
 
 export const DEFAULT_MAX_AGE_SECONDS = 5
 export const DEFAULT_FETCH_TIMEOUT_MS = 1000
@@ -97,6 +97,9 @@ export class ConfigSource {
   /** The document text last fetched and when it was first seen, for relative `duration`s. */
   #seen: { text: string; at: number } | undefined
   #notedText: string | undefined
+  /** The document text last fetched, and the last one whose expiry was logged. */
+  #lastText: string | undefined
+  #expiredText: string | undefined
 
   public constructor(options: {
     description: string
@@ -164,10 +167,10 @@ export class ConfigSource {
   #ended(snapshot: ConfigSnapshot): ConfigSnapshot {
     const ended = snapshotOf(snapshot.document, snapshot.fetchedAt, snapshot.fetchedAt)
     this.#snapshot = ended
-    safeLog(this.#logger, 'info', 'Chaos config expired: faults stopped by themselves', {
-      chaosSource: this.description,
-      expiredAt: new Date(snapshot.faultsEndAt).toISOString(),
-    })
+    if (this.#expiredText !== this.#lastText) {
+      this.#expiredText = this.#lastText
+      this.#logExpired(snapshot.faultsEndAt)
+    }
     return ended
   }
 
@@ -201,13 +204,25 @@ export class ConfigSource {
     let failed = false
     try {
       const raw = await this.#withTimeout(this.#load())
-      const { document: parsed, issues, notes } = parseConfig(raw)
+      const { document: parsed, issues, notes, warnings } = parseConfig(raw)
       document = parsed
-      faultsEndAt = this.#endOf(parsed, raw)
-      if (notes !== undefined && notes.length > 0) this.#note(parsed, notes, raw)
+      const text = fingerprint(raw)
+      faultsEndAt = this.#endOf(parsed, text)
+      if (notes !== undefined && notes.length > 0) this.#note(parsed, notes, warnings ?? [], text)
+      if (
+        faultsEndAt <= Date.now() &&
+        parsed.enabled &&
+        parsed.faults.length > 0 &&
+        this.#expiredText !== text
+      ) {
+        // Expired before this fetch (sparse traffic): said once per document, as when it expires in cache.
+        this.#expiredText = text
+        this.#logExpired(faultsEndAt)
+      }
+      this.#lastText = text
       if (issues.length > 0) {
         this.#warn('Chaos config has problems; the entries concerned are ignored', {
-          issues: issues.map((issue) => `${issue.path}: ${issue.message}`),
+          issues: formatIssues(issues),
         })
       }
     } catch (error) {
@@ -225,22 +240,42 @@ export class ConfigSource {
     return snapshot
   }
 
-  /** Notes of a converted format, logged once per distinct document. */
-  #note(document: ChaosDocument, notes: readonly string[], raw: unknown): void {
-    const text = fingerprint(raw)
+  /**
+   * Notes of a converted format, logged once per distinct document: what was
+   * dropped or skipped as a warning, the approximations as information.
+   */
+  #note(
+    document: ChaosDocument,
+    notes: readonly string[],
+    warnings: readonly string[],
+    text: string,
+  ): void {
     if (text === this.#notedText) return
     this.#notedText = text
-    safeLog(this.#logger, 'info', `Chaos config read from the ${document.format} format`, {
+    const others = notes.filter((note) => !warnings.includes(note))
+    if (warnings.length > 0)
+      safeLog(this.#logger, 'warn', `Chaos config in the ${document.format} format: parts ignored`, {
+        chaosSource: this.description,
+        issues: formatIssues(warnings.map((warning) => ({ path: 'failure-lambda', message: warning }))),
+      })
+    if (others.length > 0)
+      safeLog(this.#logger, 'info', `Chaos config read from the ${document.format} format`, {
+        chaosSource: this.description,
+        notes: others,
+      })
+  }
+
+  #logExpired(faultsEndAt: number): void {
+    safeLog(this.#logger, 'info', 'Chaos config expired: faults stopped by themselves', {
       chaosSource: this.description,
-      notes,
+      expiredAt: new Date(faultsEndAt).toISOString(),
     })
   }
 
   /** When a document's faults end: its `expiresAt`, or first sight + `duration`. */
-  #endOf(document: ChaosDocument, raw: unknown): number {
+  #endOf(document: ChaosDocument, text: string): number {
     let end = document.expiresAt ?? Number.POSITIVE_INFINITY
     if (document.durationMs !== undefined) {
-      const text = fingerprint(raw)
       if (this.#seen?.text !== text) this.#seen = { text, at: Date.now() }
       end = Math.min(end, this.#seen.at + document.durationMs)
     } else {

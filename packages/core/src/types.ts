@@ -64,8 +64,10 @@ export interface ChaosDocument {
 export interface ParseResult {
   readonly document: ChaosDocument
   readonly issues: readonly ConfigIssue[]
-  /** What a converted format (failure-lambda) had that middy-chaos does not: informational. */
+  /** What a converted format (failure-lambda) had that middy-chaos does not, or approximates. */
   readonly notes?: readonly string[]
+  /** The notes that say something was dropped or skipped: logged as warnings. */
+  readonly warnings?: readonly string[]
 }
 
 /** The `get` of any Powertools parameters provider (`SSMProvider`, `AppConfigProvider`, …). */

@@ -113,3 +113,23 @@ export const withDefaults = <O extends object>(defaults: Partial<O> | undefined,
   for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value
   return merged as O
 }
+
+/** Most issues one warning line lists; the others are counted. */
+export const MAX_LOGGED_ISSUES = 20
+/** Longest issue text in a warning line (path and message). */
+export const MAX_ISSUE_LENGTH = 300
+
+/**
+ * Issues as the lines of a warning: at most {@link MAX_LOGGED_ISSUES}, each at
+ * most {@link MAX_ISSUE_LENGTH} characters, then `(and N more)`. A warning
+ * line of the middlewares therefore stays under about 8 KB, whatever the config.
+ */
+export const formatIssues = (issues: readonly { path: string; message: string }[]): string[] => {
+  const lines = issues.slice(0, MAX_LOGGED_ISSUES).map((issue) => {
+    const text = `${issue.path}: ${issue.message}`
+    return text.length > MAX_ISSUE_LENGTH ? `${text.slice(0, MAX_ISSUE_LENGTH - 1)}…` : text
+  })
+  if (issues.length > MAX_LOGGED_ISSUES)
+    lines.push(`(and ${issues.length - MAX_LOGGED_ISSUES} more)`)
+  return lines
+}

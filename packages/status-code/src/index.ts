@@ -64,6 +64,14 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
     const preventExecution = fields.boolean('preventExecution', {
       default: options.preventExecution ?? options.phase === 'before',
     })
+    const phase = fields.raw('phase')
+    if (fields.has('preventExecution') && (phase === 'before' || phase === 'after')) {
+      if (preventExecution !== (phase === 'before'))
+        return fields.issue(
+          'preventExecution',
+          `conflicts with "phase": "${phase}" (preventExecution answers before the handler)`,
+        )
+    }
     let body = fields.raw('body')
     if (body !== undefined && typeof body !== 'string') {
       try {

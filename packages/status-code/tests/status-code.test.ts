@@ -91,6 +91,18 @@ describe('chaosStatusCode', () => {
     expect(logs.injected()[0]).toMatchObject({ chaos: { phase: 'before', preventExecution: true } })
   })
 
+  it('reports an entry whose preventExecution and phase say two things, and injects nothing', async () => {
+    const config = {
+      version: 1,
+      faults: [{ type: 'status_code', statusCode: 503, preventExecution: true, phase: 'after' }],
+    }
+    const handler = middy(helloWorld).use(chaosStatusCode({ config }))
+    expect(await handler(restApiEvent(), makeContext())).toEqual(await helloWorld())
+    expect(String(logs.byLevel('warn')[0]?.issues)).toMatch(
+      /faults\[0\]\.preventExecution: conflicts with "phase": "after"/,
+    )
+  })
+
   it('takes preventExecution from code when the config does not say', async () => {
     const handler = middy(helloWorld).use(
       chaosStatusCode({ config: workshop, preventExecution: true, body: 'nope' }),

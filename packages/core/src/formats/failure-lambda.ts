@@ -453,6 +453,14 @@ const fromV0 = (
 }
 
 /**
+ * Whether a note says that part of the configuration was dropped or skipped
+ * (an invalid flag, a mode no fault declares, an untranslatable pattern): such
+ * notes are logged as warnings; the others (approximations) as information.
+ */
+export const isDroppedNote = (note: string): boolean =>
+  /^[\w.[\]]+: (dropped|skipped)\b/.test(note) || note.startsWith('could not be read')
+
+/**
  * Maps a failure-lambda configuration (0.x or 1.x, see
  * {@link isFailureLambdaConfig}) to a middy-chaos version 1 document, to be
  * read by `parseConfig` like any other. Each mode maps onto the fault of
