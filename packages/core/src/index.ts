@@ -2,6 +2,19 @@
 // For fault authors: the factory, the definition types, field reading, helpers.
 // For tools: the catalog of faults, the formats, durations, the file store.
 export {
+  ALTER_LIMITS,
+  applyEdits,
+  BODY_FIELDS,
+  type BodyChange,
+  type BodyOutcome,
+  changeBody,
+  type EditOutcome,
+  editJsonBody,
+  type PathEdit,
+  readBodyChange,
+  readPathEdits,
+} from './alter.js'
+export {
   faultTypeNames,
   findFault,
   normaliseFaultType,
@@ -51,6 +64,7 @@ export {
   type MatchCondition,
   type MatchValue,
   matches,
+  parsePathSpec,
   type Targeting,
 } from './match.js'
 export { createFaultMiddleware, DRY_RUN_ENV, KILL_SWITCH_ENV } from './middleware.js'
@@ -89,4 +103,4 @@ export type {
   SetupContext,
 } from './types.js'
 export { PHASES } from './types.js'
-export { describeValue, isRecord, MAX_TIMER_MS, sleep } from './util.js'
+export { describeValue, isRecord, kindOf, MAX_TIMER_MS, sleep } from './util.js'

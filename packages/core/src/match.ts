@@ -167,20 +167,31 @@ const valueIssue = (value: unknown): string | undefined => {
   return undefined
 }
 
-const compileSegments = (raw: unknown, at: string, issues: ConfigIssue[]): string[] | undefined => {
+/**
+ * Reads a path as a config writes it: a string (`Records[0].body`, read by
+ * {@link parsePath}) or an array of segments (`["headers", "x.forwarded"]`,
+ * keys or array indexes). Bounded like every targeting path (256 characters,
+ * 16 segments, segments of 1024 characters); `__proto__`, `constructor` and
+ * `prototype` are refused. Returns the segments, or the reason it cannot
+ * (with the index of the offending element of an array). Never throws.
+ *
+ * @example
+ * ```ts
+ * parsePathSpec('items[0].price') // { segments: ['items', '0', 'price'] }
+ * parsePathSpec(['headers', 'x.forwarded']) // { segments: ['headers', 'x.forwarded'] }
+ * parsePathSpec('a.__proto__') // { error: 'must not use the segment "__proto__"' }
+ * ```
+ */
+export const parsePathSpec = (
+  raw: unknown,
+): { segments: string[] } | { error: string; index?: number } => {
   let segments: string[]
   if (typeof raw === 'string') {
     const parsed = parsePath(raw)
-    if ('error' in parsed) {
-      issues.push({ path: at, message: `${parsed.error} (got ${describeValue(raw)})` })
-      return undefined
-    }
+    if ('error' in parsed) return { error: `${parsed.error} (got ${describeValue(raw)})` }
     segments = parsed.segments
   } else if (Array.isArray(raw)) {
-    if (raw.length === 0) {
-      issues.push({ path: at, message: 'must name at least one segment (got an empty array)' })
-      return undefined
-    }
+    if (raw.length === 0) return { error: 'must name at least one segment (got an empty array)' }
     segments = []
     for (const [index, segment] of raw.entries()) {
       if (typeof segment === 'number' && Number.isSafeInteger(segment) && segment >= 0) {
@@ -188,34 +199,36 @@ const compileSegments = (raw: unknown, at: string, issues: ConfigIssue[]): strin
       } else if (typeof segment === 'string' && segment.length <= MATCH_LIMITS.stringLength) {
         segments.push(segment)
       } else {
-        issues.push({
-          path: `${at}[${index}]`,
-          message: `must be a key of at most ${MATCH_LIMITS.stringLength} characters or an array index (got ${describeValue(segment)})`,
-        })
-        return undefined
+        return {
+          index,
+          error: `must be a key of at most ${MATCH_LIMITS.stringLength} characters or an array index (got ${describeValue(segment)})`,
+        }
       }
       if (segments.length > MATCH_LIMITS.pathDepth) break
     }
   } else {
-    issues.push({
-      path: at,
-      message: `is required: a path such as "requestContext.http.method" (got ${describeValue(raw)})`,
-    })
-    return undefined
+    return {
+      error: `is required: a path such as "requestContext.http.method" (got ${describeValue(raw)})`,
+    }
   }
   if (segments.length > MATCH_LIMITS.pathDepth) {
-    issues.push({
-      path: at,
-      message: `must have at most ${MATCH_LIMITS.pathDepth} segments (got ${Array.isArray(raw) ? raw.length : segments.length})`,
-    })
-    return undefined
+    return {
+      error: `must have at most ${MATCH_LIMITS.pathDepth} segments (got ${Array.isArray(raw) ? raw.length : segments.length})`,
+    }
   }
   const forbidden = segments.find((segment) => FORBIDDEN_SEGMENTS.has(segment))
-  if (forbidden !== undefined) {
-    issues.push({ path: at, message: `must not use the segment "${forbidden}"` })
-    return undefined
-  }
-  return segments
+  if (forbidden !== undefined) return { error: `must not use the segment "${forbidden}"` }
+  return { segments }
+}
+
+const compileSegments = (raw: unknown, at: string, issues: ConfigIssue[]): string[] | undefined => {
+  const parsed = parsePathSpec(raw)
+  if ('segments' in parsed) return parsed.segments
+  issues.push({
+    path: parsed.index === undefined ? at : `${at}[${parsed.index}]`,
+    message: parsed.error,
+  })
+  return undefined
 }
 
 const compileCondition = (

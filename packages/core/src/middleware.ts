@@ -88,6 +88,8 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     }
   }
   const source = getConfigSource(options)
+  // Lambda's init phase: load the store and fetch now, so the first invocation finds it ready.
+  source.prefetch()
   const runner = new FaultRunner(definition, options, {
     phases: registered,
     defaultPhase,

@@ -66,7 +66,8 @@ const fingerprint = (raw: unknown): string => {
 /**
  * A config store seen through a cache window. Fetches at most once per window,
  * shares one in-flight request between concurrent callers, bounds each fetch
- * in time, and never throws: whatever goes wrong ends in an empty config and
+ * in time, lets only a cold start wait for the store (later refreshes go on in
+ * the background while invocations use the last document known), and never throws: whatever goes wrong ends in an empty config and
  * at most one warning per window. It also knows which snapshot each invocation
  * uses ({@link ConfigSource.snapshotFor}), so that every chaos hook of a chain
  * sees the same one.
@@ -156,11 +157,26 @@ export class ConfigSource {
     const snapshot = this.#snapshot
     if (snapshot !== undefined && this.#generation === catalogGeneration()) {
       const now = Date.now()
-      if (now < this.#expiresAt) {
-        return now < snapshot.faultsEndAt || snapshot.inert ? snapshot : this.#ended(snapshot)
+      if (now >= this.#expiresAt) {
+        // Window passed: only a cold start waits for the store. The fetch goes on in the
+        // background (bounded by fetchTimeout) while this invocation uses the last document
+        // known: its faults, none once expired. `maxAge: 0` asks for every invocation to
+        // wait for a fresh value instead.
+        if (this.#maxAgeMs === 0) return this.refresh()
+        void this.refresh()
       }
+      return now < snapshot.faultsEndAt || snapshot.inert ? snapshot : this.#ended(snapshot)
     }
     return this.refresh()
+  }
+
+  /**
+   * Starts loading the store and fetching the config now (a middleware does it
+   * when it is created: Lambda's init phase), so that the first invocation
+   * finds it ready or in flight.
+   */
+  public prefetch(): void {
+    if (this.#snapshot === undefined) void this.refresh()
   }
 
   /** The snapshot's faults have reached their end time: the same document, inert. */

@@ -28,19 +28,35 @@ export const STORE_ENV = 'CHAOS_STORE'
 /** Built-in stores, selected by the `store` option or `CHAOS_STORE`. */
 export type ChaosStore = 'ssm' | 'file'
 
-const defaultProviders = new Map<ChaosStore, Promise<ConfigProvider>>()
+const defaultProviders = new Map<string, Promise<ConfigProvider>>()
 
-/** The process-wide provider of a built-in store, loaded on first use. */
-const getDefaultProvider = (store: ChaosStore): Promise<ConfigProvider> => {
-  let provider = defaultProviders.get(store)
+/**
+ * The process-wide provider of a built-in store, loaded on first use. The SSM
+ * client it uses ends every request at the fetch bound (connection and request
+ * timeouts, one attempt: the source asks again next window), so a store that
+ * hangs leaves no request, no socket and nothing that keeps the process alive.
+ */
+const getDefaultProvider = (store: ChaosStore, fetchTimeoutMs: number): Promise<ConfigProvider> => {
+  const key = `${store}:${fetchTimeoutMs}`
+  let provider = defaultProviders.get(key)
   if (!provider) {
     provider =
       store === 'file'
         ? import('./file-store.js').then(({ FileProvider }) => new FileProvider())
         : import('@aws-lambda-powertools/parameters/ssm').then(
-            ({ SSMProvider }) => new SSMProvider() as ConfigProvider,
+            ({ SSMProvider }) =>
+              new SSMProvider({
+                clientConfig: {
+                  maxAttempts: 1,
+                  requestHandler: {
+                    connectionTimeout: fetchTimeoutMs,
+                    requestTimeout: fetchTimeoutMs,
+                    throwOnRequestTimeout: true,
+                  },
+                },
+              }) as ConfigProvider,
           )
-    defaultProviders.set(store, provider)
+    defaultProviders.set(key, provider)
   }
   return provider
 }
@@ -128,7 +144,8 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
     const getOptions = { maxAge: maxAgeSeconds, forceFetch: true, ...options.providerOptions }
     source = new ConfigSource({
       description: `${provider ? (provider.constructor?.name ?? 'provider') : store}:${name}`,
-      load: async () => (provider ?? (await getDefaultProvider(store))).get(name, getOptions),
+      load: async () =>
+        (provider ?? (await getDefaultProvider(store, fetchTimeoutMs))).get(name, getOptions),
       maxAgeSeconds,
       fetchTimeoutMs,
       ...(logger ? { logger } : {}),

@@ -88,7 +88,8 @@ describe('auto-expiry', () => {
     expect(await handler(restApiEvent(), makeContext())).toMatchObject({ statusCode: 503 })
     vi.advanceTimersByTime(31_000)
     expect(await handler(restApiEvent(), makeContext())).toEqual(hello)
-    expect(state.reads).toBeGreaterThanOrEqual(3)
+    // Refetched at 60 s (in the background: only a cold start waits), the same document.
+    expect(state.reads).toBeGreaterThanOrEqual(2)
   })
 
   it('a document already expired never fires', async () => {
