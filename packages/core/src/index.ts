@@ -69,6 +69,20 @@ export {
 } from './match.js'
 export { createFaultMiddleware, DRY_RUN_ENV, KILL_SWITCH_ENV } from './middleware.js'
 export {
+  isNetworkErrorCode,
+  NETWORK_ERROR_CODES,
+  type NetworkErrorCode,
+  networkError,
+} from './net.js'
+export {
+  activateInScope,
+  createScopedFaultMiddleware,
+  currentScope,
+  endScope,
+  InvocationScope,
+  scopeOf,
+} from './scope.js'
+export {
   type ConfigSnapshot,
   ConfigSource,
   DEFAULT_FETCH_TIMEOUT_MS,

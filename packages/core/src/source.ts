@@ -98,6 +98,8 @@ export class ConfigSource {
   /** The document text last fetched and when it was first seen, for relative `duration`s. */
   #seen: { text: string; at: number } | undefined
   #notedText: string | undefined
+  /** The value last fetched, kept to read it again when the catalog of faults grows. */
+  #lastRaw: { ok: true; raw: unknown } | { ok: false } = { ok: false }
   /** The document text last fetched, and the last one whose expiry was logged. */
   #lastText: string | undefined
   #expiredText: string | undefined
@@ -154,7 +156,12 @@ export class ConfigSource {
    * promise of the refreshed one (which never rejects).
    */
   public current(): ConfigSnapshot | Promise<ConfigSnapshot> {
-    const snapshot = this.#snapshot
+    let snapshot = this.#snapshot
+    // A fault registered since the value was read (a chain's middlewares are created one by
+    // one, after the first prefetch): read the same value again, without asking the store.
+    if (snapshot !== undefined && this.#generation !== catalogGeneration() && this.#lastRaw.ok) {
+      snapshot = this.#reparse(snapshot)
+    }
     if (snapshot !== undefined && this.#generation === catalogGeneration()) {
       const now = Date.now()
       if (now >= this.#expiresAt) {
@@ -177,6 +184,19 @@ export class ConfigSource {
    */
   public prefetch(): void {
     if (this.#snapshot === undefined) void this.refresh()
+  }
+
+  /** The last value read again with today's catalog; the window and the fetch time stay. */
+  #reparse(previous: ConfigSnapshot): ConfigSnapshot {
+    const generation = catalogGeneration()
+    let snapshot = previous
+    if (this.#lastRaw.ok) {
+      const { document } = parseConfig(this.#lastRaw.raw)
+      snapshot = snapshotOf(document, previous.fetchedAt, previous.faultsEndAt)
+    }
+    this.#snapshot = snapshot
+    this.#generation = generation
+    return snapshot
   }
 
   /** The snapshot's faults have reached their end time: the same document, inert. */
@@ -220,6 +240,7 @@ export class ConfigSource {
     let failed = false
     try {
       const raw = await this.#withTimeout(this.#load())
+      this.#lastRaw = { ok: true, raw }
       const { document: parsed, issues, notes, warnings } = parseConfig(raw)
       document = parsed
       const text = fingerprint(raw)
@@ -243,6 +264,7 @@ export class ConfigSource {
       }
     } catch (error) {
       failed = true
+      this.#lastRaw = { ok: false }
       this.#warn('Chaos config could not be loaded; no faults are injected', {
         error: errorText(error),
       })

@@ -44,6 +44,21 @@ describe('ConfigSource', () => {
     resetConfigSources()
   })
 
+  it('asks the store once for a chain of different faults, created one after another', async () => {
+    // Prepare: three fault types, so the catalog grows while the first fetch is under way
+    const provider = countingProvider(async () => markConfig)
+    const options = { provider, parameterName: '/chain', maxAge: 60 }
+    const kinds = ['one', 'two', 'three'].map((type) => ({ ...markFault, type }))
+    const handler = middy(helloWorld)
+    for (const kind of kinds) handler.use(createFaultMiddleware(kind, { ...options }))
+
+    // Act
+    for (let i = 0; i < 10; i++) await handler({}, makeContext())
+
+    // Assess
+    expect(provider.calls).toBe(1)
+  })
+
   it('fetches once per cache window however many middlewares and invocations', async () => {
     // Prepare
     const provider = countingProvider(async () => markConfig)
