@@ -1,0 +1,37 @@
+// The bundle a user ships for the AWS FIS workshop's function (examples/hello-world: Middy
+// and the latency, status-code and exception middlewares), as esbuild makes it for Lambda:
+// bundled, minified, ESM for Node, the AWS SDK left external (the Lambda runtime has it).
+// Used by bench/size.mjs (`pnpm bench`) and by test/size.test.ts (the size budget in CI).
+// Needs `pnpm build`: the example imports the packages as published (their lib/).
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Bytes of the bundle in all, and of this project's own code in it (packages/*). */
+export const measureBundle = async () => {
+  const result = await build({
+    entryPoints: [`${root}examples/hello-world/src/index.ts`],
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    external: ['@aws-sdk/*', '@smithy/*'],
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  })
+  const output = Object.values(result.metafile.outputs)[0]
+  const byPackage = {}
+  for (const [path, input] of Object.entries(output.inputs)) {
+    const match = /(?:^|\/)packages\/([^/]+)\//.exec(path)
+    const inModules = /.*node_modules\/(@[^/]+\/[^/]+|[^/@.][^/]*)/.exec(path)?.[1]
+    const name = match ? `@middy-chaos/${match[1]}` : (inModules ?? path)
+    byPackage[name] = (byPackage[name] ?? 0) + input.bytesInOutput
+  }
+  const own = Object.entries(byPackage)
+    .filter(([name]) => name.startsWith('@middy-chaos/'))
+    .reduce((sum, [, bytes]) => sum + bytes, 0)
+  return { total: output.bytes, own, byPackage }
+}

@@ -1,0 +1,23 @@
+/**
+ * The size budget: what a user ships for the workshop's three faults (a
+ * minified esbuild bundle, AWS SDK external; `node bench/size.mjs` prints the
+ * breakdown) cannot grow by accident. Raise the budget on purpose, in the same
+ * change that explains why.
+ */
+import { describe, expect, it } from 'vitest'
+import { measureBundle } from '../bench/bundle.mjs'
+
+/** This project's own code in the bundle, measured at 41.5 KB on 2026-12-01. */
+const OWN_BUDGET = 44 * 1024
+/** The whole bundle (Middy, Powertools Logger and Parameters included), 79.7 KB then. */
+const TOTAL_BUDGET = 84 * 1024
+
+describe('the size of a function with the workshop faults', () => {
+  it(`stays within ${OWN_BUDGET / 1024} KB of our code and ${TOTAL_BUDGET / 1024} KB in all`, async () => {
+    const { own, total, byPackage } = await measureBundle()
+    expect(own, JSON.stringify(byPackage)).toBeLessThanOrEqual(OWN_BUDGET)
+    expect(total, JSON.stringify(byPackage)).toBeLessThanOrEqual(TOTAL_BUDGET)
+    // The local file store never ships in a function's bundle.
+    expect(Object.keys(byPackage).join()).not.toMatch(/file-store/)
+  })
+})
