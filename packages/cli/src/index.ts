@@ -15,6 +15,20 @@ export {
 } from './experiment.js'
 export { FAULTS } from './faults.js'
 export {
+  type AutomationDocument,
+  loadAutomationDocument,
+  parseAutomationDocument,
+} from './fis/document.js'
+export {
+  type FisEvent,
+  type FisPlan,
+  type PlayOptions,
+  type PlayResult,
+  planFisExperiment,
+  playFisExperiment,
+} from './fis/player.js'
+export { type FisTemplate, loadFisTemplate, parseFisTemplate } from './fis/template.js'
+export {
   acquireLease,
   describeLease,
   LEASE_SUFFIX,

@@ -6,10 +6,11 @@
  */
 import type { FaultCatalog } from '@middy-chaos/core'
 import { describeConfig } from './config-check.js'
+import type { FisEvent, PlayResult } from './fis/player.js'
 import { describeLease, type LeaseRecord } from './lease.js'
 import type { ProbeSample, SummaryRow } from './probe.js'
 import type { RestoreReport, RunEvent } from './run.js'
-import type { ConfigStore } from './store.js'
+import type { ConfigStore, StoredValue } from './store.js'
 import type { Terminal } from './terminal.js'
 
 /** `4s`, `1m`, `1m30s`, `2h`, `1h30m`, `400ms`: a duration as people write it. */
@@ -190,3 +191,92 @@ export const leaseStatusLine = (lease: LeaseRecord | undefined, stale: string | 
   lease === undefined
     ? 'lease    none (no experiment runs on this parameter)'
     : `lease    ${stale ? 'STALE ' : ''}held by ${describeLease(lease)}${stale ? ': run the experiment with --takeover to restore the value it recorded' : ''}`
+
+/** Prints an FIS template's play as a timeline: actions, their automations' steps, the writes. */
+export const fisTimelinePrinter = (terminal: Terminal, faults?: FaultCatalog) => {
+  const width = { name: 20 }
+  const marks = { running: '▶', completed: '✔', failed: '✖', stopped: '■', pending: ' ' }
+  return (event: FisEvent): void => {
+    switch (event.type) {
+      case 'start': {
+        const { plan, store, initial } = event
+        const { template } = plan
+        width.name = Math.max(...template.actions.map((action) => action.name.length), 10)
+        const documents = [...new Set([...plan.automations.values()].map((a) => a.document.name))]
+        const mapped =
+          plan.parameterName === undefined
+            ? ''
+            : plan.parameterName === store.parameter
+              ? ''
+              : ` (the documents' ${plan.parameterName})`
+        terminal.line(
+          `FIS experiment ${template.name}: ${template.actions.length} actions, documents ${documents.join(', ') || 'none'}, on ${store.description}${mapped}`,
+        )
+        terminal.line(
+          initial === undefined
+            ? '  before: the parameter does not exist'
+            : `  before: version ${initial.version}, ${describeConfig(initial.value, faults)}`,
+        )
+        break
+      }
+      case 'action': {
+        const { action, state, elapsedMs, detail } = event
+        terminal.line(
+          `${marks[state]} [${formatElapsed(elapsedMs)}] ${action.name.padEnd(width.name)}  ${state.padEnd(10)} ${detail ?? ''}`.trimEnd(),
+        )
+        break
+      }
+      case 'automation': {
+        const { action, event: inner, elapsedMs } = event
+        const at = `[${formatElapsed(elapsedMs)}] ${action.name} › ${inner.step.name}`
+        if (inner.type === 'write')
+          terminal.line(
+            inner.value === undefined
+              ? `    ${at}  deleted the parameter`
+              : `    ${at}  wrote version ${inner.version ?? '?'}: ${describeConfig(inner.value, faults)}`,
+          )
+        else if (inner.state === 'running' && inner.attempt <= 1)
+          terminal.line(`  · ${at}  ${inner.detail ?? ''}`.trimEnd())
+        else if (inner.state === 'running') terminal.line(`  · ${at}  attempt ${inner.attempt}`)
+        else if (inner.state !== 'Success')
+          terminal.line(
+            `  ${inner.state === 'Cancelled' ? '■' : '✖'} ${at}  ${inner.state}${inner.detail ? `: ${inner.detail}` : ''}`,
+          )
+        break
+      }
+      case 'stopping':
+        terminal.line(
+          `■ [${formatElapsed(event.elapsedMs)}] STOPPING (${event.reason}): as FIS stops an experiment, no more actions start and running automations are cancelled (their onCancel steps run)`,
+        )
+        break
+    }
+  }
+}
+
+/** The last lines of a play: how it ended, and what the parameter holds now. */
+export const describeFisEnd = (
+  store: ConfigStore,
+  result: Pick<PlayResult, 'outcome' | 'initial' | 'final' | 'elapsedMs' | 'actions'>,
+  faults?: FaultCatalog,
+): string[] => {
+  const counts = new Map<string, number>()
+  for (const state of Object.values(result.actions)) counts.set(state, (counts.get(state) ?? 0) + 1)
+  const actions = [...counts].map(([state, count]) => `${count} ${state}`).join(', ')
+  const { initial, final } = result
+  const now =
+    final === undefined
+      ? `${store.description} does not exist`
+      : `${store.description} is at version ${final.version}: ${describeConfig(final.value, faults)}`
+  const before =
+    initial === undefined ? 'did not exist' : `held ${describeConfig(initial.value, faults)}`
+  const summary = (value: StoredValue | undefined) =>
+    value === undefined ? undefined : describeConfig(value.value, faults)
+  return [
+    `Experiment ${result.outcome} after ${formatDuration(result.elapsedMs)} (actions: ${actions}).`,
+    initial?.value === final?.value
+      ? `${now}, as before the experiment.`
+      : summary(initial) === summary(final)
+        ? `${now}: the same config as before the experiment, written differently.`
+        : `${now}; before the experiment it ${before}: the documents did not put it back.`,
+  ]
+}

@@ -32,22 +32,27 @@ export const nextSignal = (): Promise<NodeJS.Signals> =>
 
 /**
  * Runs work that restores what it changed when interrupted: the first signal
- * aborts it (it then restores), later ones only say that the restore is under way.
+ * aborts it (it then restores; the abort's `reason` is the signal's name),
+ * later ones only say that the restore is under way (`messages` says it otherwise).
  */
 export const runInterruptible = async <T>(
   terminal: Terminal,
   run: (signal: AbortSignal) => Promise<T>,
+  messages: { stopping: string; waiting: string } = {
+    stopping: 'stopping the experiment and restoring the parameter',
+    waiting: 'restoring the parameter, please wait',
+  },
 ): Promise<{ result: T; signal: NodeJS.Signals | undefined }> => {
   const controller = new AbortController()
   let received: NodeJS.Signals | undefined
   const dispose = trapSignals((signal) => {
     if (received) {
-      terminal.error('middy-chaos: restoring the parameter, please wait')
+      terminal.error(`middy-chaos: ${messages.waiting}`)
       return
     }
     received = signal
-    terminal.error(`middy-chaos: ${signal}: stopping the experiment and restoring the parameter`)
-    controller.abort()
+    terminal.error(`middy-chaos: ${signal}: ${messages.stopping}`)
+    controller.abort(signal)
   })
   try {
     return { result: await run(controller.signal), signal: received }

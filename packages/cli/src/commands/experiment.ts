@@ -10,6 +10,7 @@ import {
 import type { Command } from '../command.js'
 import { UsageError } from '../errors.js'
 import { adjustWaits, checkDurations, loadExperiment, totalWait } from '../experiment.js'
+import { runFisTemplate } from '../fis/command.js'
 import { formatDuration, formatSummary } from '../output.js'
 import { writeReport } from '../report.js'
 import { DEFAULT_LEASE_TTL_MS, LEASE_TTL_BOUNDS } from '../run.js'
@@ -24,6 +25,7 @@ export const experimentCommand: Command = {
   positionals: 2,
   usage: [
     'experiment run <file> [--probe <url>] [--wait 4s | --time-scale 0.1]',
+    'experiment run --fis-template <get-experiment-template.json> --document [<name>=]<file> ...',
     'experiment validate <file>',
   ],
   help: () => `middy-chaos experiment run <file> [options]
@@ -45,6 +47,12 @@ export const experimentCommand: Command = {
 ${STORE_HELP}
 Exit codes: 0 completed, 1 failed (restored), 2 usage, 3 the restore failed, 4 stopped by a stop
 condition (restored), 5 refused: another experiment holds the parameter, 130/143 SIGINT/SIGTERM.
+middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... [options]
+  Plays an AWS FIS experiment template (the JSON of aws fis get-experiment-template) locally with
+  its SSM Automation documents (YAML or JSON; the name is the file's unless given), against the
+  store; SIGINT / SIGTERM stop it as aws fis stop-experiment. --wait / --time-scale shorten
+  aws:fis:wait, aws:sleep and the runbook's holds; --probe, --stop-on-alarm and the store options
+  apply. Same exit codes.
 middy-chaos experiment validate <file>: checks the file and prints its steps`,
   options: () => ({
     ...STORE_OPTIONS,
@@ -56,6 +64,8 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
     'time-scale': { type: 'string' },
     report: { type: 'string' },
     'stop-on-alarm': { type: 'string', multiple: true },
+    'fis-template': { type: 'string' },
+    document: { type: 'string', multiple: true },
     'stop-if': { type: 'string', multiple: true },
     'alarm-interval': { type: 'string' },
     'lease-ttl': { type: 'string' },
@@ -71,6 +81,8 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
     if (sub !== 'run' && sub !== 'validate') {
       throw new UsageError(`experiment: unknown subcommand "${sub}" (use "run" or "validate")`)
     }
+    if (sub === 'run' && values['fis-template'] !== undefined)
+      return runFisTemplate(values, file, context)
     if (!file) throw new UsageError(`experiment ${sub}: which experiment file?`)
     const timeScale = numberOption(
       'time-scale',

@@ -1,0 +1,443 @@
+/**
+ * An SSM Automation document (schemaVersion 0.3, YAML or JSON), read and
+ * checked for what the local player can interpret: `aws:executeAwsApi` with
+ * SSM's `GetParameter` / `PutParameter` / `DeleteParameter`, `aws:sleep`, and
+ * `aws:executeScript` running the middy-chaos runbook handlers; `onFailure`,
+ * `onCancel`, `nextStep`, `isEnd`, `isCritical`, `maxAttempts`,
+ * `timeoutSeconds`; `{{ variable }}` substitution; outputs with simple JSONPath
+ * selectors. Everything else is refused by name before anything runs.
+ *
+ * @module
+ */
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { isRecord } from '@middy-chaos/core'
+import { parse as parseYaml } from 'yaml'
+import { CliError, describeError } from '../errors.js'
+import { HANDLER_INPUTS, type HandlerName, RUNBOOK_MARKER } from './handlers.js'
+import { parseIsoDuration } from './template.js'
+import {
+  EXECUTION_ID_VARIABLE,
+  GLOBAL_VARIABLES,
+  parseSelector,
+  VALUE_TYPES,
+  type ValueType,
+  variablesIn,
+} from './variables.js'
+
+/** The SSM API calls the player makes against the store. */
+export const SSM_APIS = ['GetParameter', 'PutParameter', 'DeleteParameter'] as const
+export type SsmApi = (typeof SSM_APIS)[number]
+
+/** The inputs each SSM call takes (besides `Service` and `Api`). */
+const API_INPUTS: Record<SsmApi, { required: string[]; optional: string[] }> = {
+  GetParameter: { required: ['Name'], optional: ['WithDecryption'] },
+  PutParameter: {
+    required: ['Name', 'Value'],
+    optional: ['Type', 'Overwrite', 'Description', 'DataType', 'Tier', 'AllowedPattern'],
+  },
+  DeleteParameter: { required: ['Name'], optional: [] },
+}
+
+/** One declared document parameter. */
+export interface DocumentParameter {
+  readonly type: ValueType
+  readonly default?: unknown
+  readonly allowedValues?: readonly unknown[]
+  readonly allowedPattern?: string
+}
+
+/** Where a step goes on failure or cancel: stop, go on (`Continue`), or a named step. */
+export type StepRoute = 'Abort' | 'Continue' | { step: string }
+
+export interface StepOutput {
+  readonly name: string
+  readonly selector: string
+  readonly type: ValueType
+}
+
+interface StepBase {
+  readonly name: string
+  readonly inputs: Readonly<Record<string, unknown>>
+  readonly outputs: readonly StepOutput[]
+  readonly onFailure: StepRoute
+  readonly onCancel: 'Abort' | { step: string }
+  readonly nextStep?: string
+  readonly isEnd: boolean
+  readonly isCritical: boolean
+  readonly maxAttempts: number
+  readonly timeoutSeconds?: number
+}
+
+/** A step the player can run. */
+export type AutomationStep =
+  | (StepBase & { readonly action: 'aws:executeAwsApi'; readonly api: SsmApi })
+  | (StepBase & { readonly action: 'aws:sleep' })
+  | (StepBase & { readonly action: 'aws:executeScript'; readonly handler: HandlerName })
+
+/** A document, checked. */
+export interface AutomationDocument {
+  /** The document name FIS's `documentArn` ends with. */
+  readonly name: string
+  /** Where it was read from. */
+  readonly source: string
+  readonly description?: string
+  readonly parameters: ReadonlyMap<string, DocumentParameter>
+  readonly steps: readonly AutomationStep[]
+}
+
+const DOCUMENT_FIELDS = new Set([
+  'schemaVersion',
+  'description',
+  'assumeRole',
+  'parameters',
+  'mainSteps',
+  'outputs',
+])
+const STEP_FIELDS = new Set([
+  'name',
+  'action',
+  'description',
+  'inputs',
+  'outputs',
+  'onFailure',
+  'onCancel',
+  'nextStep',
+  'isEnd',
+  'isCritical',
+  'maxAttempts',
+  'timeoutSeconds',
+])
+const PARAMETER_FIELDS = new Set([
+  'type',
+  'description',
+  'default',
+  'allowedValues',
+  'allowedPattern',
+  'displayType',
+  'minItems',
+  'maxItems',
+  'minChars',
+  'maxChars',
+])
+/** `onCancel` may not move to these (SSM's own rule). */
+const NOT_ON_CANCEL = new Set(['aws:sleep'])
+const PLAYED_ACTIONS = ['aws:executeAwsApi', 'aws:sleep', 'aws:executeScript']
+
+/** `GetParameter`, `get_parameter`, `getParameter`: the SSM call named. */
+const apiName = (text: unknown): SsmApi | undefined =>
+  typeof text === 'string'
+    ? SSM_APIS.find((api) => api.toLowerCase() === text.replaceAll('_', '').toLowerCase())
+    : undefined
+
+const route = (value: unknown, at: string, problems: string[], cancel: boolean): StepRoute => {
+  if (value === undefined || value === 'Abort') return 'Abort'
+  if (value === 'Continue' && !cancel) return 'Continue'
+  if (typeof value === 'string' && value.startsWith('step:')) return { step: value.slice(5) }
+  problems.push(
+    `${at}: ${JSON.stringify(value)} is not ${cancel ? 'Abort or step:<name>' : 'Abort, Continue or step:<name>'}`,
+  )
+  return 'Abort'
+}
+
+/**
+ * Checks a parsed document. `name` is the document's name (from FIS's
+ * `documentArn`); every problem is named by step and field.
+ */
+export const parseAutomationDocument = (
+  raw: unknown,
+  name: string,
+  source = name,
+): AutomationDocument => {
+  const fail = (problems: string[]) =>
+    new CliError(`cannot play SSM document ${name} (${source}): ${problems.join('; ')}`)
+  if (!isRecord(raw)) throw fail(['must be a YAML or JSON object with "mainSteps"'])
+  const problems: string[] = []
+  if (String(raw.schemaVersion) !== '0.3')
+    problems.push(
+      `schemaVersion: ${JSON.stringify(raw.schemaVersion)}: only Automation documents (schemaVersion 0.3) are played`,
+    )
+  for (const key of Object.keys(raw)) {
+    if (!DOCUMENT_FIELDS.has(key)) problems.push(`${key}: unknown field`)
+  }
+  const parameters = new Map<string, DocumentParameter>()
+  if (raw.parameters !== undefined && !isRecord(raw.parameters))
+    problems.push('parameters: must be an object')
+  for (const [key, spec] of Object.entries(isRecord(raw.parameters) ? raw.parameters : {})) {
+    const at = `parameters.${key}`
+    if (!isRecord(spec) || !VALUE_TYPES.includes(spec.type as ValueType)) {
+      problems.push(
+        `${at}.type: ${JSON.stringify(isRecord(spec) ? spec.type : spec)} is not played locally (${VALUE_TYPES.join(', ')})`,
+      )
+      continue
+    }
+    for (const field of Object.keys(spec)) {
+      if (!PARAMETER_FIELDS.has(field)) problems.push(`${at}.${field}: unknown field`)
+    }
+    parameters.set(key, {
+      type: spec.type as ValueType,
+      ...('default' in spec ? { default: spec.default } : {}),
+      ...(Array.isArray(spec.allowedValues) ? { allowedValues: spec.allowedValues } : {}),
+      ...(typeof spec.allowedPattern === 'string' ? { allowedPattern: spec.allowedPattern } : {}),
+    })
+  }
+  const steps: AutomationStep[] = []
+  if (!Array.isArray(raw.mainSteps) || raw.mainSteps.length === 0) {
+    problems.push('mainSteps: must be a non-empty list of steps')
+  } else {
+    raw.mainSteps.forEach((step: unknown, index: number) => {
+      const parsed = parseStep(step, index, problems)
+      if (parsed) steps.push(parsed)
+    })
+  }
+  checkFlow(steps, problems)
+  checkVariables(steps, parameters, problems)
+  if (problems.length > 0) throw fail(problems)
+  return {
+    name,
+    source,
+    ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
+    parameters,
+    steps,
+  }
+}
+
+const parseStep = (raw: unknown, index: number, problems: string[]): AutomationStep | undefined => {
+  if (!isRecord(raw) || typeof raw.name !== 'string' || !/^[A-Za-z0-9_]+$/.test(raw.name)) {
+    problems.push(`mainSteps[${index}].name: must be a name of letters, digits and _`)
+    return undefined
+  }
+  const at = `step ${raw.name}`
+  const before = problems.length
+  for (const key of Object.keys(raw)) {
+    if (!STEP_FIELDS.has(key)) problems.push(`${at}: ${key}: unknown field`)
+  }
+  const inputs = isRecord(raw.inputs) ? raw.inputs : {}
+  if (!isRecord(raw.inputs)) problems.push(`${at}: inputs: must be an object`)
+  const outputs: StepOutput[] = []
+  if (raw.outputs !== undefined && !Array.isArray(raw.outputs))
+    problems.push(`${at}: outputs: must be a list`)
+  for (const output of Array.isArray(raw.outputs) ? raw.outputs : []) {
+    if (
+      !isRecord(output) ||
+      typeof output.Name !== 'string' ||
+      typeof output.Selector !== 'string' ||
+      !VALUE_TYPES.includes(output.Type as ValueType)
+    ) {
+      problems.push(
+        `${at}: outputs: each needs Name, Selector and Type (${VALUE_TYPES.join(', ')})`,
+      )
+    } else if (parseSelector(output.Selector) === undefined) {
+      problems.push(
+        `${at}: outputs.${output.Name}: Selector ${output.Selector} is not played locally (simple paths only: $.Parameter.Value, $.Payload.items[0])`,
+      )
+    } else
+      outputs.push({ name: output.Name, selector: output.Selector, type: output.Type as ValueType })
+  }
+  const number = (key: string, min: number): number | undefined => {
+    const value = raw[key]
+    if (value === undefined) return undefined
+    const n = typeof value === 'string' ? Number(value) : value
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min) {
+      problems.push(`${at}: ${key}: must be an integer ≥ ${min}`)
+      return undefined
+    }
+    return n
+  }
+  const flag = (key: string): boolean | undefined => {
+    const value = raw[key]
+    if (value === undefined) return undefined
+    if (value === true || value === 'true') return true
+    if (value === false || value === 'false') return false
+    problems.push(`${at}: ${key}: must be true or false`)
+    return undefined
+  }
+  const onFailure = route(raw.onFailure, `${at}: onFailure`, problems, false)
+  const onCancel = route(raw.onCancel, `${at}: onCancel`, problems, true) as StepBase['onCancel']
+  if (raw.nextStep !== undefined && typeof raw.nextStep !== 'string')
+    problems.push(`${at}: nextStep: must be a step name`)
+  const timeoutSeconds = number('timeoutSeconds', 1)
+  const base: StepBase = {
+    name: raw.name,
+    inputs,
+    outputs,
+    onFailure,
+    onCancel,
+    ...(typeof raw.nextStep === 'string' ? { nextStep: raw.nextStep } : {}),
+    isEnd: flag('isEnd') ?? false,
+    isCritical: flag('isCritical') ?? onFailure !== 'Continue',
+    maxAttempts: number('maxAttempts', 1) ?? 1,
+    ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
+  }
+  const inputNames = (allowed: { required: string[]; optional: string[] }, what: string) => {
+    for (const key of allowed.required) {
+      if (inputs[key] === undefined) problems.push(`${at}: inputs.${key}: missing (${what})`)
+    }
+    for (const key of Object.keys(inputs)) {
+      if (!allowed.required.includes(key) && !allowed.optional.includes(key))
+        problems.push(`${at}: inputs.${key}: not played locally for ${what}`)
+    }
+  }
+  switch (raw.action) {
+    case 'aws:executeAwsApi': {
+      const service = inputs.Service
+      const api = apiName(inputs.Api)
+      if (typeof service !== 'string' || service.toLowerCase() !== 'ssm') {
+        problems.push(
+          `${at}: aws:executeAwsApi Service ${JSON.stringify(service)} is not played locally (only ssm: ${SSM_APIS.join(', ')})`,
+        )
+        return undefined
+      }
+      if (api === undefined) {
+        problems.push(
+          `${at}: aws:executeAwsApi ssm ${JSON.stringify(inputs.Api)} is not played locally (${SSM_APIS.join(', ')})`,
+        )
+        return undefined
+      }
+      inputNames(
+        {
+          required: API_INPUTS[api].required,
+          optional: ['Service', 'Api', ...API_INPUTS[api].optional],
+        },
+        `ssm ${api}`,
+      )
+      return problems.length > before ? undefined : { ...base, action: 'aws:executeAwsApi', api }
+    }
+    case 'aws:sleep': {
+      inputNames({ required: [], optional: ['Duration', 'Timestamp'] }, 'aws:sleep')
+      if ((inputs.Duration === undefined) === (inputs.Timestamp === undefined))
+        problems.push(`${at}: aws:sleep needs inputs.Duration or inputs.Timestamp`)
+      const duration = inputs.Duration
+      if (
+        typeof duration === 'string' &&
+        variablesIn(duration).length === 0 &&
+        parseIsoDuration(duration) === undefined
+      )
+        problems.push(`${at}: inputs.Duration: "${duration}" is not an ISO 8601 duration (PT10M)`)
+      return problems.length > before ? undefined : { ...base, action: 'aws:sleep' }
+    }
+    case 'aws:executeScript': {
+      const script = inputs.Script
+      if (typeof script !== 'string' || !script.trimStart().startsWith(RUNBOOK_MARKER)) {
+        problems.push(
+          `${at}: aws:executeScript runs a script the local player cannot run: only the middy-chaos runbook handlers (Script starting with "${RUNBOOK_MARKER}") are played`,
+        )
+        return undefined
+      }
+      const handler = inputs.Handler
+      if (typeof handler !== 'string' || !(handler in HANDLER_INPUTS)) {
+        problems.push(
+          `${at}: Handler ${JSON.stringify(handler)} is not a middy-chaos runbook handler (${Object.keys(HANDLER_INPUTS).join(', ')})`,
+        )
+        return undefined
+      }
+      inputNames(
+        { required: ['Runtime', 'Handler', 'Script', 'InputPayload'], optional: [] },
+        'aws:executeScript',
+      )
+      if (typeof inputs.Runtime !== 'string' || !inputs.Runtime.startsWith('python3'))
+        problems.push(`${at}: inputs.Runtime: ${JSON.stringify(inputs.Runtime)} is not python3.x`)
+      const payload = isRecord(inputs.InputPayload) ? inputs.InputPayload : {}
+      const expected = HANDLER_INPUTS[handler as HandlerName]
+      for (const key of expected.required) {
+        if (typeof payload[key] !== 'string')
+          problems.push(`${at}: inputs.InputPayload.${key}: missing (handler ${handler})`)
+      }
+      for (const key of Object.keys(payload)) {
+        if (!expected.required.includes(key) && !expected.optional.includes(key))
+          problems.push(`${at}: inputs.InputPayload.${key}: not an input of handler ${handler}`)
+      }
+      return problems.length > before
+        ? undefined
+        : { ...base, action: 'aws:executeScript', handler: handler as HandlerName }
+    }
+    default:
+      problems.push(
+        `${at}: action ${JSON.stringify(raw.action)} is not played locally (${PLAYED_ACTIONS.join(', ')})`,
+      )
+      return undefined
+  }
+}
+
+/** Every `step:<name>` and `nextStep` names a step; `onCancel` never moves to `aws:sleep`; names are unique. */
+const checkFlow = (steps: readonly AutomationStep[], problems: string[]): void => {
+  const byName = new Map<string, AutomationStep>()
+  for (const step of steps) {
+    if (byName.has(step.name)) problems.push(`step ${step.name}: the name is used twice`)
+    byName.set(step.name, step)
+  }
+  for (const step of steps) {
+    const target = (what: string, name: string) => {
+      const found = byName.get(name)
+      if (!found) problems.push(`step ${step.name}: ${what}: no step named "${name}"`)
+      return found
+    }
+    if (typeof step.onFailure === 'object') target('onFailure', step.onFailure.step)
+    if (typeof step.onCancel === 'object') {
+      const found = target('onCancel', step.onCancel.step)
+      if (found && NOT_ON_CANCEL.has(found.action))
+        problems.push(
+          `step ${step.name}: onCancel: step:${found.name} is an ${found.action} step, which SSM does not allow as a cancel target`,
+        )
+    }
+    if (step.nextStep !== undefined) target('nextStep', step.nextStep)
+  }
+}
+
+/** Every `{{ variable }}` in the inputs names a parameter, a step output or an Automation variable. */
+const checkVariables = (
+  steps: readonly AutomationStep[],
+  parameters: ReadonlyMap<string, DocumentParameter>,
+  problems: string[],
+): void => {
+  const outputs = new Set(
+    steps.flatMap((step) => [
+      ...step.outputs.map((output) => `${step.name}.${output.name}`),
+      ...(step.action === 'aws:executeScript' ? [`${step.name}.OutputPayload`] : []),
+    ]),
+  )
+  const known = (name: string) =>
+    parameters.has(name) ||
+    outputs.has(name) ||
+    name === EXECUTION_ID_VARIABLE ||
+    (GLOBAL_VARIABLES as readonly string[]).includes(name)
+  for (const step of steps) {
+    const { Script: _script, ...inputs } = step.inputs
+    for (const name of new Set(variablesIn(inputs))) {
+      if (!known(name))
+        problems.push(
+          `step ${step.name}: {{ ${name} }} is not a parameter of the document, a step output, automation:EXECUTION_ID or a global: variable`,
+        )
+    }
+  }
+}
+
+/**
+ * Reads a document file, YAML or JSON (or the JSON `aws ssm get-document`
+ * prints, whose `Content` is the document). `name` defaults to the file's
+ * name without its extension.
+ */
+export const loadAutomationDocument = async (
+  path: string,
+  name?: string,
+): Promise<AutomationDocument> => {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CliError(`SSM document not found: ${path}`)
+    throw new CliError(`cannot read SSM document ${path}: ${describeError(error)}`)
+  }
+  let raw: unknown
+  try {
+    raw = parseYaml(text)
+    if (isRecord(raw) && typeof raw.Content === 'string') {
+      if (name === undefined && typeof raw.Name === 'string') name = raw.Name
+      raw = parseYaml(raw.Content)
+    }
+  } catch (error) {
+    throw new CliError(`invalid SSM document ${path}: not YAML or JSON (${describeError(error)})`)
+  }
+  return parseAutomationDocument(raw, name ?? basename(path).replace(/\.(ya?ml|json)$/i, ''), path)
+}

@@ -1,0 +1,209 @@
+/**
+ * The middy-chaos runbook handlers, played locally: the TypeScript equivalent
+ * of the Python `acquire` / `hold` / `restore` that the runbook this project
+ * generates runs in `aws:executeScript` steps (their Script starts with
+ * {@link RUNBOOK_MARKER}). They keep the lease and the stamp exactly as
+ * `experiment run` does (`lease.ts`, `stamp.ts`), through the same store:
+ *
+ * - `acquire` creates the lease `<parameter>.lease` atomically, id = the
+ *   automation's execution id (another holder: the step fails, nothing is
+ *   written), then records the pre-experiment value in it;
+ * - `hold` checks it holds the lease, renews it, writes the step's value
+ *   (stamped with `expiresAt` = now + TTL when it turns faults on), and until
+ *   its time has passed does so again every third of the TTL (a wait-only
+ *   step renews the value in force, kept in the lease as `inForce`);
+ * - `restore`, if this execution holds the lease, writes the recorded value
+ *   back (or deletes the parameter, which did not exist), then releases it.
+ *
+ * Locally the lease names this host and this process (on AWS:
+ * `aws-ssm-automation`, pid 0), so `status` and `recover` judge it as any
+ * local run's lease.
+ *
+ * @module
+ */
+import { hostname } from 'node:os'
+import { type FaultCatalog, sleep } from '@middy-chaos/core'
+import { CliError } from '../errors.js'
+import {
+  describeLease,
+  LEASE_SUFFIX,
+  Lease,
+  LeaseHeldError,
+  type LeaseRecord,
+  parseLease,
+  staleReason,
+} from '../lease.js'
+import { stampExpiry } from '../stamp.js'
+import type { ConfigStore } from '../store.js'
+
+/** The first line of the runbook's handlers module: the player recognises it. */
+export const RUNBOOK_MARKER = '# middy-chaos runbook handlers v1'
+
+export type HandlerName = 'acquire' | 'hold' | 'restore'
+
+/** The `InputPayload` keys each handler takes. */
+export const HANDLER_INPUTS: Record<HandlerName, { required: string[]; optional: string[] }> = {
+  acquire: {
+    required: ['ParameterName', 'LeaseTtlSeconds', 'ExecutionId', 'Experiment'],
+    optional: [],
+  },
+  hold: {
+    required: ['ParameterName', 'LeaseTtlSeconds', 'ExecutionId', 'Config', 'Stamp', 'HoldSeconds'],
+    optional: [],
+  },
+  restore: { required: ['ParameterName', 'ExecutionId'], optional: ['LeaseTtlSeconds'] },
+}
+
+/** The lease as the runbook keeps it: the value in force rides along, for wait-only steps. */
+type RunbookLease = LeaseRecord & { readonly inForce?: string }
+
+/** What a handler runs with. */
+export interface HandlerContext {
+  readonly store: ConfigStore
+  /** The parameter name the documents use, mapped onto the store. */
+  readonly parameterName: string
+  /** The step's name, for the store's history labels. */
+  readonly stepName: string
+  /** Aborted when the step is cancelled or times out: `hold` stops waiting. */
+  readonly signal: AbortSignal
+  /** How long a hold of this many seconds lasts here (`--time-scale`, `--wait`), ms. */
+  readonly holdMs: (seconds: number) => number
+  readonly faults: FaultCatalog
+  /** Called after each write to the parameter (`undefined`: deleted). */
+  readonly onWrite?: (value: string | undefined, version?: number) => void
+}
+
+const text = (payload: Record<string, unknown>, key: string): string => {
+  const value = payload[key]
+  if (typeof value !== 'string') throw new CliError(`InputPayload.${key}: must be a string`)
+  return value
+}
+
+const seconds = (payload: Record<string, unknown>, key: string): number => {
+  const value = Number(text(payload, key))
+  if (!Number.isFinite(value) || value < 0)
+    throw new CliError(`InputPayload.${key}: "${payload[key]}" is not a number of seconds`)
+  return value
+}
+
+/**
+ * The lease, if this execution holds it and has recorded the value; else
+ * throws: the run must not write.
+ */
+const heldLease = async (store: ConfigStore, executionId: string): Promise<RunbookLease> => {
+  const current = parseLease(await store.readCompanion(LEASE_SUFFIX))
+  if (current?.id !== executionId || current.original === undefined)
+    throw new CliError(
+      `lost the lease on ${store.description}: ${current ? `now held by ${describeLease(current)}` : 'it was removed'}; not writing`,
+    )
+  return current
+}
+
+const acquire = async (payload: Record<string, unknown>, context: HandlerContext) => {
+  const { store } = context
+  const ttlMs = seconds(payload, 'LeaseTtlSeconds') * 1000
+  const now = Date.now()
+  const record: LeaseRecord = {
+    id: text(payload, 'ExecutionId'),
+    experiment: text(payload, 'Experiment'),
+    host: hostname(),
+    pid: process.pid,
+    since: new Date(now).toISOString(),
+    expiresAt: new Date(now + ttlMs).toISOString(),
+  }
+  if (!(await store.createCompanion(LEASE_SUFFIX, JSON.stringify(record)))) {
+    const held = parseLease(await store.readCompanion(LEASE_SUFFIX))
+    if (held === undefined)
+      throw new CliError(
+        `${store.description}.${LEASE_SUFFIX} exists but is not a middy-chaos lease: remove it if no experiment runs`,
+      )
+    throw new LeaseHeldError(
+      staleReason(held) === undefined
+        ? `${store.description} is held by ${describeLease(held)}: one experiment per parameter; nothing was changed`
+        : `${store.description} has a stale lease from ${describeLease(held)}: its runner is gone; middy-chaos recover restores the value it recorded`,
+      held,
+    )
+  }
+  const original = await store.read()
+  await new Lease(store, record).recordOriginal(original)
+  return { original: original === undefined ? null : original.version }
+}
+
+const hold = async (payload: Record<string, unknown>, context: HandlerContext) => {
+  const { store, faults } = context
+  const executionId = text(payload, 'ExecutionId')
+  const ttlMs = seconds(payload, 'LeaseTtlSeconds') * 1000
+  const stamp = text(payload, 'Stamp').toLowerCase() === 'true'
+  const end = Date.now() + context.holdMs(seconds(payload, 'HoldSeconds'))
+  let pending = text(payload, 'Config')
+  let writes = 0
+  for (;;) {
+    // Every round: check the lease is ours, renew it, then (re)write the value in force, stamped.
+    const { inForce, ...held } = await heldLease(store, executionId)
+    const kept = pending ? (stamp ? pending : undefined) : (inForce ?? undefined)
+    const expires = Date.now() + ttlMs
+    const lease: RunbookLease = {
+      ...held,
+      expiresAt: new Date(expires).toISOString(),
+      ...(kept === undefined ? {} : { inForce: kept }),
+    }
+    await store.writeCompanion(LEASE_SUFFIX, JSON.stringify(lease))
+    const value = kept === undefined ? pending : stampExpiry(kept, expires, faults)
+    if (value) {
+      const written = await store.write(value, {
+        label: `experiment ${lease.experiment}: ${context.stepName}`,
+      })
+      context.onWrite?.(value, written.version)
+      writes++
+    }
+    pending = ''
+    const left = end - Date.now()
+    if (left <= 0 || context.signal.aborted) return { writes, expiresAt: lease.expiresAt }
+    await sleep(Math.min(ttlMs / 3, left), context.signal)
+    if (context.signal.aborted) return { writes, expiresAt: lease.expiresAt }
+  }
+}
+
+const restore = async (payload: Record<string, unknown>, context: HandlerContext) => {
+  const { store } = context
+  const lease = parseLease(await store.readCompanion(LEASE_SUFFIX))
+  // Never clobber another run's parameter: a failed AcquireLease ends here.
+  if (lease?.id !== text(payload, 'ExecutionId'))
+    return { restore: 'nothing: this execution does not hold the lease' }
+  const label = `experiment ${lease.experiment}: restore`
+  let result = 'nothing: nothing was written'
+  if (lease.original) {
+    const written = await store.write(lease.original.value, { label })
+    context.onWrite?.(lease.original.value, written.version)
+    result = `wrote back the value of version ${lease.original.version}`
+  } else if (lease.original === null) {
+    await store.remove({ label })
+    context.onWrite?.(undefined)
+    result = 'deleted the parameter: it did not exist before'
+  }
+  await store.removeCompanion(LEASE_SUFFIX)
+  return { restore: result }
+}
+
+const HANDLERS: Record<
+  HandlerName,
+  (payload: Record<string, unknown>, context: HandlerContext) => Promise<Record<string, unknown>>
+> = { acquire, hold, restore }
+
+/**
+ * Runs one handler with its (substituted) `InputPayload`; resolves with what
+ * the Python returns (the step's `Payload`). The payload's `ParameterName` must
+ * be the parameter the store plays.
+ */
+export const runHandler = async (
+  name: HandlerName,
+  payload: Record<string, unknown>,
+  context: HandlerContext,
+): Promise<Record<string, unknown>> => {
+  const parameter = text(payload, 'ParameterName')
+  if (parameter !== context.parameterName)
+    throw new CliError(
+      `InputPayload.ParameterName is ${parameter}, but the player plays ${context.parameterName}`,
+    )
+  return HANDLERS[name](payload, context)
+}

@@ -1,0 +1,755 @@
+/**
+ * `experiment run --fis-template`: an AWS FIS experiment template and its SSM
+ * Automation documents played locally, against the file store and moto's SSM.
+ *
+ * - the AWS FIS workshop's own template and document (`FisWorkshopLambdaFailure`,
+ *   `FisWorkshopPutParameterShim`): the values written in order; no rollback,
+ *   so a stop mid-way leaves the fault on, as on FIS;
+ * - a middy-chaos runbook: values in order with the stamp, the lease while it
+ *   runs, a second run refused, the exact value back on completion, on
+ *   `maxDuration` and on SIGINT;
+ * - the Automation interpreter: outputs, `nextStep`, `onFailure`, `onCancel`,
+ *   `isEnd`; `startAfter` ordering;
+ * - what the player cannot play is refused by name before anything runs.
+ */
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  GetParameterHistoryCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm'
+import { readFileHistory, writeFileValue } from '@middy-chaos/core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { FAULTS } from '../src/faults.js'
+import { type AutomationEvent, runAutomation } from '../src/fis/automation.js'
+import { loadAutomationDocument, parseAutomationDocument } from '../src/fis/document.js'
+import { type FisEvent, planFisExperiment, playFisExperiment } from '../src/fis/player.js'
+import { loadFisTemplate, parseFisTemplate } from '../src/fis/template.js'
+import { LEASE_SUFFIX, parseLease } from '../src/lease.js'
+import { type ConfigStore, FileStore, SsmStore } from '../src/store.js'
+import { assertCliBuilt, fixtures, runMain, startCli } from './helpers.js'
+
+const FIS = join(fixtures, 'fis')
+const WORKSHOP_TEMPLATE = join(FIS, 'workshop-template.json')
+const WORKSHOP_DOCUMENT = join(FIS, 'FisWorkshopPutParameterShim.yaml')
+const RUNBOOK_TEMPLATE = join(FIS, 'runbook-template.json')
+const RUNBOOK_DOCUMENT = join(FIS, 'middy-chaos-runbook.yaml')
+
+/** The workshop's parameter as its SAM template creates it. */
+const WORKSHOP_BEFORE =
+  '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}'
+/** A distinctive pre-experiment value: the restore must bring exactly this back. */
+const BEFORE = '{"is_enabled":false,"fault_type":"latency","delay":50,"rate":0.25,"note":"mine"}'
+
+let dir: string
+let moto: string
+let ssm: SSMClient
+let count = 0
+beforeAll(async () => {
+  moto = inject('motoEndpoint')
+  ssm = new SSMClient({ endpoint: moto, region: 'us-east-1' })
+  dir = await mkdtemp(join(tmpdir(), 'middy-chaos-fis-'))
+})
+afterAll(async () => {
+  ssm.destroy()
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** A fresh SSM parameter on moto holding `value`. */
+const ssmParameter = async (value?: string) => {
+  const name = `/middy-chaos/fis-test/${Date.now()}-${++count}`
+  if (value !== undefined)
+    await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String' }))
+  return name
+}
+const ssmHistory = async (name: string) => {
+  const { Parameters = [] } = await ssm.send(new GetParameterHistoryCommand({ Name: name }))
+  return Parameters.map((p) => ({ value: p.Value ?? '', modifiedAt: p.LastModifiedDate }))
+}
+
+/** The config a value sets, without its stamp; `null` for a value that is not JSON. */
+const withoutStamp = (value: string) => {
+  const { expiresAt: _, ...rest } = JSON.parse(value) as Record<string, unknown>
+  return rest
+}
+/** Consecutive equal entries once: a renewal rewrites the same config. */
+const distinct = <T>(items: T[]) =>
+  items.filter((item, index) => JSON.stringify(item) !== JSON.stringify(items[index - 1]))
+
+const writeJson = async (name: string, value: unknown) => {
+  const file = join(dir, `${++count}-${name}`)
+  await writeFile(file, JSON.stringify(value))
+  return file
+}
+const readJson = async (path: string) =>
+  JSON.parse(await readFile(path, 'utf8')) as { experimentTemplate: Record<string, unknown> }
+const readYaml = async (path: string) =>
+  parseYaml(await readFile(path, 'utf8')) as Record<string, unknown> & {
+    mainSteps: Record<string, unknown>[]
+  }
+
+describe('the AWS FIS workshop template and document, played against moto SSM', () => {
+  it('writes latency (S01), status code (S03), exception (S05), then faults off (S07), in that order', async () => {
+    // Prepare
+    const name = await ssmParameter(WORKSHOP_BEFORE)
+
+    // Act
+    const { code, stdout } = await runMain([
+      'experiment',
+      'run',
+      '--fis-template',
+      WORKSHOP_TEMPLATE,
+      '--document',
+      WORKSHOP_DOCUMENT,
+      '--time-scale',
+      '0.005',
+      '--store',
+      'ssm',
+      '--param',
+      name,
+      '--endpoint',
+      moto,
+    ])
+
+    // Assess
+    expect(code).toBe(0)
+    const history = await ssmHistory(name)
+    const configs = history.map((entry) => JSON.parse(entry.value) as Record<string, unknown>)
+    expect(configs.map((c) => [c.is_enabled, c.fault_type])).toEqual([
+      [false, 'latency'],
+      [true, 'latency'],
+      [true, 'status_code'],
+      [true, 'exception'],
+      [false, 'latency'],
+    ])
+    // The workshop's values, as its documentParameters write them (line breaks kept), never stamped.
+    expect(history[1]?.value).toMatch(/^\{\n {4}"is_enabled":true,\n/)
+    expect(configs.every((c) => c.expiresAt === undefined)).toBe(true)
+    expect(stdout).toContain(
+      `FIS experiment FisWorkshopLambdaFailure: 7 actions, documents FisWorkshopPutParameterShim, on ssm:${name} (the documents' FisWorkshopLambdaFault)`,
+    )
+    expect(stdout.match(/^✔ .*completed/gm)).toHaveLength(7)
+    expect(stdout).toMatch(
+      /^▶ \[[\d:.]+\] S02_Wait1\s+running\s+aws:fis:wait PT1M \(played 300 ms\)$/m,
+    )
+    // It ends "off" but not with the value it found: the workshop has no rollback.
+    expect(stdout).toContain('the same config as before the experiment, written differently')
+  })
+
+  it('has no rollback: stopped during S02_Wait1, the latency fault stays on, as FIS leaves it', async () => {
+    // Prepare
+    const name = await ssmParameter(WORKSHOP_BEFORE)
+    const plan = planFisExperiment(await loadFisTemplate(WORKSHOP_TEMPLATE), [
+      await loadAutomationDocument(WORKSHOP_DOCUMENT),
+    ])
+    const store = new SsmStore(name, { endpoint: moto, region: 'us-east-1' })
+    const stop = new AbortController()
+
+    // Act
+    const result = await playFisExperiment(plan, {
+      store,
+      signal: stop.signal,
+      timing: { timeScale: 1 },
+      onEvent: (event) => {
+        if (
+          event.type === 'action' &&
+          event.action.name === 'S02_Wait1' &&
+          event.state === 'running'
+        )
+          stop.abort('SIGINT')
+      },
+    })
+
+    // Assess
+    expect(result.outcome).toBe('interrupted')
+    expect(result.actions).toEqual({
+      S01_EnableLatency: 'completed',
+      S02_Wait1: 'stopped',
+      S03_EnableStatusCode: 'pending',
+      S04_Wait2: 'pending',
+      S05_EnableException: 'pending',
+      S06_Wait3: 'pending',
+      S07_DisableFaults: 'pending',
+    })
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }))
+    expect(JSON.parse(Parameter?.Value ?? '')).toMatchObject({
+      is_enabled: true,
+      fault_type: 'latency',
+    })
+    expect(Parameter?.Version).toBe(2)
+  })
+})
+
+/** The store of a runbook test, on both sides, with `BEFORE` in it (or nothing). */
+const stores = {
+  file: async ({ empty = false } = {}) => {
+    const param = join(dir, `config-${++count}.json`)
+    if (!empty) await writeFileValue(param, BEFORE, { label: 'setup' })
+    const store = new FileStore(param)
+    return {
+      store,
+      args: ['--store', 'file', '--param', param],
+      history: async () =>
+        (await readFileHistory(param)).map((entry) => ({
+          value: entry.value,
+          modifiedAt: entry.modifiedAt,
+          label: entry.label,
+        })),
+    }
+  },
+  ssm: async ({ empty = false } = {}) => {
+    const name = await ssmParameter(empty ? undefined : BEFORE)
+    const store = new SsmStore(name, { endpoint: moto, region: 'us-east-1' })
+    return {
+      store,
+      args: ['--store', 'ssm', '--param', name, '--endpoint', moto],
+      history: () => ssmHistory(name),
+    }
+  },
+}
+
+const runbookPlan = async (template = RUNBOOK_TEMPLATE) =>
+  planFisExperiment(await loadFisTemplate(template), [
+    await loadAutomationDocument(RUNBOOK_DOCUMENT),
+  ])
+
+const readLease = async (store: ConfigStore) => parseLease(await store.readCompanion(LEASE_SUFFIX))
+
+describe.each(['file', 'ssm'] as const)('a middy-chaos runbook, played on the %s store', (kind) => {
+  it('writes each step stamped with expiresAt in order, holds the lease while it runs, and restores the exact value', async () => {
+    // Prepare
+    const { store, args, history } = await stores[kind]()
+    let lease: ReturnType<typeof parseLease>
+    let status = ''
+    const seen: Promise<void>[] = []
+
+    // Act
+    const result = await playFisExperiment(await runbookPlan(), {
+      store,
+      timing: { waitMs: 600 },
+      executionId: () => 'exec-0001',
+      onEvent: (event) => {
+        if (
+          event.type === 'automation' &&
+          event.event.type === 'write' &&
+          event.event.step.name === 'S01_latency' &&
+          seen.length === 0
+        )
+          seen.push(
+            (async () => {
+              lease = await readLease(store)
+              status = (await runMain(['status', ...args])).stdout
+            })(),
+          )
+      },
+    })
+    await Promise.all(seen)
+
+    // Assess: the lease during the run, as status shows it
+    expect(lease).toMatchObject({
+      id: 'exec-0001',
+      experiment: 'workshop-runbook',
+      original: { value: BEFORE, version: 1 },
+      inForce: '{"is_enabled":true,"fault_type":"latency","delay":400,"rate":1}',
+    })
+    expect(status).toMatch(/lease\s+held by experiment workshop-runbook \(host /)
+    // Values in order, the fault values stamped one lease TTL (60 s) ahead, then exactly BEFORE
+    expect(result.outcome).toBe('completed')
+    const entries = await history()
+    expect(distinct(entries.map((entry) => withoutStamp(entry.value)))).toEqual([
+      JSON.parse(BEFORE),
+      { is_enabled: true, fault_type: 'latency', delay: 400, rate: 1 },
+      { is_enabled: true, fault_type: 'status_code', error_code: 503, rate: 1 },
+      { is_enabled: false, fault_type: 'latency', delay: 400, rate: 1 },
+      JSON.parse(BEFORE),
+    ])
+    for (const entry of entries) {
+      const { is_enabled, expiresAt } = JSON.parse(entry.value) as Record<string, unknown>
+      if (is_enabled !== true) {
+        expect(expiresAt).toBeUndefined()
+        continue
+      }
+      const ahead = Date.parse(String(expiresAt)) - new Date(entry.modifiedAt ?? 0).getTime()
+      expect(ahead).toBeGreaterThan(58_000)
+      expect(ahead).toBeLessThanOrEqual(61_000)
+    }
+    expect(entries.at(-1)?.value).toBe(BEFORE)
+    expect(await readLease(store)).toBeUndefined()
+    expect(result.final?.value).toBe(BEFORE)
+  })
+
+  it('refuses a second run while the first holds the lease: exit 5, the first run untouched', async () => {
+    // Prepare
+    const { store, args, history } = await stores[kind]()
+    let second: Promise<{ code: number; stdout: string; stderr: string }> | undefined
+    const first = playFisExperiment(await runbookPlan(), {
+      store,
+      timing: { waitMs: 1000 },
+      onEvent: (event) => {
+        if (event.type === 'automation' && event.event.type === 'write' && second === undefined)
+          // Act: while the first run holds its first step
+          second = runMain([
+            'experiment',
+            'run',
+            '--fis-template',
+            RUNBOOK_TEMPLATE,
+            '--document',
+            RUNBOOK_DOCUMENT,
+            '--wait',
+            '1s',
+            ...args,
+          ])
+      },
+    })
+    const firstResult = await first
+    const secondResult = await (second as NonNullable<typeof second>)
+
+    // Assess
+    expect(secondResult.code).toBe(5)
+    expect(secondResult.stderr).toMatch(
+      /^middy-chaos: .* is held by experiment workshop-runbook \(host .*\): one experiment per parameter; nothing was changed$/m,
+    )
+    expect(secondResult.stdout).toMatch(/✖ .*RunExperiment › AcquireLease {2}Failed/)
+    expect(secondResult.stdout).toMatch(/■ .*S01_latency\s+stopped/)
+    expect(firstResult.outcome).toBe('completed')
+    const values = distinct((await history()).map((entry) => withoutStamp(entry.value)))
+    expect(values).toHaveLength(5)
+    expect(values.at(-1)).toEqual(JSON.parse(BEFORE))
+    expect(await readLease(store)).toBeUndefined()
+  })
+
+  it("restores when FIS's maxDuration cancels the automation mid-way: onCancel goes to Restore", async () => {
+    // Prepare: maxDuration 1m30s, two holds of 1 min: cancelled during the second
+    const { store, history } = await stores[kind]()
+    const template = await readJson(RUNBOOK_TEMPLATE)
+    const actions = template.experimentTemplate.actions as Record<
+      string,
+      { parameters: Record<string, string> }
+    >
+    ;(actions.RunExperiment as { parameters: Record<string, string> }).parameters.maxDuration =
+      'PT90S'
+    const events: FisEvent[] = []
+
+    // Act
+    const result = await playFisExperiment(
+      await runbookPlan(await writeJson('max-duration.json', template)),
+      { store, timing: { timeScale: 0.02 }, onEvent: (event) => events.push(event) },
+    )
+
+    // Assess
+    expect(result.outcome).toBe('completed')
+    expect(result.actions.RunExperiment).toBe('completed')
+    const steps = events.flatMap((event) =>
+      event.type === 'automation' && event.event.type === 'step' && event.event.state !== 'running'
+        ? [`${event.event.step.name} ${event.event.state}`]
+        : [],
+    )
+    expect(steps).toEqual([
+      'AcquireLease Success',
+      'S01_latency Success',
+      'S02_status_code Cancelled',
+      'Restore Success',
+    ])
+    expect((await history()).at(-1)?.value).toBe(BEFORE)
+    expect(await readLease(store)).toBeUndefined()
+  })
+
+  it('deletes the parameter at the end when it did not exist before', async () => {
+    // Prepare
+    const { store } = await stores[kind]({ empty: true })
+
+    // Act
+    const result = await playFisExperiment(await runbookPlan(), { store, timing: { waitMs: 100 } })
+
+    // Assess
+    expect(result.outcome).toBe('completed')
+    expect(result.initial).toBeUndefined()
+    expect(await store.read()).toBeUndefined()
+    expect(await readLease(store)).toBeUndefined()
+  })
+})
+
+describe('the Automation interpreter', () => {
+  const document = (mainSteps: unknown[]) =>
+    parseAutomationDocument(
+      {
+        schemaVersion: '0.3',
+        parameters: {
+          Name: { type: 'String', default: 'cfg' },
+          Value: { type: 'String' },
+        },
+        mainSteps,
+      },
+      'Interpreter',
+    )
+  const run = async (steps: unknown[], cancel?: AbortSignal) => {
+    const param = join(dir, `interpreter-${++count}.json`)
+    await writeFileValue(param, BEFORE)
+    const events: AutomationEvent[] = []
+    const result = await runAutomation({
+      document: document(steps),
+      parameters: { Name: 'cfg', Value: '{"is_enabled":true,"fault_type":"latency","delay":1}' },
+      executionId: 'exec-1',
+      store: new FileStore(param),
+      parameterName: 'cfg',
+      globals: { account: '123456789012', region: 'us-east-1', partition: 'aws' },
+      faults: FAULTS,
+      label: 'test',
+      ...(cancel ? { cancel } : {}),
+      onEvent: (event) => events.push(event),
+    })
+    const ran = events.flatMap((event) =>
+      event.type === 'step' && event.state !== 'running'
+        ? [`${event.step.name} ${event.state}`]
+        : [],
+    )
+    return { result, ran, history: (await readFileHistory(param)).map((e) => e.value) }
+  }
+  const api = (name: string, Api: string, inputs: Record<string, unknown>, more = {}) => ({
+    name,
+    action: 'aws:executeAwsApi',
+    inputs: { Service: 'ssm', Api, Name: '{{ Name }}', ...inputs },
+    ...more,
+  })
+
+  it('passes outputs on ({{ Read.Before }}), follows nextStep, and on failure goes to the onFailure step, which ends it', async () => {
+    // Act
+    const { result, ran, history } = await run([
+      api(
+        'Read',
+        'GetParameter',
+        {},
+        {
+          outputs: [
+            { Name: 'Before', Selector: '$.Parameter.Value', Type: 'String' },
+            { Name: 'Version', Selector: '$.Parameter.Version', Type: 'Integer' },
+          ],
+        },
+      ),
+      api(
+        'Write',
+        'PutParameter',
+        { Value: '{{ Value }}', Overwrite: true },
+        { nextStep: 'Clash' },
+      ),
+      api('Skipped', 'DeleteParameter', {}),
+      api(
+        'Clash',
+        'PutParameter',
+        { Value: 'v{{ Read.Version }}' },
+        { onFailure: 'step:Rollback' },
+      ),
+      api(
+        'Rollback',
+        'PutParameter',
+        { Value: '{{ Read.Before }}', Overwrite: true },
+        { isEnd: true },
+      ),
+      { name: 'Never', action: 'aws:sleep', inputs: { Duration: 'PT1H' } },
+    ])
+
+    // Assess
+    expect(ran).toEqual(['Read Success', 'Write Success', 'Clash Failed', 'Rollback Success'])
+    expect(result.status).toBe('Failed')
+    expect(result.failure?.step).toBe('Clash')
+    expect(result.failure?.error).toMatch(/^ParameterAlreadyExists: /)
+    expect(result.outputs.get('Read.Version')).toBe(1)
+    expect(history).toEqual([
+      BEFORE,
+      '{"is_enabled":true,"fault_type":"latency","delay":1}',
+      BEFORE,
+    ])
+  })
+
+  it('goes on after a failed step with onFailure Continue, and the execution succeeds', async () => {
+    const { result, ran } = await run([
+      api('Clash', 'PutParameter', { Value: 'x' }, { onFailure: 'Continue' }),
+      { name: 'Nap', action: 'aws:sleep', inputs: { Duration: 'PT0S' } },
+    ])
+    expect(ran).toEqual(['Clash Failed', 'Nap Success'])
+    expect(result.status).toBe('Success')
+  })
+
+  it('cancelled during aws:sleep, runs the onCancel step and ends Cancelled', async () => {
+    // Prepare
+    const cancel = new AbortController()
+    setTimeout(() => cancel.abort(), 100)
+
+    // Act
+    const { result, ran, history } = await run(
+      [
+        api('Write', 'PutParameter', { Value: '{{ Value }}', Overwrite: true }),
+        {
+          name: 'Hold',
+          action: 'aws:sleep',
+          inputs: { Duration: 'PT1H' },
+          onCancel: 'step:Rollback',
+        },
+        api('Skipped', 'DeleteParameter', {}),
+        api('Rollback', 'PutParameter', { Value: BEFORE, Overwrite: true }, { isEnd: true }),
+      ],
+      cancel.signal,
+    )
+
+    // Assess
+    expect(ran).toEqual(['Write Success', 'Hold Cancelled', 'Rollback Success'])
+    expect(result.status).toBe('Cancelled')
+    expect(history.at(-1)).toBe(BEFORE)
+  })
+})
+
+describe('startAfter', () => {
+  it('starts an action as soon as all its predecessors completed, and the others in parallel', async () => {
+    // Prepare
+    const wait = (startAfter?: string[]) => ({
+      actionId: 'aws:fis:wait',
+      parameters: { duration: 'PT1M' },
+      ...(startAfter ? { startAfter } : {}),
+    })
+    const template = parseFisTemplate({
+      actions: { A: wait(), B: wait(), C: wait(['A', 'B']), D: wait(['A']) },
+      stopConditions: [{ source: 'none' }],
+    })
+    const starts: Record<string, number> = {}
+
+    // Act
+    const result = await playFisExperiment(planFisExperiment(template, []), {
+      store: new FileStore(join(dir, 'untouched.json')),
+      timing: { waitMs: 300 },
+      onEvent: (event) => {
+        if (event.type === 'action' && event.state === 'running')
+          starts[event.action.name] = event.elapsedMs
+      },
+    })
+
+    // Assess
+    expect(result.outcome).toBe('completed')
+    expect(starts.A).toBeLessThan(100)
+    expect(starts.B).toBeLessThan(100)
+    expect(starts.C).toBeGreaterThanOrEqual(290)
+    expect(starts.D).toBeGreaterThanOrEqual(290)
+    expect(Math.abs((starts.C ?? 0) - (starts.D ?? 0))).toBeLessThan(100)
+    expect(existsSync(join(dir, 'untouched.json'))).toBe(false)
+  })
+})
+
+describe('what the player cannot play is refused by name, before anything runs', () => {
+  const refused = async (
+    edit: {
+      template?: (template: Record<string, unknown>) => void
+      document?: (document: Awaited<ReturnType<typeof readYaml>>) => void
+    },
+    pattern: RegExp,
+  ) => {
+    const template = await readJson(RUNBOOK_TEMPLATE)
+    edit.template?.(template.experimentTemplate)
+    const document = await readYaml(RUNBOOK_DOCUMENT)
+    edit.document?.(document)
+    const param = join(dir, `refused-${++count}.json`)
+    const { code, stderr } = await runMain([
+      'experiment',
+      'run',
+      '--fis-template',
+      await writeJson('template.json', template),
+      '--document',
+      `middy-chaos-runbook=${await writeJson('runbook.json', document)}`,
+      '--store',
+      'file',
+      '--param',
+      param,
+    ])
+    expect(code).toBe(1)
+    expect(stderr).toMatch(pattern)
+    expect(stderr.trim().split('\n')).toHaveLength(1)
+    expect(existsSync(param)).toBe(false)
+    expect(existsSync(`${param}.${LEASE_SUFFIX}`)).toBe(false)
+  }
+  const actions = (template: Record<string, unknown>) =>
+    template.actions as Record<string, Record<string, unknown>>
+  const action = (template: Record<string, unknown>, name: string) =>
+    actions(template)[name] as Record<string, unknown>
+
+  it('an FIS action it does not play (aws:ec2:stop-instances)', async () => {
+    await refused(
+      {
+        template: (t) => {
+          actions(t).StopInstances = {
+            actionId: 'aws:ec2:stop-instances',
+            parameters: { startInstancesAfterDuration: 'PT5M' },
+            targets: { Instances: 'web' },
+          }
+        },
+      },
+      /actions\.StopInstances\.actionId: aws:ec2:stop-instances is not played locally/,
+    )
+  })
+
+  it('an aws:executeScript whose script is not the middy-chaos handlers', async () => {
+    await refused(
+      {
+        document: (d) => {
+          const inputs = (d.mainSteps[1] as { inputs: Record<string, unknown> }).inputs
+          inputs.Script = 'def hold(events, context):\n    pass\n'
+        },
+      },
+      /step S01_latency: aws:executeScript runs a script the local player cannot run/,
+    )
+  })
+
+  it('an aws:executeScript with a handler the runbook does not have', async () => {
+    await refused(
+      {
+        document: (d) => {
+          ;(d.mainSteps[1] as { inputs: Record<string, unknown> }).inputs.Handler = 'explode'
+        },
+      },
+      /step S01_latency: Handler "explode" is not a middy-chaos runbook handler/,
+    )
+  })
+
+  it('an aws:executeAwsApi on another service than SSM', async () => {
+    await refused(
+      {
+        document: (d) => {
+          d.mainSteps.splice(1, 0, {
+            name: 'StopInstances',
+            action: 'aws:executeAwsApi',
+            inputs: { Service: 'ec2', Api: 'StopInstances', InstanceIds: ['i-1'] },
+          })
+        },
+      },
+      /step StopInstances: aws:executeAwsApi Service "ec2" is not played locally \(only ssm/,
+    )
+  })
+
+  it('an SSM API other than the parameter calls', async () => {
+    await refused(
+      {
+        document: (d) => {
+          d.mainSteps.splice(1, 0, {
+            name: 'Run',
+            action: 'aws:executeAwsApi',
+            inputs: { Service: 'ssm', Api: 'SendCommand', DocumentName: 'AWS-RunShellScript' },
+          })
+        },
+      },
+      /step Run: aws:executeAwsApi ssm "SendCommand" is not played locally/,
+    )
+  })
+
+  it('a startAfter naming no action', async () => {
+    await refused(
+      {
+        template: (t) => {
+          action(t, 'S02_status_code').startAfter = ['S01_latencyy']
+        },
+      },
+      /actions\.S02_status_code\.startAfter: no action named "S01_latencyy"/,
+    )
+  })
+
+  it('a startAfter cycle', async () => {
+    await refused(
+      {
+        template: (t) => {
+          action(t, 'S01_latency').startAfter = ['S02_status_code']
+        },
+      },
+      /startAfter makes a cycle \(S01_latency waits for S02_status_code waits for S01_latency\)/,
+    )
+  })
+
+  it('an automation whose document was not given', async () => {
+    await refused(
+      {
+        template: (t) => {
+          const run = actions(t).RunExperiment as { parameters: Record<string, string> }
+          run.parameters.documentArn = 'arn:aws:ssm:us-east-1:123456789012:document/Other'
+        },
+      },
+      /actions\.RunExperiment: no --document for Other .* give it as --document Other=<file>/,
+    )
+  })
+
+  it('a variable that names nothing', async () => {
+    await refused(
+      {
+        document: (d) => {
+          const inputs = (d.mainSteps[0] as { inputs: { InputPayload: Record<string, string> } })
+            .inputs
+          inputs.InputPayload.Experiment = '{{ ExperimentName }}'
+        },
+      },
+      /step AcquireLease: \{\{ ExperimentName \}\} is not a parameter of the document/,
+    )
+  })
+})
+
+describe('interrupted with SIGINT, through the built CLI', () => {
+  beforeAll(() => assertCliBuilt())
+
+  const run = (template: string, document: string, args: string[]) =>
+    startCli(['experiment', 'run', '--fis-template', template, '--document', document, ...args], {
+      env: { AWS_REGION: 'us-east-1' },
+    })
+
+  it('the workshop: exit 130, and the latency fault stays on: the workshop has no rollback', async () => {
+    // Prepare
+    const name = await ssmParameter(WORKSHOP_BEFORE)
+
+    // Act
+    const cli = run(WORKSHOP_TEMPLATE, WORKSHOP_DOCUMENT, [
+      '--store',
+      'ssm',
+      '--param',
+      name,
+      '--endpoint',
+      moto,
+    ])
+    await cli.waitFor(/S02_Wait1\s+running/)
+    cli.child.kill('SIGINT')
+    const { code } = await cli.exited
+
+    // Assess
+    expect(code).toBe(130)
+    const history = await ssmHistory(name)
+    expect(history).toHaveLength(2)
+    expect(JSON.parse(history[1]?.value ?? '')).toMatchObject({
+      is_enabled: true,
+      fault_type: 'latency',
+    })
+    expect(cli.stdout()).toMatch(/STOPPING \(SIGINT\)/)
+    expect(cli.stdout()).toContain('the documents did not put it back')
+    await ssm.send(new DeleteParameterCommand({ Name: name }))
+  })
+
+  it.each(['file', 'ssm'] as const)(
+    'a middy-chaos runbook on the %s store: exit 130, the exact value back, the lease gone',
+    async (kind) => {
+      // Prepare
+      const { store, args, history } = await stores[kind]()
+
+      // Act
+      const cli = run(RUNBOOK_TEMPLATE, RUNBOOK_DOCUMENT, args)
+      await cli.waitFor(/RunExperiment › S01_latency {2}wrote version 2/)
+      cli.child.kill('SIGINT')
+      const { code } = await cli.exited
+
+      // Assess
+      expect(code).toBe(130)
+      expect((await store.read())?.value).toBe(BEFORE)
+      expect(await readLease(store)).toBeUndefined()
+      expect(cli.stdout()).toMatch(/■ .*RunExperiment › S01_latency {2}Cancelled/)
+      expect(cli.stdout()).toContain(', as before the experiment.')
+      const values = (await history()).map((entry) => entry.value)
+      expect(values.at(-1)).toBe(BEFORE)
+      expect(values).toHaveLength(3)
+    },
+  )
+})
