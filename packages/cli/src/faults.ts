@@ -16,6 +16,7 @@ import type { FaultCatalog } from '@middy-chaos/core'
 import { exceptionFault } from '@middy-chaos/exception'
 import { latencyFault } from '@middy-chaos/latency'
 import { statusCodeFault } from '@middy-chaos/status-code'
+import { timeoutFault } from '@middy-chaos/timeout'
 
 /** Every fault of middy-chaos, in the order people meet them (the workshop's three first). */
 export const FAULTS: FaultCatalog = Object.freeze([
@@ -24,4 +25,5 @@ export const FAULTS: FaultCatalog = Object.freeze([
   exceptionFault,
   awsSdkFault,
   batchFailureFault,
+  timeoutFault,
 ])
