@@ -171,7 +171,7 @@ const checkOptions = (options: ChaosDiskspaceOptions): void => {
 
 /**
  * The disk space fault: `megabytes` written to the function's `/tmp` for the
- * invocation, or `keep`-t for later ones.
+ * invocation, or kept for later ones (`keep`, `keepFor`).
  */
 export const diskspaceFault: FaultDefinition<DiskspaceParams, ChaosDiskspaceOptions> = {
   type: 'diskspace',
@@ -184,10 +184,14 @@ export const diskspaceFault: FaultDefinition<DiskspaceParams, ChaosDiskspaceOpti
   defaults,
   setup({ options, logger }) {
     const { files } = removeLeftovers(options.directory ?? tmpdir())
-    if (files > 0)
+    if (files === 0) return
+    try {
       logger.info('Chaos diskspace files of an earlier process removed', {
         chaos: { faultType: 'diskspace', files },
       })
+    } catch {
+      // A logger that throws must not turn the fault off.
+    }
   },
   parse(fields) {
     const megabytes = fields.number('megabytes', {
@@ -213,7 +217,6 @@ export const diskspaceFault: FaultDefinition<DiskspaceParams, ChaosDiskspaceOpti
   },
   plan({ params, request, options, logger }) {
     const directory = options.directory ?? tmpdir()
-    releaseKept(Date.now())
     const { bavail, bsize } = statfsSync(directory)
     const freeBytes = bavail * bsize
     const reserveMb = options.reserveMb ?? defaults.reserveMb
