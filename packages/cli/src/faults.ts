@@ -13,8 +13,11 @@
 import { awsSdkFault } from '@middy-chaos/aws-sdk'
 import { batchFailureFault } from '@middy-chaos/batch-failure'
 import type { FaultCatalog } from '@middy-chaos/core'
+import { diskspaceFault } from '@middy-chaos/diskspace'
+import { eventFault } from '@middy-chaos/event'
 import { exceptionFault } from '@middy-chaos/exception'
 import { latencyFault } from '@middy-chaos/latency'
+import { responseFault } from '@middy-chaos/response'
 import { statusCodeFault } from '@middy-chaos/status-code'
 import { timeoutFault } from '@middy-chaos/timeout'
 
@@ -25,5 +28,8 @@ export const FAULTS: FaultCatalog = Object.freeze([
   exceptionFault,
   awsSdkFault,
   batchFailureFault,
+  responseFault,
+  eventFault,
   timeoutFault,
+  diskspaceFault,
 ])
