@@ -79,9 +79,8 @@ export const networkError = (
       : syscall === 'connect'
         ? ` ${target.host}${target.port === undefined ? '' : `:${target.port}`}`
         : ''
-  const error: NodeJS.ErrnoException & Record<string, unknown> = new Error(
-    `${syscall} ${code}${where}`,
-  )
+  const error = new Error(`${syscall} ${code}${where}`) as NodeJS.ErrnoException &
+    Record<string, unknown>
   const errno = errnoOf(code)
   if (errno !== undefined) error.errno = errno
   error.code = code
