@@ -6,7 +6,15 @@ const pkg = (name: string) =>
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@middy-chaos\/([a-z-]+)$/, replacement: pkg('$1') }],
+    alias: [
+      {
+        find: /^@middy-chaos\/core\/file-provider$/,
+        replacement: fileURLToPath(
+          new URL('./packages/core/src/file-provider.ts', import.meta.url),
+        ),
+      },
+      { find: /^@middy-chaos\/([a-z-]+)$/, replacement: pkg('$1') },
+    ],
   },
   test: {
     include: ['packages/*/tests/**/*.test.ts', 'test/**/*.test.ts'],

@@ -8,7 +8,7 @@
  * For the value `.chaos/config.json`:
  *
  * - `.chaos/config.json`: the value in force, a plain file holding exactly the
- *   value's text: what `cat`, `readFile`, editors, git, zip and {@link FileProvider}
+ *   value's text: what `cat`, `readFile`, editors, git, zip and `FileProvider`
  *   see. Absent when there is no value (never written, or removed).
  * - `.chaos/config.json.history.jsonl`: one {@link FileStoreVersion} per line, oldest
  *   first. Lines may run ahead of the value (see below), never behind it.
@@ -102,7 +102,6 @@ import {
   stat,
 } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
-import { BaseProvider } from '@aws-lambda-powertools/parameters/base'
 
 /** One entry of a file store's version history, as SSM's `GetParameterHistory` gives. */
 export interface FileStoreVersion {
@@ -572,47 +571,4 @@ export const removeFileValue = async (
     for (const name of oldProofs) await removeQuietly(join(paths.commit, name))
     return entry
   })
-}
-
-const isStoreFile = (name: string) =>
-  name.startsWith('.') ||
-  name.endsWith('.history.jsonl') ||
-  name.endsWith('.lock') ||
-  name.endsWith('.stale') ||
-  // The experiment lease and its takeover markers, kept beside the value by the CLI.
-  /\.lease(\.takeover-[\w-]+)?$/.test(name)
-
-/**
- * A Powertools parameters provider over local files: the parameter name is a
- * file path, the value the file's text. The chaos middlewares read it through
- * the same engine and cache as SSM; the CLI writes it with
- * {@link writeFileValue}. Select it with `CHAOS_STORE=file` or pass it as `provider`.
- *
- * @example
- * ```ts
- * chaosLatency({ provider: new FileProvider(), parameterName: '.chaos/config.json' })
- * ```
- */
-export class FileProvider extends BaseProvider {
-  public constructor() {
-    super({})
-  }
-
-  protected async _get(name: string): Promise<string> {
-    return readFileValue(name)
-  }
-
-  /** The values of a directory, by file name (the store's own files left out). */
-  protected async _getMultiple(path: string): Promise<Record<string, unknown>> {
-    const directory = resolve(path)
-    const out: Record<string, unknown> = {}
-    for (const entry of await readdir(directory, { withFileTypes: true })) {
-      if (entry.isFile() && !isStoreFile(entry.name)) {
-        // A value removed since readdir is not a value any more.
-        const text = await orMissing(readFile(join(directory, entry.name), 'utf8'))
-        if (text !== undefined) out[entry.name] = text
-      }
-    }
-    return out
-  }
 }

@@ -38,7 +38,6 @@ export {
 } from './errors.js'
 export { FieldReader } from './fields.js'
 export {
-  FileProvider,
   FileStoreConflictError,
   type FileStoreVersion,
   OUTSIDE_REMOVAL_LABEL,

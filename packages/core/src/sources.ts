@@ -29,7 +29,7 @@ export const STORE_ENV = 'CHAOS_STORE'
 export type ChaosStore = 'ssm' | 'file'
 
 const defaultProviders = new Map<string, Promise<ConfigProvider>>()
-const FILE_STORE_MODULE = ['.', 'file-store.js'].join('/')
+const FILE_PROVIDER_MODULE = ['.', 'file-provider.js'].join('/')
 
 /**
  * The process-wide provider of a built-in store, loaded on first use. The SSM
@@ -45,7 +45,7 @@ const getDefaultProvider = (store: ChaosStore, fetchTimeoutMs: number): Promise<
       store === 'file'
         ? // The file store is for local runs: a specifier bundlers do not follow keeps it out of
           // a function's bundle (it loads from node_modules when the package is installed).
-          (import(FILE_STORE_MODULE) as Promise<typeof import('./file-store.js')>).then(
+          (import(FILE_PROVIDER_MODULE) as Promise<typeof import('./file-provider.js')>).then(
             ({ FileProvider }) => new FileProvider(),
           )
         : import('@aws-lambda-powertools/parameters/ssm').then(

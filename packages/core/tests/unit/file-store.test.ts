@@ -14,8 +14,8 @@ import {
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { FileProvider } from '../../src/file-provider.js'
 import {
-  FileProvider,
   FileStoreConflictError,
   OUTSIDE_REMOVAL_LABEL,
   OUTSIDE_WRITE_LABEL,
