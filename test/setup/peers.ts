@@ -7,18 +7,26 @@
  *   `.tmp/moto-venv` (ignored by git). Set MOTO_ENDPOINT to reuse a server that is
  *   already running, PYTHON to choose the interpreter.
  * - dynalite (DynamoDB), in process.
+ * - cfn-lint (PyPI), for the CloudFormation templates the packages generate: the one on
+ *   PATH, or one installed once into `.tmp/cfn-lint-venv`. Set CFN_LINT to choose the
+ *   executable.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
+import { accessSync, constants, existsSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import type { TestProject } from 'vitest/node'
 
 declare module 'vitest' {
   export interface ProvidedContext {
     motoEndpoint: string
     dynamoEndpoint: string
+    /** The Python that runs moto_server: it has boto3 (for the runbook handlers' tests). */
+    motoPython: string
+    /** The cfn-lint executable. */
+    cfnLint: string
   }
 }
 
@@ -105,8 +113,13 @@ const motoPython = (): string => {
   return local
 }
 
-const startMoto = async (): Promise<{ endpoint: string; stop: () => void }> => {
-  if (process.env.MOTO_ENDPOINT) return { endpoint: process.env.MOTO_ENDPOINT, stop: () => {} }
+const startMoto = async (): Promise<{ endpoint: string; python: string; stop: () => void }> => {
+  if (process.env.MOTO_ENDPOINT)
+    return {
+      endpoint: process.env.MOTO_ENDPOINT,
+      python: process.env.PYTHON ?? 'python3',
+      stop: () => {},
+    }
   const python = motoPython()
   const port = await freePort()
   const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
@@ -124,7 +137,67 @@ const startMoto = async (): Promise<{ endpoint: string; stop: () => void }> => {
   })
   const endpoint = `http://127.0.0.1:${port}`
   await waitForHttp(`${endpoint}/moto-api/`, child, () => output)
-  return { endpoint, stop: () => child.kill('SIGTERM') }
+  return { endpoint, python, stop: () => child.kill('SIGTERM') }
+}
+
+/** The cfn-lint version installed into `.tmp/cfn-lint-venv` when none is on PATH. */
+const CFN_LINT_VERSION = '1.58.0'
+const cfnLintVenv = join(root, '.tmp', 'cfn-lint-venv')
+const run = promisify(execFile)
+
+const works = async (cfnLint: string): Promise<string | undefined> => {
+  try {
+    const { stdout } = await run(cfnLint, ['--version'], { timeout: 60_000 })
+    return stdout.trim()
+  } catch {
+    return undefined
+  }
+}
+
+const onPath = (name: string): string | undefined => {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name)
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {
+      // not here
+    }
+  }
+  return undefined
+}
+
+/** cfn-lint: CFN_LINT, the one in `.tmp/cfn-lint-venv`, the one on PATH, or installed there once. */
+const findCfnLint = async (): Promise<string> => {
+  const local = join(cfnLintVenv, 'bin', 'cfn-lint')
+  for (const candidate of [process.env.CFN_LINT, local, onPath('cfn-lint')]) {
+    if (candidate && (await works(candidate))) return candidate
+  }
+  const python = process.env.PYTHON ?? 'python3'
+  process.stderr.write(
+    `test setup: installing cfn-lint==${CFN_LINT_VERSION} into ${cfnLintVenv} (first run only)\n`,
+  )
+  try {
+    if (!existsSync(local)) await run(python, ['-m', 'venv', cfnLintVenv])
+    await run(
+      join(cfnLintVenv, 'bin', 'python'),
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        `cfn-lint==${CFN_LINT_VERSION}`,
+      ],
+      { timeout: 600_000 },
+    )
+  } catch (error) {
+    throw new Error(
+      `Could not install cfn-lint into ${cfnLintVenv} (${(error as Error).message}). Install it yourself (pip install cfn-lint) or set CFN_LINT to its path.`,
+    )
+  }
+  if (!(await works(local))) throw new Error(`${local} does not run after its installation`)
+  return local
 }
 
 const startDynalite = async (): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
@@ -140,9 +213,14 @@ const startDynalite = async (): Promise<{ endpoint: string; stop: () => Promise<
 }
 
 export default async function setup(project: TestProject) {
+  // cfn-lint first: its installation (first run only) goes on while moto starts.
+  const cfnLint = findCfnLint()
+  cfnLint.catch(() => undefined) // awaited below, after moto and dynalite
   const [moto, dynamo] = await Promise.all([startMoto(), startDynalite()])
   project.provide('motoEndpoint', moto.endpoint)
+  project.provide('motoPython', moto.python)
   project.provide('dynamoEndpoint', dynamo.endpoint)
+  project.provide('cfnLint', await cfnLint)
   return async () => {
     moto.stop()
     await dynamo.stop()

@@ -1,6 +1,8 @@
 // The command line, and what it is made of that other tools use: the registry
 // of faults and config checks, experiments with their restore, the stores,
 // the local API Gateway and the probe.
+
+export { EXPORT_TARGETS, toFisExperiment } from './commands/export.js'
 export { type ConfigCheck, checkConfig, describeConfig, validateConfig } from './config-check.js'
 export { CliError, UsageError } from './errors.js'
 export {

@@ -18,8 +18,9 @@ import { runSession, sessionExitCode } from '../session.js'
 import { runInterruptible } from '../signals.js'
 import { parseProbeThreshold } from '../stop.js'
 import { createStore } from '../store.js'
+import { EXPORT_HELP, EXPORT_OPTIONS, runExport } from './export.js'
 
-/** `middy-chaos experiment run | validate <file>`. */
+/** `middy-chaos experiment run | validate | export <file>`. */
 export const experimentCommand: Command = {
   name: 'experiment',
   positionals: 2,
@@ -27,6 +28,7 @@ export const experimentCommand: Command = {
     'experiment run <file> [--probe <url>] [--wait 4s | --time-scale 0.1]',
     'experiment run --fis-template <get-experiment-template.json> --document [<name>=]<file> ...',
     'experiment validate <file>',
+    'experiment export <file> --to cloudformation|fis-json|runbook [--out <file>]',
   ],
   help: () => `middy-chaos experiment run <file> [options]
   Runs the steps in order, then restores the parameter's pre-experiment value (also on Ctrl-C and on failure).
@@ -53,7 +55,8 @@ middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... 
   store; SIGINT / SIGTERM stop it as aws fis stop-experiment. --wait / --time-scale shorten
   aws:fis:wait, aws:sleep and the runbook's holds; --probe, --stop-on-alarm and the store options
   apply. Same exit codes.
-middy-chaos experiment validate <file>: checks the file and prints its steps`,
+middy-chaos experiment validate <file>: checks the file and prints its steps
+${EXPORT_HELP}`,
   options: () => ({
     ...STORE_OPTIONS,
     probe: { type: 'string' },
@@ -70,6 +73,7 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
     'alarm-interval': { type: 'string' },
     'lease-ttl': { type: 'string' },
     takeover: { type: 'boolean' },
+    ...EXPORT_OPTIONS,
   }),
   async run({ values, positionals }, context) {
     const { terminal, faults } = context
@@ -78,9 +82,12 @@ middy-chaos experiment validate <file>: checks the file and prints its steps`,
       terminal.line(experimentCommand.help(context))
       return 0
     }
-    if (sub !== 'run' && sub !== 'validate') {
-      throw new UsageError(`experiment: unknown subcommand "${sub}" (use "run" or "validate")`)
+    if (sub !== 'run' && sub !== 'validate' && sub !== 'export') {
+      throw new UsageError(
+        `experiment: unknown subcommand "${sub}" (use "run", "validate" or "export")`,
+      )
     }
+    if (sub === 'export') return runExport(values, file, context)
     if (sub === 'run' && values['fis-template'] !== undefined)
       return runFisTemplate(values, file, context)
     if (!file) throw new UsageError(`experiment ${sub}: which experiment file?`)

@@ -1,0 +1,199 @@
+/**
+ * `middy-chaos experiment export`, in-process: the experiment file as a
+ * CloudFormation template, a runbook or FIS's create-experiment-template
+ * input; mistakes refused with one `middy-chaos:` line.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { repoRoot, runMain } from './helpers.js'
+
+const workshop = join(repoRoot, 'examples/hello-world/experiments/workshop.json')
+const LATENCY = { is_enabled: true, fault_type: 'latency', delay: 400, rate: 1 }
+const ARNS = [
+  '--document-arn',
+  'arn:aws:ssm:eu-west-1:123456789012:document/middy-chaos-workshop',
+  '--automation-role-arn',
+  'arn:aws:iam::123456789012:role/middy-chaos-automation',
+  '--fis-role-arn',
+  'arn:aws:iam::123456789012:role/middy-chaos-fis',
+  '--log-group-arn',
+  'arn:aws:logs:eu-west-1:123456789012:log-group:/middy-chaos/experiments:*',
+]
+
+let dir: string
+let stopped: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'middy-chaos-export-'))
+  stopped = join(dir, 'stopped.json')
+  await writeFile(
+    stopped,
+    JSON.stringify({
+      name: 'stopped',
+      parameter: '/chaos/from-the-file',
+      stopConditions: [{ alarm: 'HelloWorldApi5XX' }, { probe: 'errors>20%' }],
+      steps: [{ name: 'latency', set: LATENCY, wait: '2m' }],
+    }),
+  )
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('experiment export', () => {
+  it('writes a CloudFormation template that parses, with the parameter given', async () => {
+    // Prepare
+    const out = join(dir, 'workshop.json')
+
+    // Act
+    const { code, stdout, stderr } = await runMain([
+      'experiment',
+      'export',
+      workshop,
+      '--to',
+      'cloudformation',
+      '--param',
+      '/chaos/hello-world',
+      '--out',
+      out,
+    ])
+
+    // Assess
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
+    expect(stdout).toMatch(
+      /^Wrote .*workshop\.json: a CloudFormation template\. Deploy it with: aws cloudformation deploy/,
+    )
+    const template = JSON.parse(await readFile(out, 'utf8'))
+    expect(Object.keys(template.Resources).sort()).toEqual([
+      'AutomationRole',
+      'ExperimentTemplate',
+      'FisRole',
+      'LogGroup',
+      'Runbook',
+    ])
+    expect(template.Parameters.ParameterName.Default).toBe('/chaos/hello-world')
+    expect(template.Resources.Runbook.Properties.Content.parameters.LeaseTtlSeconds.default).toBe(
+      '60',
+    )
+  })
+
+  it('prints FIS input JSON with the alarms of the file, and says the probe thresholds are left out', async () => {
+    // Act
+    const { code, stdout, stderr } = await runMain([
+      'experiment',
+      'export',
+      stopped,
+      '--to',
+      'fis-json',
+      '--lease-ttl',
+      '2m',
+      ...ARNS,
+    ])
+
+    // Assess
+    expect(code).toBe(0)
+    expect(stderr).toBe(
+      'middy-chaos: note: probe stop conditions are left out (errors>20%): FIS stops on CloudWatch alarms only\n',
+    )
+    const input = JSON.parse(stdout)
+    expect(input).toMatchObject({
+      roleArn: 'arn:aws:iam::123456789012:role/middy-chaos-fis',
+      targets: {},
+      stopConditions: [
+        {
+          source: 'aws:cloudwatch:alarm',
+          value: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:HelloWorldApi5XX',
+        },
+      ],
+      logConfiguration: { logSchemaVersion: 2 },
+      actions: { S01_latency: { actionId: 'aws:fis:wait', parameters: { duration: 'PT2M' } } },
+    })
+    expect(JSON.parse(input.actions.RunExperiment.parameters.documentParameters)).toEqual({
+      AutomationAssumeRole: 'arn:aws:iam::123456789012:role/middy-chaos-automation',
+      ParameterName: '/chaos/from-the-file',
+      LeaseTtlSeconds: '120',
+    })
+  })
+
+  it('prints the runbook, its waits shortened by --time-scale', async () => {
+    // Act
+    const { code, stdout } = await runMain([
+      'experiment',
+      'export',
+      workshop,
+      '--to',
+      'runbook',
+      '--time-scale',
+      '0.5',
+    ])
+
+    // Assess
+    expect(code).toBe(0)
+    const runbook = JSON.parse(stdout)
+    expect(runbook.schemaVersion).toBe('0.3')
+    expect(runbook.mainSteps[2]).toMatchObject({
+      name: 'S02_S02_Wait1',
+      inputs: { InputPayload: { HoldSeconds: '30' } },
+    })
+  })
+
+  it.each([
+    [
+      ['--to', 'yaml'],
+      2,
+      'experiment export: --to "yaml" is unknown (cloudformation, fis-json, runbook)',
+    ],
+    [[], 2, 'experiment export: --to is required (cloudformation, fis-json, runbook)'],
+    [
+      ['--to', 'fis-json', '--document-arn', 'arn:aws:ssm:eu-west-1:123456789012:document/x'],
+      2,
+      'experiment export --to fis-json: needs --automation-role-arn, --fis-role-arn, --log-group-arn, --param',
+    ],
+    [
+      ['--to', 'cloudformation', '--lease-ttl', '5s'],
+      2,
+      '--lease-ttl: on AWS, whole seconds from 30s to 60m (a step change in SSM Automation takes seconds, and nothing renews the expiry meanwhile)',
+    ],
+    [
+      ['--to', 'cloudformation', '--param', 'chaos param'],
+      1,
+      /^cannot export .*: parameter name "chaos param"/,
+    ],
+    [
+      ['--to', 'runbook', '--wait', '4h'],
+      1,
+      /^cannot export .*: its runbook would be \d+ KB, past SSM's 64 KB document limit/,
+    ],
+  ])('refuses %j with one middy-chaos: line', async (args, exitCode, message) => {
+    // Act
+    const { code, stdout, stderr } = await runMain(['experiment', 'export', workshop, ...args])
+
+    // Assess
+    expect(code).toBe(exitCode)
+    expect(stdout).toBe('')
+    const lines = stderr.trimEnd().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(lines[0]?.replace(/^middy-chaos: /, '')).toMatch(
+      typeof message === 'string'
+        ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+        : message,
+    )
+    expect(lines[0]).toMatch(/^middy-chaos: /)
+  })
+
+  it('refuses a file that does not exist', async () => {
+    // Act
+    const { code, stderr } = await runMain([
+      'experiment',
+      'export',
+      join(dir, 'none.json'),
+      '--to',
+      'runbook',
+    ])
+
+    // Assess
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/^middy-chaos: experiment file not found: .*none\.json\n$/)
+  })
+})

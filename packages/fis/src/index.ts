@@ -1,0 +1,69 @@
+// The AWS side of a middy-chaos experiment: the SSM Automation runbook (lease, dead-man's
+// expiry, restore on completion, cancel and failure), the AWS FIS experiment template that
+// runs it, least-privilege IAM, as plain objects and as a CloudFormation template.
+export {
+  buildCloudFormation,
+  type CloudFormationOptions,
+  type CloudFormationTemplate,
+  LOGICAL_IDS,
+} from './cloudformation.js'
+export {
+  checkFisExperiment,
+  type FisExperiment,
+  FisExperimentError,
+  type FisExperimentStep,
+  holdSeconds,
+  isoMinutes,
+  MAX_EXPERIMENT_SECONDS,
+  stepName,
+  totalSeconds,
+} from './experiment.js'
+export { buildFisJson, type FisExperimentTemplateInput, type FisJsonRefs } from './fis-json.js'
+export {
+  AUTOMATION_HOST,
+  RUNBOOK_HANDLER_NAMES,
+  RUNBOOK_HANDLERS,
+  RUNBOOK_MARKER,
+  type RunbookHandler,
+} from './handlers.js'
+export {
+  type AutomationRoleResources,
+  type AwsEnvironment,
+  automationRoleStatements,
+  automationTrustPolicy,
+  type FisRoleResources,
+  fisRoleStatements,
+  fisTrustPolicy,
+  functionReadStatements,
+  leaseParameterName,
+  type PolicyDocument,
+  type PolicyStatement,
+  ssmParameterArn,
+  type TemplateValue,
+} from './iam.js'
+export {
+  buildRunbook,
+  checkLeaseTtl,
+  DEFAULT_LEASE_TTL_SECONDS,
+  LEASE_TTL_SECONDS_BOUNDS,
+  MAX_DOCUMENT_BYTES,
+  MAX_HOLD_CHUNK_SECONDS,
+  RESTORE_STEP,
+  RUNBOOK_RUNTIME,
+  type RunbookDocument,
+  type RunbookOptions,
+  type RunbookParameter,
+  type RunbookStep,
+  runbookBytes,
+  runbookScript,
+} from './runbook.js'
+export {
+  buildExperimentTemplate,
+  type ExperimentTemplateAction,
+  type ExperimentTemplateOptions,
+  type ExperimentTemplateProperties,
+  type ExperimentTemplateRefs,
+  jsonString,
+  MAX_DURATION_MARGIN_SECONDS,
+  RUN_ACTION,
+} from './template.js'

@@ -1,0 +1,262 @@
+/**
+ * The SSM Automation runbook (schemaVersion 0.3) that runs a whole
+ * experiment in one automation execution, so that the value read at the
+ * start is there for the restore on every path:
+ *
+ * ```
+ * AcquireLease      acquire  the lease, then the value recorded in it     ┐ onFailure and onCancel:
+ * S01_<step>        hold     write the step's value, hold its wait         │ step:Restore
+ * S02_<step>_2 …    hold     a wait past 540 s goes on in further steps    ┘
+ * Restore           restore  the recorded value back, the lease released   isEnd
+ * ```
+ *
+ * @module
+ */
+import {
+  checkFisExperiment,
+  type FisExperiment,
+  FisExperimentError,
+  holdSeconds,
+  stepName,
+} from './experiment.js'
+import { RUNBOOK_HANDLERS, type RunbookHandler } from './handlers.js'
+
+/** The `aws:executeScript` runtime of every step. */
+export const RUNBOOK_RUNTIME = 'python3.11'
+
+/**
+ * Longest hold of one step: `aws:executeScript` runs at most 600 s, and a
+ * step's timeout is its hold plus 60 s.
+ */
+export const MAX_HOLD_CHUNK_SECONDS = 540
+
+/** SSM's limit on a document's content (`MaxDocumentSizeExceeded`). */
+export const MAX_DOCUMENT_BYTES = 64 * 1024
+
+/** Default lease TTL, seconds: the longest the faults outlive a dead automation. */
+export const DEFAULT_LEASE_TTL_SECONDS = 60
+
+/**
+ * Shortest and longest lease TTL on AWS, seconds. Shorter than the CLI's
+ * (2 s) is unsafe here: nothing renews the stamp while SSM moves from one step
+ * to the next, which takes seconds.
+ */
+export const LEASE_TTL_SECONDS_BOUNDS = { min: 30, max: 3600 } as const
+
+/** The step every other step goes to on failure and on cancel. */
+export const RESTORE_STEP = 'Restore'
+
+/** One step of the runbook: every one is an `aws:executeScript` of the handlers. */
+export interface RunbookStep {
+  readonly name: string
+  readonly action: 'aws:executeScript'
+  readonly description?: string
+  readonly timeoutSeconds: number
+  readonly maxAttempts?: number
+  readonly isEnd?: boolean
+  readonly onFailure?: string
+  readonly onCancel?: string
+  readonly inputs: {
+    readonly Runtime: string
+    readonly Handler: RunbookHandler
+    readonly Script: string
+    readonly InputPayload: Readonly<Record<string, string>>
+  }
+}
+
+/** A declared parameter of the runbook. */
+export interface RunbookParameter {
+  readonly type: 'String'
+  readonly description: string
+  readonly default?: string
+  readonly allowedPattern?: string
+}
+
+/** The runbook, as SSM's `CreateDocument` takes it (`DocumentType: Automation`). */
+export interface RunbookDocument {
+  readonly schemaVersion: '0.3'
+  readonly description: string
+  readonly assumeRole: '{{ AutomationAssumeRole }}'
+  readonly parameters: {
+    readonly AutomationAssumeRole: RunbookParameter
+    readonly ParameterName: RunbookParameter
+    readonly LeaseTtlSeconds: RunbookParameter
+  }
+  readonly mainSteps: readonly RunbookStep[]
+}
+
+/** Options of {@link buildRunbook}. */
+export interface RunbookOptions {
+  /** Default of the runbook's `LeaseTtlSeconds` (default 60). */
+  readonly leaseTtlSeconds?: number
+}
+
+/** Checks a lease TTL against {@link LEASE_TTL_SECONDS_BOUNDS}. */
+export const checkLeaseTtl = (seconds: number): number => {
+  const { min, max } = LEASE_TTL_SECONDS_BOUNDS
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max)
+    throw new FisExperimentError(
+      `lease TTL: ${seconds} s; on AWS it must be a whole number of seconds from ${min} to ${max}`,
+    )
+  return seconds
+}
+
+const BLOCKS = RUNBOOK_HANDLERS.split('\n\n\n')
+const DEFINED = new Map(
+  BLOCKS.slice(1).map((block) => [/^def (\w+)\(/.exec(block)?.[1] ?? '', block] as const),
+)
+
+/**
+ * The `Script` of a step running `handler`: {@link RUNBOOK_HANDLERS} cut down
+ * to its imports, the handler and the helpers it calls (SSM limits a
+ * document to 64 KB, and every step carries its own script). It starts with
+ * the same first line, `# middy-chaos runbook handlers v1`.
+ */
+export const runbookScript = (handler: RunbookHandler): string => {
+  const needed = new Set<string>()
+  const visit = (name: string) => {
+    const block = DEFINED.get(name)
+    if (block === undefined || needed.has(name)) return
+    needed.add(name)
+    for (const [, called] of block.matchAll(/\b(_\w+)\(/g)) visit(called ?? '')
+  }
+  visit(handler)
+  const blocks = [...DEFINED].filter(([name]) => needed.has(name)).map(([, block]) => block)
+  return [BLOCKS[0], ...blocks].join('\n\n\n')
+}
+
+const SCRIPTS = {
+  acquire: runbookScript('acquire'),
+  hold: runbookScript('hold'),
+  restore: runbookScript('restore'),
+} as const
+
+const PARAMETER = '{{ ParameterName }}'
+const LEASE_TTL = '{{ LeaseTtlSeconds }}'
+const EXECUTION_ID = '{{ automation:EXECUTION_ID }}'
+const TO_RESTORE = { onFailure: `step:${RESTORE_STEP}`, onCancel: `step:${RESTORE_STEP}` } as const
+
+const script = (handler: RunbookHandler, payload: Record<string, string>) => ({
+  Runtime: RUNBOOK_RUNTIME,
+  Handler: handler,
+  Script: SCRIPTS[handler],
+  InputPayload: payload,
+})
+
+/** `total` seconds in at most {@link MAX_HOLD_CHUNK_SECONDS}-second parts, as even as they come. */
+const chunks = (total: number): number[] => {
+  const count = Math.max(1, Math.ceil(total / MAX_HOLD_CHUNK_SECONDS))
+  const base = Math.floor(total / count)
+  return Array.from({ length: count }, (_, index) => base + (index < total % count ? 1 : 0))
+}
+
+/**
+ * The runbook of an experiment: `AcquireLease`, one `hold` step per
+ * experiment step (a wait past 540 s goes on in `_2`, `_3` … steps), and
+ * `Restore`, which every other step's `onFailure` and `onCancel` go to.
+ * Throws {@link FisExperimentError} for an experiment AWS would refuse,
+ * including a runbook past SSM's 64 KB.
+ *
+ * @example
+ * ```ts
+ * const runbook = buildRunbook(experiment, { leaseTtlSeconds: 60 })
+ * await ssm.send(new CreateDocumentCommand({
+ *   Name: 'middy-chaos-workshop', DocumentType: 'Automation', DocumentFormat: 'JSON',
+ *   Content: JSON.stringify(runbook),
+ * }))
+ * ```
+ */
+export const buildRunbook = (
+  experiment: FisExperiment,
+  options: RunbookOptions = {},
+): RunbookDocument => {
+  checkFisExperiment(experiment)
+  const ttl = checkLeaseTtl(options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS)
+  const steps: RunbookStep[] = [
+    {
+      name: 'AcquireLease',
+      action: 'aws:executeScript',
+      description:
+        'Takes the lease of the parameter (refused if another run holds it), then records its value in it',
+      timeoutSeconds: 60,
+      ...TO_RESTORE,
+      inputs: script('acquire', {
+        ParameterName: PARAMETER,
+        LeaseTtlSeconds: LEASE_TTL,
+        ExecutionId: EXECUTION_ID,
+        Experiment: experiment.name,
+      }),
+    },
+  ]
+  experiment.steps.forEach((step, index) => {
+    const name = stepName(index, step.name)
+    chunks(holdSeconds(step)).forEach((seconds, part) => {
+      const first = part === 0
+      steps.push({
+        name: first ? name : `${name}_${part + 1}`,
+        action: 'aws:executeScript',
+        timeoutSeconds: seconds + 60,
+        ...TO_RESTORE,
+        inputs: script('hold', {
+          ParameterName: PARAMETER,
+          LeaseTtlSeconds: LEASE_TTL,
+          ExecutionId: EXECUTION_ID,
+          Config: first ? (step.set ?? '') : '',
+          Stamp: String(first && step.set !== undefined && step.turnsFaultsOn),
+          HoldSeconds: String(seconds),
+        }),
+      })
+    })
+  })
+  steps.push({
+    name: RESTORE_STEP,
+    action: 'aws:executeScript',
+    description:
+      'Writes back the value recorded in the lease (or deletes the parameter if it did not exist), then releases the lease; nothing unless this execution holds it',
+    timeoutSeconds: 90,
+    maxAttempts: 3,
+    isEnd: true,
+    inputs: script('restore', { ParameterName: PARAMETER, ExecutionId: EXECUTION_ID }),
+  })
+  const runbook: RunbookDocument = {
+    schemaVersion: '0.3',
+    description: `${experiment.description ?? `middy-chaos experiment ${experiment.name}`} (middy-chaos: one experiment per parameter, values expire unless renewed, restored on completion, cancel and failure)`,
+    assumeRole: '{{ AutomationAssumeRole }}',
+    parameters: {
+      AutomationAssumeRole: {
+        type: 'String',
+        description:
+          'ARN of the role the automation runs with: it reads and writes the parameter and its lease',
+      },
+      ParameterName: {
+        type: 'String',
+        description: 'The chaos config parameter the functions read (CHAOS_PARAM)',
+        allowedPattern: '^[a-zA-Z0-9_.\\-/]+$',
+      },
+      LeaseTtlSeconds: {
+        type: 'String',
+        description:
+          'Lease and expiry TTL, seconds: if the automation dies, its faults stop within it',
+        default: String(ttl),
+        allowedPattern: '^[0-9]+$',
+      },
+    },
+    mainSteps: steps,
+  }
+  const bytes = runbookBytes(runbook)
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    const holdStep = utf8Bytes(JSON.stringify(steps[1]))
+    const fit = Math.floor(
+      (MAX_DOCUMENT_BYTES - (bytes - (steps.length - 2) * holdStep)) / holdStep,
+    )
+    throw new FisExperimentError(
+      `experiment ${experiment.name}: its runbook would be ${Math.ceil(bytes / 1024)} KB, past SSM's 64 KB document limit: every step, and every ${MAX_HOLD_CHUNK_SECONDS / 60} min of a wait, is one script step of about ${Math.ceil(holdStep / 1024)} KB, and about ${fit} fit (${((fit * MAX_HOLD_CHUNK_SECONDS) / 3600).toFixed(1)} h of waits)`,
+    )
+  }
+  return runbook
+}
+
+/** The size of a runbook's content as SSM counts it (compact JSON, bytes). */
+export const runbookBytes = (runbook: RunbookDocument): number => utf8Bytes(JSON.stringify(runbook))
+
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length

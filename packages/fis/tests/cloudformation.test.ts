@@ -1,0 +1,288 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
+/**
+ * The CloudFormation export: least-privilege IAM, the runbook's routes to
+ * Restore, stop conditions and the experiment log; and cfn-lint (PyPI) on
+ * the exports, zero findings.
+ */
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import {
+  buildCloudFormation,
+  type CloudFormationTemplate,
+  type FisExperiment,
+  type PolicyStatement,
+  type RunbookDocument,
+} from '../src/index.js'
+import { experiment, LATENCY, OFF, runbookProblems, workshop } from './helpers.js'
+
+const withAlarms: FisExperiment = experiment({
+  name: 'LatencyUntilAlarm',
+  description: 'Latency for 10 minutes, stopped by the API 5XX or p99 alarms',
+  stopConditions: [{ alarm: 'HelloWorldApi5XX' }, { alarm: 'HelloWorldApiP99' }],
+  steps: [
+    { name: 'latency', set: LATENCY, wait: '10m' },
+    { name: 'off', set: OFF },
+  ],
+})
+
+type Resource = { Type: string; Properties: Record<string, unknown> }
+const resource = (template: CloudFormationTemplate, id: string) =>
+  template.Resources[id] as unknown as Resource
+const statements = (template: CloudFormationTemplate, id: string): PolicyStatement[] =>
+  (
+    resource(template, id).Properties.Policies as {
+      PolicyDocument: { Statement: PolicyStatement[] }
+    }[]
+  ).flatMap((policy) => policy.PolicyDocument.Statement)
+const list = <T>(value: T | readonly T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T]
+const sub = (text: string) => ({ 'Fn::Sub': text })
+
+describe('the CloudFormation export', () => {
+  it('gives the automation role the one parameter and its lease, nothing else', async () => {
+    // Act
+    const template = buildCloudFormation(await workshop(), { parameterName: '/chaos/hello-world' })
+
+    // Assess
+    expect(statements(template, 'AutomationRole')).toEqual([
+      {
+        Sid: 'ChaosParameterAndItsLease',
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+        Resource: [
+          sub(
+            'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ParameterName}',
+          ),
+          sub(
+            'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${ParameterName}.lease',
+          ),
+        ],
+      },
+    ])
+    expect(resource(template, 'AutomationRole').Properties.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Principal: { Service: 'ssm.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ],
+    })
+  })
+
+  it('writes the parameter ARN with one slash whatever the form of the name', async () => {
+    // Act
+    const template = buildCloudFormation(await workshop(), {
+      parameterName: 'FisWorkshopLambdaFault',
+    })
+
+    // Assess
+    expect(statements(template, 'AutomationRole')[0]?.Resource).toEqual([
+      sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${ParameterName}'),
+      sub(
+        'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${ParameterName}.lease',
+      ),
+    ])
+    expect(template.Parameters.ParameterName).toMatchObject({
+      Default: 'FisWorkshopLambdaFault',
+      AllowedPattern: '^[a-zA-Z0-9_.\\-]+$',
+    })
+  })
+
+  it('has no * on any ssm: action but the execution ids FIS cannot know, and passes the role to SSM only', async () => {
+    // Act
+    const template = buildCloudFormation(await workshop())
+    const all = [...statements(template, 'AutomationRole'), ...statements(template, 'FisRole')]
+
+    // Assess
+    const wildcards = all
+      .filter((statement) => list(statement.Action).some((action) => action.startsWith('ssm:')))
+      .flatMap((statement) => list(statement.Resource).map((r) => JSON.stringify(r)))
+      .filter((text) => text.includes('*'))
+    expect(wildcards).toEqual([
+      JSON.stringify(
+        sub(
+          'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/${Runbook}:*',
+        ),
+      ),
+      JSON.stringify(
+        sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-execution/*'),
+      ),
+    ])
+    const starred = all.filter((statement) => list(statement.Resource).includes('*'))
+    expect(starred.flatMap((statement) => list(statement.Action))).toEqual([
+      'logs:CreateLogDelivery',
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ])
+    expect(all.find((statement) => list(statement.Action).includes('iam:PassRole'))).toEqual({
+      Sid: 'PassTheAutomationRoleToSsm',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: [{ 'Fn::GetAtt': ['AutomationRole', 'Arn'] }],
+      Condition: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
+    })
+  })
+
+  it('routes every step of the runbook to Restore on failure and on cancel', async () => {
+    // Act
+    const template = buildCloudFormation(await workshop())
+
+    // Assess
+    const runbook = resource(template, 'Runbook')
+    expect(runbook.Properties).toMatchObject({ DocumentType: 'Automation', DocumentFormat: 'JSON' })
+    const content = runbook.Properties.Content as RunbookDocument
+    expect(runbookProblems(content)).toEqual([])
+    expect(content.mainSteps.slice(0, -1).every((step) => step.onCancel === 'step:Restore')).toBe(
+      true,
+    )
+  })
+
+  it('runs the runbook from FIS with the alarms as stop conditions and the experiment log', () => {
+    // Act
+    const template = buildCloudFormation(withAlarms, { leaseTtlSeconds: 90 })
+
+    // Assess
+    const properties = resource(template, 'ExperimentTemplate').Properties
+    expect(properties).toMatchObject({
+      Targets: {},
+      RoleArn: { 'Fn::GetAtt': ['FisRole', 'Arn'] },
+      StopConditions: [
+        {
+          Source: 'aws:cloudwatch:alarm',
+          Value: sub(
+            'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:HelloWorldApi5XX',
+          ),
+        },
+        {
+          Source: 'aws:cloudwatch:alarm',
+          Value: sub(
+            'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:HelloWorldApiP99',
+          ),
+        },
+      ],
+      LogConfiguration: {
+        CloudWatchLogsConfiguration: { LogGroupArn: { 'Fn::GetAtt': ['LogGroup', 'Arn'] } },
+        LogSchemaVersion: 2,
+      },
+      ExperimentOptions: { AccountTargeting: 'single-account', EmptyTargetResolutionMode: 'fail' },
+      Tags: { Name: 'LatencyUntilAlarm' },
+    })
+    expect(properties.Actions).toMatchObject({
+      RunExperiment: {
+        ActionId: 'aws:ssm:start-automation-execution',
+        Parameters: {
+          documentArn: sub(
+            'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${Runbook}',
+          ),
+          documentParameters: {
+            'Fn::Sub': [
+              '{"AutomationAssumeRole":"${AutomationAssumeRole}","ParameterName":"${ParameterName}","LeaseTtlSeconds":"90"}',
+              {
+                AutomationAssumeRole: { 'Fn::GetAtt': ['AutomationRole', 'Arn'] },
+                ParameterName: { Ref: 'ParameterName' },
+              },
+            ],
+          },
+          maxDuration: 'PT15M',
+        },
+      },
+      S01_latency: { ActionId: 'aws:fis:wait', Parameters: { duration: 'PT10M' } },
+    })
+  })
+
+  it('stops on nothing but a person when the experiment names no alarm', async () => {
+    // Act
+    const template = buildCloudFormation(await workshop())
+
+    // Assess
+    expect(resource(template, 'ExperimentTemplate').Properties.StopConditions).toEqual([
+      { Source: 'none' },
+    ])
+  })
+
+  it('refuses a parameter name SSM would refuse', async () => {
+    // Prepare
+    const fis = await workshop()
+
+    // Act / Assess
+    expect(() => buildCloudFormation(fis, { parameterName: '/chaos/hello world' })).toThrow(
+      /parameter name "\/chaos\/hello world"/,
+    )
+  })
+})
+
+describe('cfn-lint', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'middy-chaos-cfn-lint-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  /** Lints templates in one cfn-lint run (it starts slowly); its findings, `file:line:col:…:rule:message`. */
+  const lint = async (templates: Record<string, unknown>): Promise<Record<string, string[]>> => {
+    const files = Object.keys(templates).map((name) => join(dir, `${name}.json`))
+    await Promise.all(
+      Object.values(templates).map((template, index) =>
+        writeFile(files[index] ?? '', `${JSON.stringify(template, null, 2)}\n`),
+      ),
+    )
+    // No --ignore-checks: the exports have no warning to excuse.
+    const output = await promisify(execFile)(inject('cfnLint'), [
+      '--format',
+      'parseable',
+      '--',
+      ...files,
+    ]).then(
+      ({ stdout }) => stdout,
+      (error: { code?: number; stdout?: string }) => {
+        // Exit code: bit flags, 2 errors, 4 warnings, 8 informational; 1 is cfn-lint failing.
+        if (error.code === 1 || error.stdout === undefined) throw error
+        return error.stdout
+      },
+    )
+    const lines = output.split('\n').filter(Boolean)
+    return Object.fromEntries(
+      Object.keys(templates).map((name, index) => [
+        name,
+        lines
+          .filter((line) => line.startsWith(`${files[index]}:`))
+          .map((line) => line.slice(dir.length + 1)),
+      ]),
+    )
+  }
+
+  it('finds nothing in the exports of the workshop experiment and of one with alarms', async () => {
+    // Prepare
+    const fis = await workshop()
+    const workshopExport = buildCloudFormation(fis, { parameterName: '/chaos/hello-world' })
+    const broken = structuredClone(workshopExport) as unknown as {
+      Resources: Record<string, Resource>
+    }
+    const properties = broken.Resources.ExperimentTemplate?.Properties as Record<string, unknown>
+    properties.StopConditions = [{ Sourc: 'none' }]
+
+    // Act
+    const findings = await lint({
+      workshop: workshopExport,
+      unnamed: buildCloudFormation(fis, { parameterName: 'FisWorkshopLambdaFault' }),
+      alarms: buildCloudFormation(withAlarms, { leaseTtlSeconds: 120 }),
+      broken,
+    })
+
+    // Assess
+    expect(findings.workshop).toEqual([])
+    expect(findings.unnamed).toEqual([])
+    expect(findings.alarms).toEqual([])
+    // It does check these resources: a misspelt key is an error.
+    expect(findings.broken?.join('\n')).toMatch(
+      /E3002:Additional properties are not allowed \('Sourc' was unexpected/,
+    )
+  }, 60_000)
+})

@@ -1,0 +1,334 @@
+/**
+ * The runbook's Python handlers, run for real (each step's own script, as
+ * `aws:executeScript` runs it) against moto's SSM, and the lease they leave
+ * read by the CLI: `middy-chaos status --store ssm` shows it, and
+ * `middy-chaos recover --store ssm` restores after a dead automation.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import {
+  GetParameterCommand,
+  GetParameterHistoryCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm'
+import { acquireLease, type LeaseRecord, parseLease, SsmStore, staleReason } from '@middy-chaos/cli'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { runMain } from '../../cli/tests/helpers.js'
+import { RUNBOOK_HANDLERS, type RunbookHandler, runbookScript } from '../src/index.js'
+
+const endpoint = inject('motoEndpoint')
+const ssm = new SSMClient({ endpoint, region: 'us-east-1' })
+const BEFORE = '{"is_enabled":false,"fault_type":"latency","delay":400,"rate":1}'
+const LATENCY = '{"is_enabled":true,"fault_type":"latency","delay":400,"rate":1}'
+
+/** A long-lived Python running the handlers, so each call costs an SSM round trip, not a start. */
+let python: ChildProcess
+const replies: ((line: string) => void)[] = []
+beforeAll(() => {
+  const harness = fileURLToPath(new URL('./fixtures/handlers_harness.py', import.meta.url))
+  python = spawn(inject('motoPython'), [harness], {
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  if (python.stdout)
+    createInterface({ input: python.stdout }).on('line', (line) => replies.shift()?.(line))
+})
+afterAll(() => {
+  python?.kill()
+})
+
+type Reply = { ok?: unknown; error?: string; message?: string }
+const send = (request: object): Promise<Reply> =>
+  new Promise((resolve) => {
+    replies.push((line) => resolve(JSON.parse(line) as Reply))
+    python.stdin?.write(`${JSON.stringify(request)}\n`)
+  })
+
+/** Runs a handler with the script its runbook step carries. */
+const call = (handler: RunbookHandler, events: Record<string, string>) =>
+  send({ script: runbookScript(handler), handler, events })
+
+let count = 0
+/** A parameter of its own per test, with `value` in it (none when null). */
+const parameter = async (value: string | null = BEFORE, type = 'String') => {
+  const name = `/fis-handlers/${Date.now()}-${++count}`
+  if (value !== null)
+    await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: type as 'String' }))
+  return name
+}
+const read = async (name: string) => {
+  try {
+    const { Parameter } = await ssm.send(
+      new GetParameterCommand({ Name: name, WithDecryption: true }),
+    )
+    return Parameter
+  } catch {
+    return undefined
+  }
+}
+const lease = async (name: string) => parseLease((await read(`${name}.lease`))?.Value)
+const events = (name: string, run: string, more: Record<string, string> = {}) => ({
+  ParameterName: name,
+  ExecutionId: run,
+  LeaseTtlSeconds: '60',
+  ...more,
+})
+const acquire = (name: string, run = 'run-a', ttl = '60') =>
+  call('acquire', events(name, run, { LeaseTtlSeconds: ttl, Experiment: 'workshop' }))
+const hold = (name: string, more: Record<string, string>, run = 'run-a') =>
+  call('hold', events(name, run, { Config: '', Stamp: 'false', HoldSeconds: '0', ...more }))
+const restore = (name: string, run = 'run-a') =>
+  call('restore', { ParameterName: name, ExecutionId: run })
+
+describe('the runbook handlers', () => {
+  it('are each step script: the module cut to its handler, every script defining it', async () => {
+    // Act
+    const all = await send({ script: RUNBOOK_HANDLERS, names: true })
+    const hold = await send({ script: runbookScript('hold'), names: true })
+
+    // Assess
+    expect(all.ok).toEqual(expect.arrayContaining(['acquire', 'hold', 'restore']))
+    expect(hold.ok).toEqual(expect.arrayContaining(['hold', '_stamp', '_read_lease']))
+    expect(hold.ok).not.toContain('acquire')
+  })
+
+  it('acquire takes the lease and records the value, its version and its type', async () => {
+    // Prepare
+    const name = await parameter()
+    const before = Date.now()
+
+    // Act
+    const reply = await acquire(name)
+
+    // Assess
+    expect(reply).toEqual({ ok: { original: 1 } })
+    const record = (await lease(name)) as LeaseRecord & { original: { type: string } }
+    expect(record).toMatchObject({
+      id: 'run-a',
+      experiment: 'workshop',
+      host: 'aws-ssm-automation',
+      pid: 0,
+      original: { value: BEFORE, version: 1, type: 'String' },
+    })
+    expect(Date.parse(record.expiresAt) - before).toBeGreaterThan(55_000)
+    expect(Date.parse(record.expiresAt) - Date.now()).toBeLessThanOrEqual(60_000)
+  })
+
+  it('acquire records null for a parameter that does not exist', async () => {
+    // Prepare
+    const name = await parameter(null)
+
+    // Act
+    await acquire(name)
+
+    // Assess
+    expect((await lease(name))?.original).toBeNull()
+    expect(await read(name)).toBeUndefined()
+  })
+
+  it('a second acquire is refused, naming the holder, and changes nothing', async () => {
+    // Prepare
+    const name = await parameter()
+    await acquire(name, 'run-a')
+    const held = (await read(`${name}.lease`))?.Value
+
+    // Act
+    const reply = await acquire(name, 'run-b')
+
+    // Assess
+    expect(reply.error).toBe('RuntimeError')
+    expect(reply.message).toMatch(
+      new RegExp(
+        `${name} is held by experiment workshop \\(host aws-ssm-automation, expires \\S+\\): nothing was changed`,
+      ),
+    )
+    expect((await read(`${name}.lease`))?.Value).toBe(held)
+    expect((await read(name))?.Value).toBe(BEFORE)
+  })
+
+  it('an automation is refused while experiment run holds the parameter, and the other way round', async () => {
+    // Prepare
+    const name = await parameter()
+    const store = new SsmStore(name, { endpoint })
+    const cli = await acquireLease(store, { experiment: 'local run', ttlMs: 60_000 })
+
+    // Act
+    const automation = await acquire(name, 'run-a')
+    await cli.release()
+    await acquire(name, 'run-b')
+    const local = acquireLease(store, { experiment: 'local run', ttlMs: 60_000 })
+
+    // Assess
+    expect(automation.message).toMatch(/is held by experiment local run/)
+    await expect(local).rejects.toThrow(
+      /is held by experiment workshop \(host aws-ssm-automation, pid 0, since \S+, expires in \d+ s\)/,
+    )
+  })
+
+  it('hold writes the value stamped, and renews the lease and the stamp every third of the TTL', async () => {
+    // Prepare
+    const name = await parameter()
+    await acquire(name, 'run-a', '3')
+
+    // Act
+    const reply = await hold(name, {
+      LeaseTtlSeconds: '3',
+      Config: LATENCY,
+      Stamp: 'true',
+      HoldSeconds: '2',
+    })
+
+    // Assess
+    const { Parameters = [] } = await ssm.send(new GetParameterHistoryCommand({ Name: name }))
+    const stamps = Parameters.slice(1).map((version) => JSON.parse(version.Value ?? '{}'))
+    expect(reply.ok).toMatchObject({ writes: 3 })
+    expect(stamps).toHaveLength(3)
+    for (const value of stamps) expect(value).toMatchObject(JSON.parse(LATENCY))
+    const [first = 0, second = 0, third = 0] = stamps.map((value) => Date.parse(value.expiresAt))
+    expect(second - first).toBeGreaterThan(800)
+    expect(third - second).toBeGreaterThan(800)
+    expect(stamps.at(-1).expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+    const record = await lease(name)
+    expect(record?.expiresAt).toBe(stamps.at(-1).expiresAt)
+    expect(record).toMatchObject({ inForce: LATENCY })
+  })
+
+  it('hold of a wait-only step renews the value in force; of a value that turns no fault on, writes it as it is', async () => {
+    // Prepare
+    const name = await parameter()
+    await acquire(name)
+    await hold(name, { Config: LATENCY, Stamp: 'true' })
+
+    // Act
+    await hold(name, {})
+    const renewed = (await read(name))?.Value
+    await hold(name, { Config: BEFORE, Stamp: 'false' })
+    const off = await read(name)
+    await hold(name, {})
+
+    // Assess
+    expect(JSON.parse(renewed ?? '{}')).toMatchObject({
+      ...JSON.parse(LATENCY),
+      expiresAt: expect.any(String),
+    })
+    expect(off?.Value).toBe(BEFORE)
+    expect((await read(name))?.Version).toBe(off?.Version)
+    expect(await lease(name)).not.toHaveProperty('inForce')
+  })
+
+  it('hold keeps a sooner expiresAt of the value itself, as the CLI stamp does', async () => {
+    // Prepare
+    const name = await parameter()
+    await acquire(name)
+    const soon = new Date(Date.now() + 5000).toISOString()
+
+    // Act
+    await hold(name, {
+      Config: JSON.stringify({ ...JSON.parse(LATENCY), expiresAt: soon }),
+      Stamp: 'true',
+    })
+
+    // Assess
+    expect(JSON.parse((await read(name))?.Value ?? '{}').expiresAt).toBe(soon)
+  })
+
+  it('hold refuses to write without the lease', async () => {
+    // Prepare
+    const name = await parameter()
+    await acquire(name, 'run-a')
+
+    // Act
+    const reply = await hold(name, { Config: LATENCY, Stamp: 'true' }, 'run-b')
+
+    // Assess
+    expect(reply).toMatchObject({
+      error: 'RuntimeError',
+      message: expect.stringMatching(/lost the lease/),
+    })
+    expect((await read(name))?.Value).toBe(BEFORE)
+  })
+
+  it('restore writes back the exact value with its type, then removes the lease', async () => {
+    // Prepare
+    const name = await parameter('{"a": 1,  "b":"é"}', 'SecureString')
+    await acquire(name)
+    await hold(name, { Config: LATENCY, Stamp: 'true' })
+
+    // Act
+    const reply = await restore(name)
+
+    // Assess
+    expect(reply).toEqual({ ok: { restore: 'wrote back the value of version 1' } })
+    const after = await read(name)
+    expect(after).toMatchObject({ Value: '{"a": 1,  "b":"é"}', Type: 'SecureString' })
+    expect(await read(`${name}.lease`)).toBeUndefined()
+  })
+
+  it('restore deletes a parameter that did not exist before', async () => {
+    // Prepare
+    const name = await parameter(null)
+    await acquire(name)
+    await hold(name, { Config: LATENCY, Stamp: 'true' })
+
+    // Act
+    const reply = await restore(name)
+
+    // Assess
+    expect(reply.ok).toEqual({ restore: 'deleted the parameter: it did not exist before' })
+    expect(await read(name)).toBeUndefined()
+    expect(await read(`${name}.lease`)).toBeUndefined()
+  })
+
+  it('restore does nothing for a run that does not hold the lease (a refused acquire goes there)', async () => {
+    // Prepare
+    const name = await parameter()
+    await acquire(name, 'run-a')
+    await hold(name, { Config: LATENCY, Stamp: 'true' }, 'run-a')
+    const chaos = (await read(name))?.Value
+
+    // Act
+    const reply = await restore(name, 'run-b')
+
+    // Assess
+    expect(reply.ok).toEqual({ restore: 'nothing: this execution does not hold the lease' })
+    expect((await read(name))?.Value).toBe(chaos)
+    expect((await lease(name))?.id).toBe('run-a')
+  })
+})
+
+describe('the lease an automation leaves', () => {
+  it('is shown by middy-chaos status, stale once it expired, and middy-chaos recover restores the value', async () => {
+    // Prepare: the automation took the lease, wrote a fault, and died (no Restore).
+    const name = await parameter()
+    await acquire(name, 'run-dead', '30')
+    await hold(name, { LeaseTtlSeconds: '1', Config: LATENCY, Stamp: 'true' }, 'run-dead')
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    const store = ['--store', 'ssm', '--param', name, '--endpoint', endpoint]
+
+    // Act
+    const record = await lease(name)
+    const status = await runMain(['status', ...store])
+    const recover = await runMain(['recover', ...store])
+
+    // Assess
+    expect(record).toMatchObject({ id: 'run-dead', host: 'aws-ssm-automation', pid: 0 })
+    expect(staleReason(record as LeaseRecord)).toMatch(/^expired \d+ s ago$/)
+    expect(status.stdout).toMatch(
+      /lease {4}STALE held by experiment workshop \(host aws-ssm-automation, pid 0/,
+    )
+    expect(recover.code).toBe(0)
+    expect(recover.stdout).toMatch(
+      /Took over the stale lease of experiment workshop \(host aws-ssm-automation, pid 0\)/,
+    )
+    expect((await read(name))?.Value).toBe(BEFORE)
+    expect(await read(`${name}.lease`)).toBeUndefined()
+  })
+})

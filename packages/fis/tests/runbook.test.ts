@@ -1,0 +1,266 @@
+/**
+ * The runbook and the FIS template's rules that cfn-lint cannot check: it
+ * does not look inside an SSM document's content, nor at FIS action
+ * parameters' meaning.
+ */
+import { describe, expect, it } from 'vitest'
+import {
+  buildExperimentTemplate,
+  buildRunbook,
+  type FisExperiment,
+  FisExperimentError,
+  MAX_DOCUMENT_BYTES,
+  RUNBOOK_MARKER,
+  type RunbookDocument,
+  runbookBytes,
+} from '../src/index.js'
+import { experiment, LATENCY, OFF, runbookProblems, workshop } from './helpers.js'
+
+const REFS = {
+  documentArn: 'arn:aws:ssm:eu-west-1:123456789012:document/middy-chaos-workshop',
+  automationRoleArn: 'arn:aws:iam::123456789012:role/middy-chaos-automation-role',
+  fisRoleArn: 'arn:aws:iam::123456789012:role/middy-chaos-fis-role',
+  parameterName: '/chaos/hello-world',
+  logGroupArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/middy-chaos/experiments:*',
+}
+
+const hours = (h: number): FisExperiment =>
+  experiment({
+    name: `long-${h}h`,
+    steps: [
+      { name: 'latency on', set: LATENCY, wait: `${h * 60}m` },
+      { name: 'off', set: OFF },
+    ],
+  })
+
+const payload = (runbook: RunbookDocument, name: string) =>
+  runbook.mainSteps.find((step) => step.name === name)?.inputs.InputPayload
+
+describe('the runbook', () => {
+  it('of the workshop experiment keeps every rule: names, routes to Restore, timeouts, Restore last', async () => {
+    // Prepare
+    const fis = await workshop()
+
+    // Act
+    const runbook = buildRunbook(fis)
+
+    // Assess
+    expect(runbookProblems(runbook)).toEqual([])
+    expect(runbook.mainSteps.map((step) => [step.name, step.inputs.Handler])).toEqual([
+      ['AcquireLease', 'acquire'],
+      ['S01_S01_EnableLatency', 'hold'],
+      ['S02_S02_Wait1', 'hold'],
+      ['S03_S03_EnableStatusCode', 'hold'],
+      ['S04_S04_Wait2', 'hold'],
+      ['S05_S05_EnableException', 'hold'],
+      ['S06_S06_Wait3', 'hold'],
+      ['S07_S07_DisableFaults', 'hold'],
+      ['Restore', 'restore'],
+    ])
+    expect(runbook.mainSteps.at(-1)).toMatchObject({
+      isEnd: true,
+      maxAttempts: 3,
+      timeoutSeconds: 90,
+    })
+  })
+
+  it('catches the mistakes its rules are for (a check of the check)', async () => {
+    // Prepare
+    const runbook = buildRunbook(await workshop())
+    const [acquire, hold] = runbook.mainSteps
+    const broken = {
+      ...runbook,
+      mainSteps: [
+        { ...acquire, name: 'Acquire-Lease', onCancel: 'step:Nowhere' },
+        { ...hold, timeoutSeconds: 660 },
+        { ...runbook.mainSteps.at(-1), action: 'aws:sleep', isEnd: false },
+      ],
+    } as unknown as RunbookDocument
+
+    // Act
+    const problems = runbookProblems(broken)
+
+    // Assess
+    expect(problems).toEqual([
+      'Restore is not the last step, isEnd',
+      'Acquire-Lease: not [A-Za-z0-9_]',
+      'Acquire-Lease.onCancel: step:Nowhere is not step:Restore',
+      'S01_S01_EnableLatency: timeoutSeconds 660 > 600',
+      'S01_S01_EnableLatency.onCancel: moves to aws:sleep',
+    ])
+  })
+
+  it('gives each step its value, stamped only when it turns faults on, and its wait in whole seconds', async () => {
+    // Prepare
+    const fis = await workshop()
+
+    // Act
+    const runbook = buildRunbook(fis)
+
+    // Assess
+    expect(payload(runbook, 'AcquireLease')).toEqual({
+      ParameterName: '{{ ParameterName }}',
+      LeaseTtlSeconds: '{{ LeaseTtlSeconds }}',
+      ExecutionId: '{{ automation:EXECUTION_ID }}',
+      Experiment: 'FisWorkshopLambdaFailure',
+    })
+    expect(payload(runbook, 'S01_S01_EnableLatency')).toMatchObject({
+      Config: fis.steps[0]?.set,
+      Stamp: 'true',
+      HoldSeconds: '0',
+    })
+    expect(payload(runbook, 'S02_S02_Wait1')).toMatchObject({
+      Config: '',
+      Stamp: 'false',
+      HoldSeconds: '60',
+    })
+    expect(payload(runbook, 'S07_S07_DisableFaults')).toMatchObject({ Stamp: 'false' })
+    expect(payload(runbook, 'Restore')).toEqual({
+      ParameterName: '{{ ParameterName }}',
+      ExecutionId: '{{ automation:EXECUTION_ID }}',
+    })
+    expect(runbook.parameters.LeaseTtlSeconds.default).toBe('60')
+    expect(runbook.assumeRole).toBe('{{ AutomationAssumeRole }}')
+  })
+
+  it('splits a wait in steps of at most 540 s, the value written by the first only', () => {
+    // Prepare
+    const fis = experiment({ name: 'x', steps: [{ name: 'on', set: LATENCY, wait: '25m' }] })
+
+    // Act
+    const runbook = buildRunbook(fis)
+
+    // Assess
+    const holds = runbook.mainSteps.filter((step) => step.inputs.Handler === 'hold')
+    expect(holds.map((step) => [step.name, step.inputs.InputPayload.HoldSeconds])).toEqual([
+      ['S01_on', '500'],
+      ['S01_on_2', '500'],
+      ['S01_on_3', '500'],
+    ])
+    expect(holds.map((step) => step.inputs.InputPayload.Stamp)).toEqual(['true', 'false', 'false'])
+    expect(holds.slice(1).every((step) => step.inputs.InputPayload.Config === '')).toBe(true)
+    expect(holds.every((step) => step.timeoutSeconds <= 600)).toBe(true)
+    expect(runbookProblems(runbook)).toEqual([])
+  })
+
+  it('names steps with [A-Za-z0-9_] only, numbered, at most 64 characters with their suffix', () => {
+    // Prepare
+    const fis = experiment({
+      name: 'x',
+      steps: [{ name: `latency 400 ms! (é) ${'x'.repeat(80)}`, set: LATENCY, wait: '20m' }],
+    })
+
+    // Act
+    const names = buildRunbook(fis).mainSteps.map((step) => step.name)
+
+    // Assess
+    expect(names[1]).toMatch(/^S01_latency_400_ms______x+$/)
+    expect(Math.max(...names.map((name) => name.length))).toBeLessThanOrEqual(64)
+  })
+
+  it('carries the handlers in every step, each script starting with the marker line', async () => {
+    // Act
+    const runbook = buildRunbook(await workshop())
+
+    // Assess
+    for (const step of runbook.mainSteps) {
+      expect(step.inputs.Runtime).toBe('python3.11')
+      expect(step.inputs.Script.split('\n')[0]).toBe(RUNBOOK_MARKER)
+      expect(step.inputs.Script).toContain(`def ${step.inputs.Handler}(events, context):`)
+    }
+  })
+
+  it('stays well under SSM 64 KB document limit for the workshop experiment and for 2 hours of waits', async () => {
+    // Act
+    const sizes = [
+      runbookBytes(buildRunbook(await workshop())),
+      runbookBytes(buildRunbook(hours(2))),
+    ]
+
+    // Assess
+    expect(sizes[0]).toBeLessThan(MAX_DOCUMENT_BYTES / 2)
+    expect(sizes[1]).toBeLessThan(MAX_DOCUMENT_BYTES)
+  })
+
+  it('refuses by name an experiment whose runbook would pass 64 KB: a 12-hour one', () => {
+    // Act
+    const build = () => buildRunbook(hours(12))
+
+    // Assess
+    expect(build).toThrow(FisExperimentError)
+    expect(build).toThrow(
+      /its runbook would be \d+ KB, past SSM's 64 KB document limit.*h of waits\)/,
+    )
+  })
+
+  it('refuses what SSM would read as a variable, and a lease TTL AWS cannot keep', () => {
+    // Prepare
+    const braces = experiment({
+      name: 'x',
+      steps: [{ name: 'on', set: { ...LATENCY, exception_msg: 'boom {{ x }}' } }],
+    })
+
+    // Act / Assess
+    expect(() => buildRunbook(braces)).toThrow(/steps\[0\]\.set: "\{\{" would be read by SSM/)
+    expect(() => buildRunbook(hours(1), { leaseTtlSeconds: 5 })).toThrow(
+      /lease TTL: 5 s; on AWS it must be a whole number of seconds from 30 to 3600/,
+    )
+  })
+})
+
+describe('the FIS experiment template', () => {
+  it('gives the runbook only the three parameters, as a JSON string within 1024 characters', async () => {
+    // Act
+    const template = buildExperimentTemplate(await workshop(), REFS, { leaseTtlSeconds: 90 })
+
+    // Assess
+    const parameters = template.Actions.RunExperiment?.Parameters.documentParameters as string
+    expect(JSON.parse(parameters)).toEqual({
+      AutomationAssumeRole: REFS.automationRoleArn,
+      ParameterName: '/chaos/hello-world',
+      LeaseTtlSeconds: '90',
+    })
+    expect(parameters.length).toBeLessThanOrEqual(1024)
+  })
+
+  it('refuses documentParameters past 1024 characters', async () => {
+    // Act
+    const build = async () =>
+      buildExperimentTemplate(await workshop(), { ...REFS, parameterName: `/${'p'.repeat(1000)}` })
+
+    // Assess
+    await expect(build()).rejects.toThrow(
+      /documentParameters would be \d+ characters, past FIS's 1024/,
+    )
+  })
+
+  it('sets maxDuration to the waits plus 5 minutes, at most PT12H, and one wait per waiting step', async () => {
+    // Act
+    const template = buildExperimentTemplate(await workshop(), REFS)
+    const long = buildExperimentTemplate(hours(12), REFS)
+
+    // Assess
+    expect(template.Actions.RunExperiment?.Parameters.maxDuration).toBe('PT8M')
+    expect(long.Actions.RunExperiment?.Parameters.maxDuration).toBe('PT720M')
+    expect(template.Actions).toMatchObject({
+      S02_S02_Wait1: { ActionId: 'aws:fis:wait', Parameters: { duration: 'PT1M' } },
+      S04_S04_Wait2: { Parameters: { duration: 'PT1M' }, StartAfter: ['S02_S02_Wait1'] },
+      S06_S06_Wait3: { Parameters: { duration: 'PT1M' }, StartAfter: ['S04_S04_Wait2'] },
+    })
+    expect(Object.keys(template.Actions)).toHaveLength(4)
+    expect(template.Actions.S02_S02_Wait1?.StartAfter).toBeUndefined()
+  })
+
+  it('refuses an experiment whose waits pass 12 hours', () => {
+    // Prepare
+    const tooLong: FisExperiment = {
+      name: 'x',
+      steps: [{ name: 'w', waitMs: 12 * 3_600_000 + 1000, turnsFaultsOn: false }],
+    }
+
+    // Act / Assess
+    expect(() => buildExperimentTemplate(tooLong, REFS)).toThrow(
+      /longer than 12 h, AWS FIS's maximum/,
+    )
+  })
+})
