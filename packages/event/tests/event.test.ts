@@ -1,4 +1,7 @@
 import middy from '@middy/core'
+import httpErrorHandler from '@middy/http-error-handler'
+import httpJsonBodyParser from '@middy/http-json-body-parser'
+import type { APIGatewayProxyEvent } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import {
   helloWorld,
@@ -284,5 +287,40 @@ describe('chaosEvent: the config', () => {
     const warning = logs.byLevel('warn')[0]
     expect(warning?.message).toBe('Invalid event fault ignored')
     expect(String((warning?.issues as string[] | undefined)?.[0])).toContain(message)
+  })
+})
+
+describe("chaosEvent: with Middy's body parser, the input validation it tests", () => {
+  useCapturedLogs()
+  /** The fixture, typed as the parser expects (it reads only what the fixture has). */
+  const request = () => post() as unknown as APIGatewayProxyEvent
+
+  it('gets a 422 from the parser for a body made invalid, and the handler does not run', async () => {
+    // Prepare: the usual HTTP chain, with the chaos middleware before the parser
+    let ran = false
+    const handler = middy(async (event: unknown) => {
+      ran = true
+      return { statusCode: 200, body: (event as { body: { id: string } }).body.id }
+    })
+      .use(httpErrorHandler({ logger: false }))
+      .use(chaosEvent({ config: one({ invalidJson: true }) }))
+      .use(httpJsonBodyParser())
+
+    // Act
+    const response = await handler(request(), makeContext())
+
+    // Assess
+    expect(response).toMatchObject({ statusCode: 422 })
+    expect(ran).toBe(false)
+  })
+
+  it('hands the parser a body without the removed field', async () => {
+    const handler = middy(async (event: unknown) => ({
+      statusCode: 200,
+      body: Object.keys((event as { body: object }).body).join(','),
+    }))
+      .use(chaosEvent({ config: one({ target: 'body', remove: ['email', 'items'] }) }))
+      .use(httpJsonBodyParser())
+    expect(await handler(request(), makeContext())).toEqual({ statusCode: 200, body: 'id' })
   })
 })

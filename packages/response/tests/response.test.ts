@@ -495,6 +495,21 @@ describe("failure-lambda's corruption mode", () => {
     expect(await handler(post, makeContext())).toEqual({ statusCode: 200, body: 'fine' })
   })
 
+  it('does nothing with the README configuration as written: every flag is off', async () => {
+    const original = { statusCode: 200, body: 'fine' }
+    const handler = middy(async () => original).use(chaosResponse({ config: V1_CONFIGURATION }))
+    expect(await handler(restApiEvent(), makeContext())).toBe(original)
+    expect(logs.injected()).toHaveLength(0)
+  })
+
+  it('does nothing with a 0.x document naming corruption, a mode 0.x never had', async () => {
+    const config = { isEnabled: true, failureMode: 'corruption', rate: 1, body: 'x' }
+    const original = { statusCode: 200, body: 'fine' }
+    const handler = middy(async () => original).use(chaosResponse({ config }))
+    expect(await handler(restApiEvent(), makeContext())).toBe(original)
+    expect(logs.injected()).toHaveLength(0)
+  })
+
   it('skips a flag whose body is not a string, as failure-lambda does, with a warning', async () => {
     const config = { corruption: { enabled: true, body: { error: 1 } } }
     const original = { statusCode: 200, body: 'fine' }
