@@ -137,7 +137,7 @@ const readHeaders = (
 
 /** How a response is read. */
 type Shape =
-  /** `{ statusCode, headers, body }`: API Gateway, ALB, function URL, or any object with a string body. */
+  /** `{ statusCode, headers, body }`: API Gateway, ALB, function URL, or any object with a `body` (as failure-lambda reads it). */
   | 'http'
   /** A payload-2.0 answer without `statusCode` (string, object…), which Lambda sends as a 200 body. */
   | 'bare'
@@ -147,7 +147,7 @@ type Shape =
 const shapeOf = (response: unknown, event: unknown): Shape => {
   if (
     isRecord(response) &&
-    (typeof response.statusCode === 'number' || typeof response.body === 'string')
+    (typeof response.statusCode === 'number' || Object.hasOwn(response, 'body'))
   )
     return 'http'
   if (response !== undefined && response !== null && isHttpApiEvent(event)) return 'bare'

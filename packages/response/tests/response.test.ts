@@ -448,6 +448,14 @@ describe("failure-lambda's corruption mode", () => {
     })
   })
 
+  it('replaces the body field of any object that has one, as failure-lambda does', async () => {
+    const config = { corruption: { enabled: true, body: 'corrupted' } }
+    const handler = middy(async () => ({ body: { a: 1 }, meta: 'm' })).use(
+      chaosResponse({ config }),
+    )
+    expect(await handler({}, makeContext())).toEqual({ body: 'corrupted', meta: 'm' })
+  })
+
   it('mangles the body without a body field', async () => {
     const config = { corruption: { enabled: true } }
     const handler = middy(async () => ({ statusCode: 200, body: 'y'.repeat(40) })).use(
