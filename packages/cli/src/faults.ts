@@ -16,6 +16,7 @@ import type { FaultCatalog } from '@middy-chaos/core'
 import { diskspaceFault } from '@middy-chaos/diskspace'
 import { eventFault } from '@middy-chaos/event'
 import { exceptionFault } from '@middy-chaos/exception'
+import { httpFault } from '@middy-chaos/http'
 import { latencyFault } from '@middy-chaos/latency'
 import { responseFault } from '@middy-chaos/response'
 import { statusCodeFault } from '@middy-chaos/status-code'
@@ -27,6 +28,7 @@ export const FAULTS: FaultCatalog = Object.freeze([
   statusCodeFault,
   exceptionFault,
   awsSdkFault,
+  httpFault,
   batchFailureFault,
   responseFault,
   eventFault,

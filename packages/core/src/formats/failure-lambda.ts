@@ -434,7 +434,11 @@ const fromV0 = (
     return { version: 1, enabled: false, faults: [] }
   }
   const mode = own(raw, 'failureMode')
-  const found = typeof mode === 'string' ? mappingFor(catalog, mode) : undefined
+  // 0.2–0.3 called denylist `blacklist` (field `blacklist`); the denylist mapping reads both.
+  const found =
+    typeof mode === 'string'
+      ? mappingFor(catalog, mode === 'blacklist' ? 'denylist' : mode)
+      : undefined
   if (found === undefined || typeof mode !== 'string') {
     notes.push(
       typeof mode === 'string' && V0_MODES.has(mode)
