@@ -151,7 +151,7 @@ def hold(events, context):
         left = end - time.monotonic()
         if left <= 0:
             return {"writes": writes, "expiresAt": lease["expiresAt"]}
-        time.sleep(min(ttl / 3, left))
+        time.sleep(min(max(ttl / 3, 1), left))
 
 
 def restore(events, context):

@@ -238,7 +238,8 @@ export const buildRunbook = (
         description:
           'Lease and expiry TTL, seconds: if the automation dies, its faults stop within it',
         default: String(ttl),
-        allowedPattern: '^[0-9]+$',
+        // Whoever starts the automation cannot pass 0 (the local player may pass a few seconds).
+        allowedPattern: '^[1-9][0-9]{0,3}$',
       },
     },
     mainSteps: steps,

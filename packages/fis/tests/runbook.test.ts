@@ -120,6 +120,8 @@ describe('the runbook', () => {
       ExecutionId: '{{ automation:EXECUTION_ID }}',
     })
     expect(runbook.parameters.LeaseTtlSeconds.default).toBe('60')
+    const ttl = new RegExp(runbook.parameters.LeaseTtlSeconds.allowedPattern ?? '')
+    expect(['0', '07', '-1', '1.5', '10000'].filter((text) => ttl.test(text))).toEqual([])
     expect(runbook.assumeRole).toBe('{{ AutomationAssumeRole }}')
   })
 
