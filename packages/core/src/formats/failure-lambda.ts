@@ -435,8 +435,9 @@ const fromV0 = (
   }
   const mode = own(raw, 'failureMode')
   // 0.2–0.3 called denylist `blacklist` (field `blacklist`); the denylist mapping reads both.
+  // Only the modes 0.x had: `timeout` or `corruption` came with 1.x, and 0.x injects nothing for them.
   const found =
-    typeof mode === 'string'
+    typeof mode === 'string' && V0_MODES.has(mode)
       ? mappingFor(catalog, mode === 'blacklist' ? 'denylist' : mode)
       : undefined
   if (found === undefined || typeof mode !== 'string') {
