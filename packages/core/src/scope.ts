@@ -113,24 +113,32 @@ export const currentScope = (): InvocationScope | undefined => storage.getStore(
 /** The scope opened for an invocation, if its middleware opened one. */
 export const scopeOf = (request: Request): InvocationScope | undefined => scopes.get(request)
 
+/** The request whose `before` hook is deciding synchronously: a fault activated for it gets a scope. */
+let deciding: Request | undefined
+
 /**
- * Writes a fault's state into its invocation's scope (from the fault's `run`).
- * `onEnd` runs once when the invocation ends, however it ends: in `after` or
- * `onError`, or as soon as Middy records an early answer from any middleware.
- * Returns `false`, and activates nothing, when the invocation has no scope
- * (its middleware was not made with {@link createScopedFaultMiddleware}): a
- * fault that cannot be scoped is not injected.
+ * Writes a fault's state into its invocation's scope (from the fault's `run`),
+ * and returns the scope. `onEnd` runs once when the invocation ends, however
+ * it ends: in `after` or `onError`, or as soon as Middy records an early
+ * answer from any middleware. Returns `undefined`, and activates nothing, when
+ * the invocation has no scope (its middleware was not made with
+ * {@link createScopedFaultMiddleware}): a fault that cannot be scoped is not
+ * injected.
  */
 export const activateInScope = (
   request: Request,
   type: string,
   state: unknown,
   onEnd?: () => void,
-): boolean => {
-  const scope = scopes.get(request)
-  if (scope === undefined || !scope.active) return false
+): InvocationScope | undefined => {
+  let scope = scopes.get(request)
+  if (scope === undefined && deciding === request) {
+    scope = new InvocationScope(request)
+    scopes.set(request, scope)
+  }
+  if (scope === undefined || !scope.active) return undefined
   scope.activate(type, state, onEnd)
-  return true
+  return scope
 }
 
 /**
@@ -184,11 +192,12 @@ const opened = (request: Request): InvocationScope => {
  * Like `createFaultMiddleware`, for a fault that acts on the calls an
  * invocation makes rather than on the invocation itself (AWS SDK calls,
  * outbound HTTP): its `plan` activates state with {@link activateInScope}, and
- * its interceptors read {@link currentScope}. The middleware opens the
- * invocation's scope first thing in `before`, synchronously, whenever the
- * config may hold this fault (a live snapshot with an entry of this type, or a
- * config still being fetched), hides the scope of any other invocation
- * otherwise, and ends the scope in `after` and `onError`.
+ * its interceptors read {@link currentScope}. The middleware enters the
+ * invocation's scope in `before`, synchronously: once the fault has fired
+ * (the common case: the config is cached and the decision synchronous), or
+ * first thing while the config is still being fetched (the decision is then
+ * written into it). Otherwise it hides the scope of any other invocation. It
+ * ends the scope in `after` and `onError`.
  *
  * @example
  * ```ts
@@ -219,16 +228,35 @@ export const createScopedFaultMiddleware = <P, O extends ChaosMiddlewareOptions>
   const innerOnError = inner.onError
   const name = innerBefore?.name ?? `chaos${definition.type}Before`
 
+  /** Hides the scope of another invocation: never run inside it. */
+  const hide = (request: Request, visible: InvocationScope | undefined): void => {
+    if (visible !== undefined && visible.request !== request) storage.enterWith(undefined)
+  }
   const before = (request: Request): unknown => {
     const snapshot = source.snapshotFor(request)
-    if (snapshot instanceof Promise || mayHoldFault(snapshot)) {
+    if (snapshot instanceof Promise) {
+      // Decided later: the scope is entered now, and the decision written into it.
       opened(request)
-    } else {
-      // Faults off: nothing to open, but never run inside another invocation's scope.
-      const visible = storage.getStore()
-      if (visible !== undefined && visible.request !== request) storage.enterWith(undefined)
+      return innerBefore?.(request)
     }
-    return innerBefore?.(request)
+    const visible = storage.getStore()
+    if (!mayHoldFault(snapshot)) {
+      hide(request, visible)
+      return innerBefore?.(request)
+    }
+    // Decided now: a scope is made only if the fault fires, and entered before Middy goes on.
+    const previous = deciding
+    deciding = request
+    let result: unknown
+    try {
+      result = innerBefore?.(request)
+    } finally {
+      deciding = previous
+    }
+    const scope = scopes.get(request)
+    if (scope === undefined) hide(request, visible)
+    else if (visible !== scope) storage.enterWith(scope)
+    return result
   }
   const ending =
     (hook: MiddlewareObj['after']) =>

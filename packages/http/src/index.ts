@@ -9,7 +9,6 @@ import {
   type InvocationScope,
   isRecord,
   remainingTimeMs,
-  scopeOf,
 } from '@middy-chaos/core'
 import { type Decide, install, type Outcome, uninstall } from './intercept.js'
 
@@ -144,7 +143,7 @@ export const globFromRegex = (regex: string): string | undefined => {
 
 interface HttpState {
   readonly params: HttpParams
-  readonly scope: InvocationScope
+  scope?: InvocationScope
   readonly timeoutMs: number
   affected: number
 }
@@ -153,7 +152,7 @@ interface HttpState {
 const live = new Set<HttpState>()
 
 const sweep = (): void => {
-  for (const state of live) if (!state.scope.active) live.delete(state)
+  for (const state of live) if (state.scope?.active !== true) live.delete(state)
   if (live.size === 0) uninstall()
 }
 
@@ -305,10 +304,8 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
     return {
       details: params.fault === 'timeout' && params.delay === 0 ? { hangMs: timeoutMs } : {},
       run: () => {
-        const scope = scopeOf(request)
-        if (scope === undefined) return
-        const state: HttpState = { params, scope, timeoutMs, affected: 0 }
-        const scoped = activateInScope(request, TYPE, state, () => {
+        const state: HttpState = { params, timeoutMs, affected: 0 }
+        const scope = activateInScope(request, TYPE, state, () => {
           live.delete(state)
           if (live.size === 0) uninstall()
           logger.info('Chaos fault ended', {
@@ -316,7 +313,8 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
             awsRequestId: request.context?.awsRequestId,
           })
         })
-        if (!scoped) return
+        if (scope === undefined) return
+        state.scope = scope
         live.add(state)
         install(decide)
       },
