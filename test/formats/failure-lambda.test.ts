@@ -186,7 +186,7 @@ describe('fromFailureLambda: 1.x README examples', () => {
     expect(fromFailureLambda(V1_TARGETING)).toEqual({
       format: 'failure-lambda-1',
       document: doc([]),
-      notes: ['corruption: dropped: middy-chaos has no corruption fault'],
+      notes: ['corruption: dropped: no middleware of this function handles it'],
     })
   })
 
@@ -232,7 +232,7 @@ describe('fromFailureLambda: 1.x README examples', () => {
       document: doc([
         { type: 'latency', rate: 0.5, phase: 'before', delay: { min: 100, max: 399 } },
       ]),
-      notes: ['denylist: dropped: middy-chaos has no denylist fault'],
+      notes: ['denylist: dropped: no middleware of this function handles it'],
     })
   })
 
@@ -323,7 +323,7 @@ describe('fromFailureLambda: 0.x README examples', () => {
       expect(fromFailureLambda(v0({ failureMode: mode }))).toEqual({
         format: 'failure-lambda-0',
         document: doc([]),
-        notes: [`failureMode: dropped: middy-chaos has no ${mode} fault`],
+        notes: [`failureMode: dropped: no middleware of this function handles ${mode}`],
       })
     }
   })

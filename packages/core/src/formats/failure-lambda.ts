@@ -370,7 +370,7 @@ const fromV1 = (
     const found = mappingFor(catalog, mode)
     if (found === undefined) {
       if (own(flag, 'enabled') === true)
-        notes.push(`${mode}: dropped: middy-chaos has no ${mode} fault`)
+        notes.push(`${mode}: dropped: no middleware of this function handles it`)
       continue
     }
     const errors = validateFlag(found.mapping, flag)
@@ -443,7 +443,7 @@ const fromV0 = (
   if (found === undefined || typeof mode !== 'string') {
     notes.push(
       typeof mode === 'string' && V0_MODES.has(mode)
-        ? `failureMode: dropped: middy-chaos has no ${mode} fault`
+        ? `failureMode: dropped: no middleware of this function handles ${mode}`
         : `failureMode: ${describeValue(mode)} is not a failure-lambda mode, so it injects nothing`,
     )
     return { version: 1, enabled: true, faults: [] }
@@ -488,7 +488,7 @@ export const isDroppedNote = (note: string): boolean =>
  * // format: 'failure-lambda-1'
  * // document: { version: 1, enabled: true, faults: [
  * //   { type: 'latency', rate: 0.5, phase: 'before', delay: { min: 100, max: 399 } } ] }
- * // notes: ['diskspace: dropped: middy-chaos has no diskspace fault']
+ * // notes: ['diskspace: dropped: no middleware of this function handles it']
  * ```
  */
 export const fromFailureLambda = (
