@@ -5,17 +5,25 @@
  * - the AWS FIS workshop's own template and document (`FisWorkshopLambdaFailure`,
  *   `FisWorkshopPutParameterShim`): the values written in order; no rollback,
  *   so a stop mid-way leaves the fault on, as on FIS;
- * - a middy-chaos runbook: values in order with the stamp, the lease while it
- *   runs, a second run refused, the exact value back on completion, on
- *   `maxDuration` and on SIGINT;
+ * - the runbook and template `@middy-chaos/fis` generates (what `middy-chaos
+ *   experiment export` writes): values in order with the stamp and its
+ *   renewal, the lease while it runs, a second run refused, the exact value
+ *   back on completion, on `maxDuration`, on a stop-condition alarm and on
+ *   SIGINT;
  * - the Automation interpreter: outputs, `nextStep`, `onFailure`, `onCancel`,
  *   `isEnd`; `startAfter` ordering;
  * - what the player cannot play is refused by name before anything runs.
  */
 import { existsSync } from 'node:fs'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import {
+  CloudWatchClient,
+  PutMetricAlarmCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch'
 import {
   DeleteParameterCommand,
   GetParameterCommand,
@@ -24,22 +32,21 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { parse as parseYaml } from 'yaml'
+import { buildFisJson, buildRunbook, type FisExperiment } from '@middy-chaos/fis'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { FAULTS } from '../src/faults.js'
 import { type AutomationEvent, runAutomation } from '../src/fis/automation.js'
 import { loadAutomationDocument, parseAutomationDocument } from '../src/fis/document.js'
 import { type FisEvent, planFisExperiment, playFisExperiment } from '../src/fis/player.js'
 import { loadFisTemplate, parseFisTemplate } from '../src/fis/template.js'
 import { LEASE_SUFFIX, parseLease } from '../src/lease.js'
+import { turnsFaultsOn } from '../src/stamp.js'
 import { type ConfigStore, FileStore, SsmStore } from '../src/store.js'
-import { assertCliBuilt, fixtures, runMain, startCli } from './helpers.js'
+import { assertCliBuilt, fixtures, repoRoot, runMain, startCli } from './helpers.js'
 
 const FIS = join(fixtures, 'fis')
 const WORKSHOP_TEMPLATE = join(FIS, 'workshop-template.json')
 const WORKSHOP_DOCUMENT = join(FIS, 'FisWorkshopPutParameterShim.yaml')
-const RUNBOOK_TEMPLATE = join(FIS, 'runbook-template.json')
-const RUNBOOK_DOCUMENT = join(FIS, 'middy-chaos-runbook.yaml')
 
 /** The workshop's parameter as its SAM template creates it. */
 const WORKSHOP_BEFORE =
@@ -70,10 +77,14 @@ const ssmParameter = async (value?: string) => {
 }
 const ssmHistory = async (name: string) => {
   const { Parameters = [] } = await ssm.send(new GetParameterHistoryCommand({ Name: name }))
-  return Parameters.map((p) => ({ value: p.Value ?? '', modifiedAt: p.LastModifiedDate }))
+  return Parameters.map((p) => ({
+    value: p.Value ?? '',
+    modifiedAt: p.LastModifiedDate?.toISOString(),
+    label: undefined as string | undefined,
+  }))
 }
 
-/** The config a value sets, without its stamp; `null` for a value that is not JSON. */
+/** The config a value sets, without its stamp. */
 const withoutStamp = (value: string) => {
   const { expiresAt: _, ...rest } = JSON.parse(value) as Record<string, unknown>
   return rest
@@ -82,17 +93,92 @@ const withoutStamp = (value: string) => {
 const distinct = <T>(items: T[]) =>
   items.filter((item, index) => JSON.stringify(item) !== JSON.stringify(items[index - 1]))
 
-const writeJson = async (name: string, value: unknown) => {
-  const file = join(dir, `${++count}-${name}`)
-  await writeFile(file, JSON.stringify(value))
-  return file
+const LATENCY = '{"is_enabled":true,"fault_type":"latency","delay":400,"rate":1}'
+const STATUS_503 = '{"is_enabled":true,"fault_type":"status_code","error_code":503,"rate":1}'
+const OFF = '{"is_enabled":false,"fault_type":"latency","delay":400,"rate":1}'
+const step = (name: string, set?: string, waitMs?: number) => ({
+  name,
+  ...(set === undefined ? {} : { set }),
+  ...(waitMs === undefined ? {} : { waitMs }),
+  turnsFaultsOn: set !== undefined && turnsFaultsOn(set, FAULTS),
+})
+/** Latency, a wait-only step (it renews the latency), status code, off: one minute each. */
+const EXPERIMENT: FisExperiment = {
+  name: 'workshop-runbook',
+  steps: [
+    step('latency', LATENCY, 60_000),
+    step('hold on', undefined, 60_000),
+    step('status code', STATUS_503, 60_000),
+    step('off', OFF),
+  ],
 }
-const readJson = async (path: string) =>
-  JSON.parse(await readFile(path, 'utf8')) as { experimentTemplate: Record<string, unknown> }
-const readYaml = async (path: string) =>
-  parseYaml(await readFile(path, 'utf8')) as Record<string, unknown> & {
-    mainSteps: Record<string, unknown>[]
+/** The values the runbook writes, in order, without their stamps. */
+const RUNBOOK_VALUES = [BEFORE, LATENCY, STATUS_503, OFF, BEFORE].map((v) => JSON.parse(v))
+const DOCUMENT_NAME = 'middy-chaos-workshop'
+
+type Json = Record<string, unknown>
+type Runbook = {
+  mainSteps: (Json & { inputs: Json & { InputPayload: Record<string, string> } })[]
+}
+type Action = Json & { parameters: Record<string, string> }
+const action = (template: Json, name: string) =>
+  (template.actions as Record<string, Action>)[name] as Action
+
+/**
+ * The runbook and the FIS template that `@middy-chaos/fis` generates (what
+ * `middy-chaos experiment export` writes), as files: the template as
+ * `aws fis get-experiment-template` prints it, the runbook named after its
+ * document.
+ */
+const generated = async (
+  edit: { template?: (template: Json) => void; runbook?: (runbook: Runbook) => void } = {},
+) => {
+  const runbook = JSON.parse(JSON.stringify(buildRunbook(EXPERIMENT))) as Runbook
+  const input = buildFisJson(EXPERIMENT, {
+    documentArn: `arn:aws:ssm:us-east-1:123456789012:document/${DOCUMENT_NAME}`,
+    automationRoleArn: 'arn:aws:iam::123456789012:role/middy-chaos-automation',
+    fisRoleArn: 'arn:aws:iam::123456789012:role/middy-chaos-fis',
+    parameterName: '/chaos/hello',
+    logGroupArn: 'arn:aws:logs:us-east-1:123456789012:log-group:/middy-chaos/experiments:*',
+  })
+  const template: Json = {
+    id: 'EXT9z8y7x6w5v4u3t2',
+    arn: 'arn:aws:fis:us-east-1:123456789012:experiment-template/EXT9z8y7x6w5v4u3t2',
+    ...(JSON.parse(JSON.stringify(input)) as Json),
+    creationTime: '2026-12-01T12:00:00.000000+00:00',
+    lastUpdateTime: '2026-12-01T12:00:00.000000+00:00',
   }
+  edit.template?.(template)
+  edit.runbook?.(runbook)
+  const files = join(dir, `generated-${++count}`)
+  await mkdir(files)
+  const paths = {
+    template: join(files, 'template.json'),
+    document: join(files, `${DOCUMENT_NAME}.json`),
+  }
+  await writeFile(paths.template, JSON.stringify({ experimentTemplate: template }, null, 4))
+  await writeFile(paths.document, JSON.stringify(runbook))
+  return paths
+}
+/** Changes the runbook's `LeaseTtlSeconds` in the template's documentParameters. */
+const leaseTtl = (seconds: number) => (template: Json) => {
+  const { parameters } = action(template, 'RunExperiment')
+  parameters.documentParameters = JSON.stringify({
+    ...JSON.parse(parameters.documentParameters ?? '{}'),
+    LeaseTtlSeconds: String(seconds),
+  })
+}
+const planOf = async ({ template, document }: { template: string; document: string }) =>
+  planFisExperiment(await loadFisTemplate(template), [await loadAutomationDocument(document)])
+const runbookPlan = async () => planOf(await generated())
+const runArgs = (files: { template: string; document: string }) => [
+  'experiment',
+  'run',
+  '--fis-template',
+  files.template,
+  '--document',
+  files.document,
+]
 
 describe('the AWS FIS workshop template and document, played against moto SSM', () => {
   it('writes latency (S01), status code (S03), exception (S05), then faults off (S07), in that order', async () => {
@@ -214,14 +300,9 @@ const stores = {
   },
 }
 
-const runbookPlan = async (template = RUNBOOK_TEMPLATE) =>
-  planFisExperiment(await loadFisTemplate(template), [
-    await loadAutomationDocument(RUNBOOK_DOCUMENT),
-  ])
-
 const readLease = async (store: ConfigStore) => parseLease(await store.readCompanion(LEASE_SUFFIX))
 
-describe.each(['file', 'ssm'] as const)('a middy-chaos runbook, played on the %s store', (kind) => {
+describe.each(['file', 'ssm'] as const)('the generated runbook, played on the %s store', (kind) => {
   it('writes each step stamped with expiresAt in order, holds the lease while it runs, and restores the exact value', async () => {
     // Prepare
     const { store, args, history } = await stores[kind]()
@@ -232,7 +313,7 @@ describe.each(['file', 'ssm'] as const)('a middy-chaos runbook, played on the %s
     // Act
     const result = await playFisExperiment(await runbookPlan(), {
       store,
-      timing: { waitMs: 600 },
+      timing: { waitMs: 500 },
       executionId: () => 'exec-0001',
       onEvent: (event) => {
         if (
@@ -256,27 +337,21 @@ describe.each(['file', 'ssm'] as const)('a middy-chaos runbook, played on the %s
       id: 'exec-0001',
       experiment: 'workshop-runbook',
       original: { value: BEFORE, version: 1 },
-      inForce: '{"is_enabled":true,"fault_type":"latency","delay":400,"rate":1}',
+      inForce: LATENCY,
     })
     expect(status).toMatch(/lease\s+held by experiment workshop-runbook \(host /)
     // Values in order, the fault values stamped one lease TTL (60 s) ahead, then exactly BEFORE
     expect(result.outcome).toBe('completed')
     const entries = await history()
-    expect(distinct(entries.map((entry) => withoutStamp(entry.value)))).toEqual([
-      JSON.parse(BEFORE),
-      { is_enabled: true, fault_type: 'latency', delay: 400, rate: 1 },
-      { is_enabled: true, fault_type: 'status_code', error_code: 503, rate: 1 },
-      { is_enabled: false, fault_type: 'latency', delay: 400, rate: 1 },
-      JSON.parse(BEFORE),
-    ])
+    expect(distinct(entries.map((entry) => withoutStamp(entry.value)))).toEqual(RUNBOOK_VALUES)
     for (const entry of entries) {
       const { is_enabled, expiresAt } = JSON.parse(entry.value) as Record<string, unknown>
       if (is_enabled !== true) {
         expect(expiresAt).toBeUndefined()
         continue
       }
-      const ahead = Date.parse(String(expiresAt)) - new Date(entry.modifiedAt ?? 0).getTime()
-      expect(ahead).toBeGreaterThan(58_000)
+      const ahead = Date.parse(String(expiresAt)) - Date.parse(entry.modifiedAt ?? '')
+      expect(ahead).toBeGreaterThan(55_000)
       expect(ahead).toBeLessThanOrEqual(61_000)
     }
     expect(entries.at(-1)?.value).toBe(BEFORE)
@@ -287,24 +362,15 @@ describe.each(['file', 'ssm'] as const)('a middy-chaos runbook, played on the %s
   it('refuses a second run while the first holds the lease: exit 5, the first run untouched', async () => {
     // Prepare
     const { store, args, history } = await stores[kind]()
+    const files = await generated()
     let second: Promise<{ code: number; stdout: string; stderr: string }> | undefined
-    const first = playFisExperiment(await runbookPlan(), {
+    const first = playFisExperiment(await planOf(files), {
       store,
-      timing: { waitMs: 1000 },
+      timing: { waitMs: 700 },
       onEvent: (event) => {
         if (event.type === 'automation' && event.event.type === 'write' && second === undefined)
           // Act: while the first run holds its first step
-          second = runMain([
-            'experiment',
-            'run',
-            '--fis-template',
-            RUNBOOK_TEMPLATE,
-            '--document',
-            RUNBOOK_DOCUMENT,
-            '--wait',
-            '1s',
-            ...args,
-          ])
+          second = runMain([...runArgs(files), '--wait', '1s', ...args])
       },
     })
     const firstResult = await first
@@ -318,31 +384,31 @@ describe.each(['file', 'ssm'] as const)('a middy-chaos runbook, played on the %s
     expect(secondResult.stdout).toMatch(/✖ .*RunExperiment › AcquireLease {2}Failed/)
     expect(secondResult.stdout).toMatch(/■ .*S01_latency\s+stopped/)
     expect(firstResult.outcome).toBe('completed')
-    const values = distinct((await history()).map((entry) => withoutStamp(entry.value)))
-    expect(values).toHaveLength(5)
-    expect(values.at(-1)).toEqual(JSON.parse(BEFORE))
+    expect(distinct((await history()).map((entry) => withoutStamp(entry.value)))).toEqual(
+      RUNBOOK_VALUES,
+    )
     expect(await readLease(store)).toBeUndefined()
   })
 
   it("restores when FIS's maxDuration cancels the automation mid-way: onCancel goes to Restore", async () => {
-    // Prepare: maxDuration 1m30s, two holds of 1 min: cancelled during the second
+    // Prepare: holds of 1 min each, maxDuration 1m30s: cancelled during the second (played:
+    // holds of 600 ms, maxDuration 1 s)
     const { store, history } = await stores[kind]()
-    const template = await readJson(RUNBOOK_TEMPLATE)
-    const actions = template.experimentTemplate.actions as Record<
-      string,
-      { parameters: Record<string, string> }
-    >
-    ;(actions.RunExperiment as { parameters: Record<string, string> }).parameters.maxDuration =
-      'PT90S'
+    const files = await generated({
+      template: (template) => {
+        action(template, 'RunExperiment').parameters.maxDuration = 'PT90S'
+      },
+    })
     const events: FisEvent[] = []
 
     // Act
-    const result = await playFisExperiment(
-      await runbookPlan(await writeJson('max-duration.json', template)),
-      { store, timing: { timeScale: 0.02 }, onEvent: (event) => events.push(event) },
-    )
+    const result = await playFisExperiment(await planOf(files), {
+      store,
+      timing: { timeScale: 0.01 },
+      onEvent: (event) => events.push(event),
+    })
 
-    // Assess
+    // Assess: the action completes, as on FIS; the automation was cancelled and restored
     expect(result.outcome).toBe('completed')
     expect(result.actions.RunExperiment).toBe('completed')
     const steps = events.flatMap((event) =>
@@ -353,7 +419,7 @@ describe.each(['file', 'ssm'] as const)('a middy-chaos runbook, played on the %s
     expect(steps).toEqual([
       'AcquireLease Success',
       'S01_latency Success',
-      'S02_status_code Cancelled',
+      'S02_hold_on Cancelled',
       'Restore Success',
     ])
     expect((await history()).at(-1)?.value).toBe(BEFORE)
@@ -372,6 +438,212 @@ describe.each(['file', 'ssm'] as const)('a middy-chaos runbook, played on the %s
     expect(result.initial).toBeUndefined()
     expect(await store.read()).toBeUndefined()
     expect(await readLease(store)).toBeUndefined()
+  })
+})
+
+describe('an experiment file, exported by experiment export and played back', () => {
+  it("the workshop's experiment file, exported as a runbook and an FIS template, writes its values in order, stamped, then restores the exact value (moto SSM)", async () => {
+    // Prepare
+    const workshop = join(repoRoot, 'examples/hello-world/experiments/workshop.json')
+    const files = join(dir, `exported-${++count}`)
+    await mkdir(files)
+    const exported = {
+      template: join(files, 'template.json'),
+      document: join(files, `${DOCUMENT_NAME}.json`),
+    }
+    const runbook = await runMain([
+      'experiment',
+      'export',
+      workshop,
+      '--to',
+      'runbook',
+      '--out',
+      exported.document,
+    ])
+    const template = await runMain([
+      'experiment',
+      'export',
+      workshop,
+      '--to',
+      'fis-json',
+      '--param',
+      '/chaos/hello-world',
+      '--document-arn',
+      `arn:aws:ssm:us-east-1:123456789012:document/${DOCUMENT_NAME}`,
+      '--automation-role-arn',
+      'arn:aws:iam::123456789012:role/middy-chaos-automation',
+      '--fis-role-arn',
+      'arn:aws:iam::123456789012:role/middy-chaos-fis',
+      '--log-group-arn',
+      'arn:aws:logs:us-east-1:123456789012:log-group:/middy-chaos/experiments:*',
+      '--out',
+      exported.template,
+    ])
+    expect([runbook.code, template.code]).toEqual([0, 0])
+    const name = await ssmParameter(WORKSHOP_BEFORE)
+
+    // Act
+    const { code, stdout } = await runMain([
+      ...runArgs(exported),
+      '--wait',
+      '300ms',
+      '--store',
+      'ssm',
+      '--param',
+      name,
+      '--endpoint',
+      moto,
+    ])
+
+    // Assess
+    expect(code).toBe(0)
+    expect(stdout).toContain(`on ssm:${name} (the documents' /chaos/hello-world)`)
+    const history = await ssmHistory(name)
+    const configs = distinct(history.map((entry) => withoutStamp(entry.value)))
+    expect(configs.map((c) => [c.is_enabled, c.fault_type])).toEqual([
+      [false, 'latency'],
+      [true, 'latency'],
+      [true, 'status_code'],
+      [true, 'exception'],
+      [false, 'exception'],
+      [false, 'latency'],
+    ])
+    for (const entry of history) {
+      const { is_enabled, expiresAt } = JSON.parse(entry.value) as Record<string, unknown>
+      if (is_enabled === true) expect(Date.parse(String(expiresAt))).toBeGreaterThan(Date.now())
+      else expect(expiresAt).toBeUndefined()
+    }
+    expect(history.at(-1)?.value).toBe(WORKSHOP_BEFORE)
+    expect(stdout).toContain(', as before the experiment.')
+  })
+})
+
+describe('the generated runbook, renewing', () => {
+  it('renews the lease and the stamp every third of the TTL, and a wait-only step renews the value in force', async () => {
+    // Prepare: LeaseTtlSeconds 3 (renewed every second), holds of 1.2 s
+    const { store, history } = await stores.file()
+    const leases: string[] = []
+    const files = await generated({ template: leaseTtl(3) })
+
+    // Act
+    await playFisExperiment(await planOf(files), {
+      store,
+      timing: { waitMs: 1200 },
+      onEvent: (event) => {
+        if (event.type === 'automation' && event.event.type === 'write')
+          void store.readCompanion(LEASE_SUFFIX).then((text) => text && leases.push(text))
+      },
+    })
+
+    // Assess: S02_hold_on sets nothing, and rewrites the latency with a fresh stamp each second
+    const held = (await history()).filter(
+      (entry) => entry.label === 'experiment workshop-runbook: S02_hold_on',
+    )
+    // At its start, then at least once a second later (a slow store may leave time for no more).
+    expect(held.length).toBeGreaterThanOrEqual(2)
+    const stamps = held.map((entry) => {
+      expect(withoutStamp(entry.value)).toEqual(JSON.parse(LATENCY))
+      const expiresAt = Date.parse(String(JSON.parse(entry.value).expiresAt))
+      expect(expiresAt - Date.parse(entry.modifiedAt)).toBeGreaterThan(2_000)
+      expect(expiresAt - Date.parse(entry.modifiedAt)).toBeLessThanOrEqual(3_100)
+      return expiresAt
+    })
+    expect(stamps).toEqual([...stamps].sort((a, b) => a - b))
+    expect(new Set(stamps).size).toBe(stamps.length)
+    // The lease is renewed with the value: its expiry moves on
+    const expiries = leases.map((text) => parseLease(text)?.expiresAt)
+    expect(new Set(expiries).size).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe('a stop-condition alarm in the template', () => {
+  it('stops the experiment when the alarm goes to ALARM: exit 4, the value restored', async () => {
+    // Prepare
+    vi.stubEnv('AWS_ENDPOINT_URL_CLOUDWATCH', moto)
+    const cloudwatch = new CloudWatchClient({ endpoint: moto, region: 'us-east-1' })
+    const alarm = `fis-player-${Date.now()}`
+    await cloudwatch.send(
+      new PutMetricAlarmCommand({
+        AlarmName: alarm,
+        MetricName: 'Errors',
+        Namespace: 'AWS/Lambda',
+        Statistic: 'Sum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      }),
+    )
+    const { store, args } = await stores.file()
+    const files = await generated({
+      template: (template) => {
+        template.stopConditions = [
+          {
+            source: 'aws:cloudwatch:alarm',
+            value: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarm}`,
+          },
+        ]
+      },
+    })
+
+    try {
+      // Act
+      const running = runMain([
+        ...runArgs(files),
+        '--wait',
+        '5s',
+        '--alarm-interval',
+        '100ms',
+        ...args,
+      ])
+      while ((await store.read())?.version === 1) await new Promise((r) => setTimeout(r, 20))
+      await cloudwatch.send(
+        new SetAlarmStateCommand({ AlarmName: alarm, StateValue: 'ALARM', StateReason: 'test' }),
+      )
+      const { code, stdout, stderr } = await running
+
+      // Assess
+      expect(code).toBe(4)
+      expect(stdout).toContain(`STOPPING (alarm ${alarm} is in ALARM)`)
+      expect(stderr).toContain(`middy-chaos: stopped by alarm ${alarm} is in ALARM`)
+      expect((await store.read())?.value).toBe(BEFORE)
+      expect(await readLease(store)).toBeUndefined()
+    } finally {
+      cloudwatch.destroy()
+      vi.unstubAllEnvs()
+    }
+  })
+})
+
+describe('--probe', () => {
+  it('probes while the workshop plays and sums the answers up per step', async () => {
+    // Prepare
+    const server = createServer((_, response) => response.end('Hello from Lambda!'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    const { args } = await stores.file()
+
+    try {
+      // Act
+      const { code, stdout } = await runMain([
+        ...runArgs({ template: WORKSHOP_TEMPLATE, document: WORKSHOP_DOCUMENT }),
+        '--time-scale',
+        '0.005',
+        '--probe',
+        `http://127.0.0.1:${port}/`,
+        '--interval',
+        '50ms',
+        ...args,
+      ])
+
+      // Assess
+      expect(code).toBe(0)
+      expect(stdout).toMatch(/^Hello from Lambda! - 200 - \d+\.\d{6}$/m)
+      expect(stdout).toContain('Probe summary per step')
+      expect(stdout).toMatch(/^S02_Wait1\s+latency 400ms\s+\d+\s+200×\d+/m)
+    } finally {
+      server.close()
+    }
   })
 })
 
@@ -541,45 +813,25 @@ describe('startAfter', () => {
 
 describe('what the player cannot play is refused by name, before anything runs', () => {
   const refused = async (
-    edit: {
-      template?: (template: Record<string, unknown>) => void
-      document?: (document: Awaited<ReturnType<typeof readYaml>>) => void
-    },
+    edit: { template?: (template: Json) => void; runbook?: (runbook: Runbook) => void },
     pattern: RegExp,
   ) => {
-    const template = await readJson(RUNBOOK_TEMPLATE)
-    edit.template?.(template.experimentTemplate)
-    const document = await readYaml(RUNBOOK_DOCUMENT)
-    edit.document?.(document)
+    const files = await generated(edit)
     const param = join(dir, `refused-${++count}.json`)
-    const { code, stderr } = await runMain([
-      'experiment',
-      'run',
-      '--fis-template',
-      await writeJson('template.json', template),
-      '--document',
-      `middy-chaos-runbook=${await writeJson('runbook.json', document)}`,
-      '--store',
-      'file',
-      '--param',
-      param,
-    ])
+    const { code, stderr } = await runMain([...runArgs(files), '--store', 'file', '--param', param])
     expect(code).toBe(1)
     expect(stderr).toMatch(pattern)
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(existsSync(param)).toBe(false)
     expect(existsSync(`${param}.${LEASE_SUFFIX}`)).toBe(false)
   }
-  const actions = (template: Record<string, unknown>) =>
-    template.actions as Record<string, Record<string, unknown>>
-  const action = (template: Record<string, unknown>, name: string) =>
-    actions(template)[name] as Record<string, unknown>
+  const stepInputs = (runbook: Runbook, index: number) => runbook.mainSteps[index]?.inputs as Json
 
   it('an FIS action it does not play (aws:ec2:stop-instances)', async () => {
     await refused(
       {
-        template: (t) => {
-          actions(t).StopInstances = {
+        template: (template) => {
+          ;(template.actions as Json).StopInstances = {
             actionId: 'aws:ec2:stop-instances',
             parameters: { startInstancesAfterDuration: 'PT5M' },
             targets: { Instances: 'web' },
@@ -593,9 +845,8 @@ describe('what the player cannot play is refused by name, before anything runs',
   it('an aws:executeScript whose script is not the middy-chaos handlers', async () => {
     await refused(
       {
-        document: (d) => {
-          const inputs = (d.mainSteps[1] as { inputs: Record<string, unknown> }).inputs
-          inputs.Script = 'def hold(events, context):\n    pass\n'
+        runbook: (runbook) => {
+          stepInputs(runbook, 1).Script = 'def hold(events, context):\n    pass\n'
         },
       },
       /step S01_latency: aws:executeScript runs a script the local player cannot run/,
@@ -605,8 +856,8 @@ describe('what the player cannot play is refused by name, before anything runs',
   it('an aws:executeScript with a handler the runbook does not have', async () => {
     await refused(
       {
-        document: (d) => {
-          ;(d.mainSteps[1] as { inputs: Record<string, unknown> }).inputs.Handler = 'explode'
+        runbook: (runbook) => {
+          stepInputs(runbook, 1).Handler = 'explode'
         },
       },
       /step S01_latency: Handler "explode" is not a middy-chaos runbook handler/,
@@ -616,11 +867,16 @@ describe('what the player cannot play is refused by name, before anything runs',
   it('an aws:executeAwsApi on another service than SSM', async () => {
     await refused(
       {
-        document: (d) => {
-          d.mainSteps.splice(1, 0, {
+        runbook: (runbook) => {
+          runbook.mainSteps.splice(1, 0, {
             name: 'StopInstances',
             action: 'aws:executeAwsApi',
-            inputs: { Service: 'ec2', Api: 'StopInstances', InstanceIds: ['i-1'] },
+            inputs: {
+              Service: 'ec2',
+              Api: 'StopInstances',
+              InstanceIds: ['i-1'],
+              InputPayload: {},
+            },
           })
         },
       },
@@ -631,11 +887,11 @@ describe('what the player cannot play is refused by name, before anything runs',
   it('an SSM API other than the parameter calls', async () => {
     await refused(
       {
-        document: (d) => {
-          d.mainSteps.splice(1, 0, {
+        runbook: (runbook) => {
+          runbook.mainSteps.splice(1, 0, {
             name: 'Run',
             action: 'aws:executeAwsApi',
-            inputs: { Service: 'ssm', Api: 'SendCommand', DocumentName: 'AWS-RunShellScript' },
+            inputs: { Service: 'ssm', Api: 'SendCommand', InputPayload: {} },
           })
         },
       },
@@ -643,34 +899,49 @@ describe('what the player cannot play is refused by name, before anything runs',
     )
   })
 
+  it('an Automation action it does not play', async () => {
+    await refused(
+      {
+        runbook: (runbook) => {
+          runbook.mainSteps.splice(1, 0, {
+            name: 'Approve',
+            action: 'aws:approve',
+            inputs: { Approvers: ['me'], InputPayload: {} },
+          })
+        },
+      },
+      /step Approve: action "aws:approve" is not played locally/,
+    )
+  })
+
   it('a startAfter naming no action', async () => {
     await refused(
       {
-        template: (t) => {
-          action(t, 'S02_status_code').startAfter = ['S01_latencyy']
+        template: (template) => {
+          action(template, 'S02_hold_on').startAfter = ['S01_latencyy']
         },
       },
-      /actions\.S02_status_code\.startAfter: no action named "S01_latencyy"/,
+      /actions\.S02_hold_on\.startAfter: no action named "S01_latencyy"/,
     )
   })
 
   it('a startAfter cycle', async () => {
     await refused(
       {
-        template: (t) => {
-          action(t, 'S01_latency').startAfter = ['S02_status_code']
+        template: (template) => {
+          action(template, 'S01_latency').startAfter = ['S02_hold_on']
         },
       },
-      /startAfter makes a cycle \(S01_latency waits for S02_status_code waits for S01_latency\)/,
+      /startAfter makes a cycle \(S01_latency waits for S02_hold_on waits for S01_latency\)/,
     )
   })
 
   it('an automation whose document was not given', async () => {
     await refused(
       {
-        template: (t) => {
-          const run = actions(t).RunExperiment as { parameters: Record<string, string> }
-          run.parameters.documentArn = 'arn:aws:ssm:us-east-1:123456789012:document/Other'
+        template: (template) => {
+          action(template, 'RunExperiment').parameters.documentArn =
+            'arn:aws:ssm:us-east-1:123456789012:document/Other'
         },
       },
       /actions\.RunExperiment: no --document for Other .* give it as --document Other=<file>/,
@@ -680,10 +951,11 @@ describe('what the player cannot play is refused by name, before anything runs',
   it('a variable that names nothing', async () => {
     await refused(
       {
-        document: (d) => {
-          const inputs = (d.mainSteps[0] as { inputs: { InputPayload: Record<string, string> } })
-            .inputs
-          inputs.InputPayload.Experiment = '{{ ExperimentName }}'
+        runbook: (runbook) => {
+          stepInputs(runbook, 0).InputPayload = {
+            ...(stepInputs(runbook, 0).InputPayload as Json),
+            Experiment: '{{ ExperimentName }}',
+          }
         },
       },
       /step AcquireLease: \{\{ ExperimentName \}\} is not a parameter of the document/,
@@ -694,17 +966,15 @@ describe('what the player cannot play is refused by name, before anything runs',
 describe('interrupted with SIGINT, through the built CLI', () => {
   beforeAll(() => assertCliBuilt())
 
-  const run = (template: string, document: string, args: string[]) =>
-    startCli(['experiment', 'run', '--fis-template', template, '--document', document, ...args], {
-      env: { AWS_REGION: 'us-east-1' },
-    })
+  const start = (files: { template: string; document: string }, args: string[]) =>
+    startCli([...runArgs(files), ...args], { env: { AWS_REGION: 'us-east-1' } })
 
   it('the workshop: exit 130, and the latency fault stays on: the workshop has no rollback', async () => {
     // Prepare
     const name = await ssmParameter(WORKSHOP_BEFORE)
 
     // Act
-    const cli = run(WORKSHOP_TEMPLATE, WORKSHOP_DOCUMENT, [
+    const cli = start({ template: WORKSHOP_TEMPLATE, document: WORKSHOP_DOCUMENT }, [
       '--store',
       'ssm',
       '--param',
@@ -730,13 +1000,13 @@ describe('interrupted with SIGINT, through the built CLI', () => {
   })
 
   it.each(['file', 'ssm'] as const)(
-    'a middy-chaos runbook on the %s store: exit 130, the exact value back, the lease gone',
+    'the generated runbook on the %s store: exit 130, the exact value back, the lease gone',
     async (kind) => {
       // Prepare
       const { store, args, history } = await stores[kind]()
 
       // Act
-      const cli = run(RUNBOOK_TEMPLATE, RUNBOOK_DOCUMENT, args)
+      const cli = start(await generated(), args)
       await cli.waitFor(/RunExperiment › S01_latency {2}wrote version 2/)
       cli.child.kill('SIGINT')
       const { code } = await cli.exited
@@ -748,8 +1018,7 @@ describe('interrupted with SIGINT, through the built CLI', () => {
       expect(cli.stdout()).toMatch(/■ .*RunExperiment › S01_latency {2}Cancelled/)
       expect(cli.stdout()).toContain(', as before the experiment.')
       const values = (await history()).map((entry) => entry.value)
-      expect(values.at(-1)).toBe(BEFORE)
-      expect(values).toHaveLength(3)
+      expect(values).toEqual([BEFORE, expect.stringContaining('"fault_type":"latency"'), BEFORE])
     },
   )
 })

@@ -23,6 +23,7 @@
  */
 import { hostname } from 'node:os'
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
+import { RUNBOOK_MARKER, type RunbookHandler } from '@middy-chaos/fis'
 import { CliError } from '../errors.js'
 import {
   describeLease,
@@ -37,9 +38,9 @@ import { stampExpiry } from '../stamp.js'
 import type { ConfigStore } from '../store.js'
 
 /** The first line of the runbook's handlers module: the player recognises it. */
-export const RUNBOOK_MARKER = '# middy-chaos runbook handlers v1'
+export { RUNBOOK_MARKER }
 
-export type HandlerName = 'acquire' | 'hold' | 'restore'
+export type HandlerName = RunbookHandler
 
 /** The `InputPayload` keys each handler takes. */
 export const HANDLER_INPUTS: Record<HandlerName, { required: string[]; optional: string[] }> = {
@@ -159,7 +160,7 @@ const hold = async (payload: Record<string, unknown>, context: HandlerContext) =
     pending = ''
     const left = end - Date.now()
     if (left <= 0 || context.signal.aborted) return { writes, expiresAt: lease.expiresAt }
-    await sleep(Math.min(ttlMs / 3, left), context.signal)
+    await sleep(Math.min(Math.max(ttlMs / 3, 1000), left), context.signal)
     if (context.signal.aborted) return { writes, expiresAt: lease.expiresAt }
   }
 }
