@@ -54,7 +54,8 @@ middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... 
   its SSM Automation documents (YAML or JSON; the name is the file's unless given), against the
   store; SIGINT / SIGTERM stop it as aws fis stop-experiment. --wait / --time-scale shorten
   aws:fis:wait, aws:sleep and the runbook's holds; --probe, --stop-on-alarm and the store options
-  apply. Same exit codes.
+  apply. Exit codes as above (1: an action failed; 3: a runbook's Restore failed; 5: its
+  AcquireLease was refused); what it cannot play is refused by name before anything runs.
 middy-chaos experiment validate <file>: checks the file and prints its steps
 ${EXPORT_HELP}`,
   options: () => ({
