@@ -1,0 +1,510 @@
+/**
+ * `ChaosConfigParameter` and `ChaosExperiment` in one stack, synthesized once
+ * with cdk-nag's AwsSolutions checks: least-privilege IAM, the runbook's
+ * routes to Restore, stop conditions and the experiment log; zero cdk-nag
+ * findings; cfn-lint on the template; and the same FIS and SSM resources as
+ * the CloudFormation export of the same experiment files.
+ */
+import { join } from 'node:path'
+import { loadExperiment, toFisExperiment } from '@middy-chaos/cli'
+import { buildCloudFormation, type FisExperiment, LOGICAL_IDS } from '@middy-chaos/fis'
+import { App, type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib'
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions'
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
+import * as kms from 'aws-cdk-lib/aws-kms'
+import * as lambda from 'aws-cdk-lib/aws-lambda'
+import * as logs from 'aws-cdk-lib/aws-logs'
+import { AwsSolutionsChecks } from 'cdk-nag'
+import type { IConstruct } from 'constructs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  ChaosConfigParameter,
+  ChaosExperiment,
+  type IChaosConfigParameter,
+  WORKSHOP_FAULTS_OFF,
+} from '../src/index.js'
+import {
+  CDK_LINT_IGNORES,
+  type CfnTemplate,
+  ENV,
+  evaluate,
+  everyStatement,
+  fixture,
+  lint,
+  type Names,
+  statements,
+  workshopFile,
+} from './helpers.js'
+
+const SECRET_STEPS: FisExperiment = {
+  name: 'SecretLatency',
+  steps: [
+    {
+      name: 'latency',
+      set: '{"is_enabled":true,"fault_type":"latency","delay":200,"rate":1}',
+      waitMs: 90_000,
+      turnsFaultsOn: true,
+    },
+  ],
+}
+
+/** The stack every test reads: three parameters, three experiments, two functions. */
+const build = () => {
+  const app = new App()
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
+  const stack = new Stack(app, 'Chaos', { env: ENV })
+  const helloWorld = new lambda.Function(stack, 'HelloWorld', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 })'),
+  })
+  const secretReader = new lambda.Function(stack, 'SecretReader', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200 })'),
+  })
+  for (const fn of [helloWorld, secretReader])
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "The test's own functions, not the constructs': their logs with AWS's basic policy",
+    })
+
+  // A String parameter and the workshop experiment file, as middy-chaos experiment run reads it.
+  const config = new ChaosConfigParameter(stack, 'Config', { parameterName: '/chaos/hello-world' })
+  config.grantRead(helloWorld)
+  const workshop = new ChaosExperiment(stack, 'Workshop', {
+    parameter: config,
+    experiment: workshopFile,
+  })
+
+  // A parameter made elsewhere, named without a leading slash; alarms and a probe in the file.
+  const elsewhere = ChaosConfigParameter.fromParameterName(stack, 'Elsewhere', 'chaos-alarm')
+  const withAlarms = new ChaosExperiment(stack, 'WithAlarms', {
+    parameter: elsewhere,
+    experiment: fixture('latency-until-alarm.json'),
+  })
+
+  // A SecureString with a key of ours, typed steps, alarms given to the construct.
+  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true })
+  const secret = new ChaosConfigParameter(stack, 'Secret', {
+    parameterName: '/chaos/secret',
+    encryptionKey: key,
+  })
+  secret.grantRead(secretReader)
+  const errors = new cloudwatch.Alarm(stack, 'Errors', {
+    metric: secretReader.metricErrors({ period: Duration.minutes(1) }),
+    threshold: 1,
+    evaluationPeriods: 1,
+  })
+  const secretive = new ChaosExperiment(stack, 'Secretive', {
+    parameter: secret,
+    experiment: SECRET_STEPS,
+    stopAlarms: [errors, 'Throttles', `arn:aws:cloudwatch:${ENV.region}:${ENV.account}:alarm:P99`],
+    leaseTtl: Duration.seconds(90),
+    logRetention: logs.RetentionDays.ONE_WEEK,
+  })
+  return {
+    app,
+    stack,
+    helloWorld,
+    errors,
+    workshop,
+    withAlarms,
+    secretive,
+    config,
+    elsewhere,
+    secret,
+    key,
+  }
+}
+
+const built = build()
+const { app, stack } = built
+let synthError: unknown
+let template: Template
+let json: CfnTemplate
+let synthMs = 0
+
+const id = (construct: IConstruct): string =>
+  stack.resolve(stack.getLogicalId(construct as CfnResource)) as string
+const idOf = (construct: IConstruct): string => id(construct.node.defaultChild as CfnResource)
+const resourceOf = (logicalId: string) => {
+  const resource = json.Resources[logicalId]
+  return { ...resource, Properties: resource?.Properties ?? {} }
+}
+
+/** The logical ids of an experiment's resources, named as the CloudFormation export names them. */
+const exportNames = (experiment: ChaosExperiment): Record<string, string> => ({
+  [id(experiment.runbook)]: LOGICAL_IDS.runbook,
+  [idOf(experiment.automationRole)]: LOGICAL_IDS.automationRole,
+  [idOf(experiment.fisRole)]: LOGICAL_IDS.fisRole,
+  [idOf(experiment.logGroup)]: LOGICAL_IDS.logGroup,
+  [id(experiment.template)]: LOGICAL_IDS.experimentTemplate,
+})
+
+type Step = { name: string; onFailure?: string; onCancel?: string; isEnd?: boolean }
+const runbookSteps = (experiment: ChaosExperiment): Step[] =>
+  (resourceOf(id(experiment.runbook)).Properties.Content as { mainSteps: Step[] }).mainSteps
+
+beforeAll(() => {
+  const started = performance.now()
+  try {
+    app.synth()
+  } catch (error) {
+    synthError = error
+  }
+  synthMs = performance.now() - started
+  template = Template.fromStack(stack)
+  json = template.toJSON() as CfnTemplate
+}, 120_000)
+
+describe('cdk-nag AwsSolutions', () => {
+  it('finds nothing: the synth with the plugin does not throw', () => {
+    // Assess
+    expect(synthError === undefined ? '' : String((synthError as Error).message)).toBe('')
+    expect(synthMs).toBeGreaterThan(0)
+  })
+
+  it('acknowledges on the FIS role only the wildcards FIS needs, each with its reason', () => {
+    // Act
+    const acknowledged = built.workshop.fisRole.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) => Object.entries(entry.data as Record<string, string>))
+
+    // Assess
+    expect(acknowledged.map(([rule]) => rule.replace(/^annotation::/i, ''))).toEqual([
+      'AwsSolutions-IAM5[Resource::*]',
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}:${ENV.account}:automation-execution/*]`,
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:${ENV.region}:${ENV.account}:automation-definition/<${id(built.workshop.runbook)}>:*]`,
+    ])
+    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40)
+  })
+})
+
+describe('ChaosConfigParameter', () => {
+  it('is created with faults off, under its literal name', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: '/chaos/hello-world',
+      Type: 'String',
+      Value: WORKSHOP_FAULTS_OFF,
+    })
+  })
+
+  it('grantRead gives ssm:GetParameter on that one parameter ARN and sets CHAOS_PARAM', () => {
+    // Act
+    const granted = everyStatement(json).filter(
+      (statement) =>
+        statement.in === idOf(built.helloWorld.role?.node.findChild('DefaultPolicy') ?? stack),
+    )
+
+    // Assess
+    expect(granted).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter'],
+        Resource: [`arn:aws:ssm:${ENV.region}:${ENV.account}:parameter/chaos/hello-world`],
+        in: expect.any(String),
+      },
+    ])
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { CHAOS_PARAM: '/chaos/hello-world' } },
+    })
+  })
+
+  it('writes every parameter ARN with one slash after "parameter"', () => {
+    // Act
+    const text = JSON.stringify(evaluate(json))
+
+    // Assess
+    expect(text).not.toContain('parameter//')
+    expect(built.elsewhere.parameterArn).not.toContain('parameter//')
+    expect(stack.resolve(built.elsewhere.leaseArn)).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          `:ssm:${ENV.region}:${ENV.account}:parameter/chaos-alarm.lease`,
+        ],
+      ],
+    })
+  })
+
+  it('creates a SecureString with the key through PutParameter, and deletes it with the stack', () => {
+    // Act
+    const [custom] = Object.values(template.findResources('Custom::ChaosSecureStringParameter'))
+    const properties = evaluate(custom?.Properties, {
+      resources: { [idOf(built.key)]: 'Key' },
+    }) as Record<string, string>
+
+    // Assess
+    expect(JSON.parse(properties.Create ?? '{}')).toMatchObject({
+      service: 'SSM',
+      action: 'PutParameter',
+      parameters: {
+        Name: '/chaos/secret',
+        Type: 'SecureString',
+        KeyId: '{Key.Arn}',
+        Value: WORKSHOP_FAULTS_OFF,
+        Overwrite: false,
+      },
+      physicalResourceId: { id: '/chaos/secret' },
+    })
+    expect(JSON.parse(properties.Update ?? '{}')).toMatchObject({
+      parameters: { Overwrite: true, KeyId: '{Key.Arn}' },
+    })
+    expect(JSON.parse(properties.Delete ?? '{}')).toMatchObject({
+      action: 'DeleteParameter',
+      parameters: { Name: '/chaos/secret' },
+      ignoreErrorCodesMatching: 'ParameterNotFound',
+    })
+  })
+
+  it('lets the reader of a SecureString decrypt with its key, and the custom resource encrypt with it only', () => {
+    // Act
+    const all = everyStatement(json, { resources: { [idOf(built.key)]: 'Key' } })
+    const kmsStatements = all.filter((statement) =>
+      statement.Action.some((a) => a.startsWith('kms:')),
+    )
+
+    // Assess
+    expect(kmsStatements.map((s) => [s.Action, s.Resource])).toEqual(
+      expect.arrayContaining([
+        [['kms:Decrypt'], ['{Key.Arn}']],
+        [['kms:Encrypt', 'kms:GenerateDataKey'], ['{Key.Arn}']],
+        [['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], ['{Key.Arn}']],
+      ]),
+    )
+    for (const statement of kmsStatements) expect(statement.Resource).toEqual(['{Key.Arn}'])
+  })
+})
+
+describe('ChaosExperiment', () => {
+  it('writes ssm: actions with no * but the execution ids and the one runbook versions', () => {
+    // Act
+    const ssm = everyStatement(json).filter((statement) =>
+      statement.Action.some((action) => action.startsWith('ssm:')),
+    )
+
+    // Assess
+    const here = `arn:aws:ssm:${ENV.region}:${ENV.account}`
+    for (const statement of ssm) {
+      const wildcards = statement.Resource.filter((resource) => resource.includes('*'))
+      if (statement.Action.includes('ssm:StartAutomationExecution'))
+        expect(wildcards).toEqual([
+          expect.stringMatching(
+            new RegExp(`^${here}:automation-definition/\\{[A-Za-z0-9]+\\}:\\*$`),
+          ),
+        ])
+      else if (statement.Action.includes('ssm:StopAutomationExecution'))
+        expect([statement.Action, wildcards]).toEqual([
+          ['ssm:GetAutomationExecution', 'ssm:StopAutomationExecution'],
+          [`${here}:automation-execution/*`],
+        ])
+      else expect(wildcards).toEqual([])
+    }
+  })
+
+  it('lets the automation role read and write the one parameter and its lease, nothing else', () => {
+    // Act
+    const role = resourceOf(idOf(built.workshop.automationRole))
+    const granted = (role.Properties.Policies as { PolicyDocument: unknown }[]).flatMap((policy) =>
+      statements(policy.PolicyDocument),
+    )
+
+    // Assess
+    const parameter = `arn:aws:ssm:${ENV.region}:${ENV.account}:parameter/chaos/hello-world`
+    expect(granted).toEqual([
+      {
+        Sid: 'ChaosParameterAndItsLease',
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+        Resource: [parameter, `${parameter}.lease`],
+      },
+    ])
+    expect(evaluate(role.Properties.AssumeRolePolicyDocument)).toMatchObject({
+      Statement: [
+        {
+          Principal: { Service: 'ssm.amazonaws.com' },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': ENV.account },
+            ArnLike: {
+              'aws:SourceArn': `arn:aws:ssm:${ENV.region}:${ENV.account}:automation-execution/*`,
+            },
+          },
+        },
+      ],
+    })
+  })
+
+  it('lets FIS pass the automation role to SSM only', () => {
+    // Act
+    const passRole = everyStatement(json).filter((statement) =>
+      statement.Action.includes('iam:PassRole'),
+    )
+
+    // Assess
+    expect(passRole).toHaveLength(3)
+    for (const statement of passRole) {
+      expect(statement.Action).toEqual(['iam:PassRole'])
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' },
+      })
+      expect(statement.Resource).toEqual([
+        expect.stringMatching(/^\{[A-Za-z0-9]+AutomationRole[A-Za-z0-9]+\.Arn\}$/),
+      ])
+    }
+  })
+
+  it('routes every step of the runbook but Restore to Restore, on failure and on cancel', () => {
+    for (const experiment of [built.workshop, built.withAlarms, built.secretive]) {
+      // Act
+      const steps = runbookSteps(experiment)
+
+      // Assess
+      expect(steps.at(-1)).toMatchObject({ name: 'Restore', isEnd: true })
+      for (const step of steps.slice(0, -1))
+        expect(step).toMatchObject({ onFailure: 'step:Restore', onCancel: 'step:Restore' })
+    }
+    template.hasResourceProperties('AWS::SSM::Document', {
+      DocumentType: 'Automation',
+      DocumentFormat: 'JSON',
+      Content: Match.objectLike({ schemaVersion: '0.3', assumeRole: '{{ AutomationAssumeRole }}' }),
+    })
+  })
+
+  it('stops on the alarms named in the file, given to the construct, or none', () => {
+    // Act
+    const stopConditions = (experiment: ChaosExperiment) =>
+      evaluate(resourceOf(id(experiment.template)).Properties.StopConditions, {
+        resources: { [idOf(built.errors)]: 'Errors' },
+      })
+
+    // Assess
+    expect(stopConditions(built.workshop)).toEqual([{ Source: 'none' }])
+    expect(stopConditions(built.withAlarms)).toEqual([
+      {
+        Source: 'aws:cloudwatch:alarm',
+        Value: `arn:aws:cloudwatch:${ENV.region}:${ENV.account}:alarm:HelloWorldApi5XX`,
+      },
+    ])
+    expect(stopConditions(built.secretive)).toEqual([
+      { Source: 'aws:cloudwatch:alarm', Value: '{Errors.Arn}' },
+      {
+        Source: 'aws:cloudwatch:alarm',
+        Value: `arn:aws:cloudwatch:${ENV.region}:${ENV.account}:alarm:Throttles`,
+      },
+      {
+        Source: 'aws:cloudwatch:alarm',
+        Value: `arn:aws:cloudwatch:${ENV.region}:${ENV.account}:alarm:P99`,
+      },
+    ])
+  })
+
+  it('leaves the probe stop conditions out, with a warning', () => {
+    // Assess
+    Annotations.fromStack(stack).hasWarning(
+      '/Chaos/WithAlarms',
+      Match.stringLikeRegexp('probe stop conditions are left out \\(errors>20%\\)'),
+    )
+  })
+
+  it('logs the experiment to its own log group, schema v2, with a retention', () => {
+    // Act
+    const properties = resourceOf(id(built.secretive.template)).Properties
+
+    // Assess
+    expect(properties?.LogConfiguration).toEqual({
+      CloudWatchLogsConfiguration: {
+        LogGroupArn: { 'Fn::GetAtt': [idOf(built.secretive.logGroup), 'Arn'] },
+      },
+      LogSchemaVersion: 2,
+    })
+    expect(resourceOf(idOf(built.secretive.logGroup)).Properties).toEqual({ RetentionInDays: 7 })
+    expect(resourceOf(idOf(built.workshop.logGroup)).Properties).toEqual({ RetentionInDays: 30 })
+  })
+
+  it('gives the runbook the lease TTL asked for', () => {
+    // Act
+    const run = evaluate(resourceOf(id(built.secretive.template)).Properties.Actions) as Record<
+      string,
+      { Parameters: Record<string, string> }
+    >
+
+    // Assess
+    expect(JSON.parse(run.RunExperiment?.Parameters.documentParameters ?? '{}')).toEqual({
+      AutomationAssumeRole: `{${idOf(built.secretive.automationRole)}.Arn}`,
+      ParameterName: '/chaos/secret',
+      LeaseTtlSeconds: '90',
+    })
+  })
+})
+
+describe('cfn-lint', () => {
+  it('finds nothing in the synthesized template', async () => {
+    // Act
+    const assembly = app.synth()
+    const result = await lint(join(assembly.directory, stack.templateFile), CDK_LINT_IGNORES)
+
+    // Assess
+    expect(result.output).toBe('')
+    expect(result.code).toBe(0)
+  })
+})
+
+describe('the CDK synth and the CloudFormation export of one experiment file', () => {
+  const compare = async (
+    experiment: ChaosExperiment,
+    file: string,
+    parameter: IChaosConfigParameter,
+  ) => {
+    // Prepare: the export as `middy-chaos experiment export <file> --to cloudformation` makes it
+    const exported = buildCloudFormation(toFisExperiment(await loadExperiment(file)).fis, {
+      parameterName: parameter.parameterName,
+    }) as unknown as CfnTemplate
+    const fromCdk: Names = { resources: exportNames(experiment) }
+    const fromExport: Names = { parameters: { ParameterName: parameter.parameterName } }
+    const cdk = (logicalId: string) => resourceOf(logicalId)
+    const cfn = (logicalId: string) => exported.Resources[logicalId]
+
+    // Assess: the runbook
+    const runbook = cdk(id(experiment.runbook))
+    expect(evaluate(runbook.Properties, fromCdk)).toEqual(
+      evaluate(cfn(LOGICAL_IDS.runbook)?.Properties, fromExport),
+    )
+    // the FIS template: actions, stop conditions, log configuration, options, role, tags
+    expect(evaluate(cdk(id(experiment.template)).Properties, fromCdk)).toEqual(
+      evaluate(cfn(LOGICAL_IDS.experimentTemplate)?.Properties, fromExport),
+    )
+    // the roles: trust and statements
+    for (const [role, logicalId] of [
+      [experiment.automationRole, LOGICAL_IDS.automationRole],
+      [experiment.fisRole, LOGICAL_IDS.fisRole],
+    ] as const) {
+      const mine = cdk(idOf(role)).Properties ?? {}
+      const theirs = cfn(logicalId)?.Properties ?? {}
+      expect(statements(mine.AssumeRolePolicyDocument, fromCdk)).toEqual(
+        statements(theirs.AssumeRolePolicyDocument, fromExport),
+      )
+      const policies = (properties: Record<string, unknown>, names: Names) =>
+        (properties.Policies as { PolicyName: string; PolicyDocument: unknown }[]).map(
+          (policy) => ({
+            name: policy.PolicyName,
+            statements: statements(policy.PolicyDocument, names),
+          }),
+        )
+      expect(policies(mine, fromCdk)).toEqual(policies(theirs, fromExport))
+    }
+    // the log group
+    expect(cdk(idOf(experiment.logGroup)).Properties).toEqual(cfn(LOGICAL_IDS.logGroup)?.Properties)
+  }
+
+  it('give the same runbook, FIS template, roles and log for the workshop experiment', async () => {
+    await compare(built.workshop, workshopFile, built.config)
+  })
+
+  it('give the same resources for an experiment with alarms, a long wait and a probe', async () => {
+    await compare(built.withAlarms, fixture('latency-until-alarm.json'), built.elsewhere)
+  })
+})
