@@ -94,8 +94,9 @@ class FaultSocket extends Duplex {
       outcome.fault === 'timeout' || outcome.fault === 'refused' || outcome.fault === 'dns'
     const fail = (code: NetworkErrorCode) => () => this.destroy(networkError(code, target))
     if (outcome.fault === 'timeout') this.#timer = setTimeout(fail('ETIMEDOUT'), outcome.delay)
+    // After the request has taken the socket (`onSocket` attaches its listeners on the next tick).
     else if (outcome.fault === 'refused' || outcome.fault === 'dns')
-      process.nextTick(fail(CODE[outcome.fault]))
+      setImmediate(fail(CODE[outcome.fault]))
   }
 
   public override _read(): void {}
