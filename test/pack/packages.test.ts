@@ -26,7 +26,14 @@ const peers = [
 
 describe('packed packages', () => {
   let project: string
-  const manifests: Record<string, { name: string; dependencies?: Record<string, string> }> = {}
+  const manifests: Record<
+    string,
+    {
+      name: string
+      dependencies?: Record<string, string>
+      peerDependencies?: Record<string, string>
+    }
+  > = {}
 
   beforeAll(async () => {
     for (const name of packages) {
@@ -50,10 +57,24 @@ describe('packed packages', () => {
       execFileSync('tar', ['-xzf', join(tarballs, tarball), '-C', target, '--strip-components=1'])
       manifests[name] = JSON.parse(await readFile(join(target, 'package.json'), 'utf8'))
     }
-    for (const peer of peers) {
-      const link = join(project, 'node_modules', peer)
+    // What a user's install brings besides our tarballs: the peers they own, and every
+    // package's own third-party dependencies (yaml, uPlot, the CloudWatch client, …).
+    const wanted = new Map<string, string>(
+      peers.map((peer) => [peer, join(root, 'node_modules', peer)]),
+    )
+    for (const [name, manifest] of Object.entries(manifests)) {
+      const own = { ...(manifest.dependencies ?? {}), ...(manifest.peerDependencies ?? {}) }
+      for (const dependency of Object.keys(own)) {
+        if (dependency.startsWith('@middy-chaos/') || wanted.has(dependency)) continue
+        const local = join(root, 'packages', name, 'node_modules', dependency)
+        wanted.set(dependency, existsSync(local) ? local : join(root, 'node_modules', dependency))
+      }
+    }
+    for (const [dependency, from] of wanted) {
+      if (!existsSync(from)) continue
+      const link = join(project, 'node_modules', dependency)
       await mkdir(dirname(link), { recursive: true })
-      await symlink(await realpath(join(root, 'node_modules', peer)), link)
+      await symlink(await realpath(from), link)
     }
     await writeFile(join(project, 'package.json'), '{"type":"module","private":true}')
   }, 120_000)
