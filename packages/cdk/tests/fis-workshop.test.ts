@@ -1,0 +1,156 @@
+/**
+ * examples/fis-workshop, the AWS FIS workshop's stack as a CDK app,
+ * synthesized offline once (its function bundled by esbuild here, no
+ * Docker), with cdk-nag's AwsSolutions checks and the 5XX stop condition
+ * on: zero cdk-nag findings, zero cfn-lint findings, and what the workshop
+ * needs is there.
+ */
+import { execFile } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { App, Validations } from 'aws-cdk-lib'
+import { Match, Template } from 'aws-cdk-lib/assertions'
+import { AwsSolutionsChecks } from 'cdk-nag'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildApp } from '../../../examples/fis-workshop/src/app.js'
+import { CDK_LINT_IGNORES, type CfnTemplate, evaluate, lint, repoRoot } from './helpers.js'
+
+const example = join(repoRoot, 'examples/fis-workshop')
+const outdir = await mkdtemp(join(tmpdir(), 'middy-chaos-fis-workshop-'))
+const app = new App({ outdir, context: { stopOnApi5xx: 'true' } })
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
+const { stack } = buildApp(app)
+let synthError: unknown
+let template: Template
+let json: CfnTemplate
+
+beforeAll(() => {
+  try {
+    app.synth()
+  } catch (error) {
+    synthError = error
+  }
+  template = Template.fromStack(stack)
+  json = template.toJSON() as CfnTemplate
+}, 180_000)
+
+afterAll(async () => {
+  await rm(outdir, { recursive: true, force: true })
+})
+
+const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string
+
+describe('examples/fis-workshop', () => {
+  it('synthesizes offline with zero cdk-nag AwsSolutions findings', () => {
+    // Assess
+    expect(synthError === undefined ? '' : String((synthError as Error).message)).toBe('')
+  })
+
+  it('has zero cfn-lint findings', async () => {
+    // Act
+    const result = await lint(join(outdir, stack.templateFile), CDK_LINT_IGNORES)
+
+    // Assess
+    expect(result.output).toBe('')
+    expect(result.code).toBe(0)
+  })
+
+  it('bundles the hello-world handler of examples/hello-world for Node.js 24, reading the chaos parameter', () => {
+    // Act
+    const [fn] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'hello-world' } } },
+      }),
+    )
+    const key = evaluate((fn?.Properties?.Code as { S3Key?: unknown } | undefined)?.S3Key)
+    const asset = `asset.${String(key).replace(/\.zip$/, '')}`
+    const bundle = readFileSync(join(outdir, asset, 'index.mjs'), 'utf8')
+
+    // Assess
+    expect(fn?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      Timeout: 3,
+      Environment: { Variables: { CHAOS_PARAM: 'FisWorkshopLambdaFault' } },
+    })
+    expect(readdirSync(join(outdir, asset))).toEqual(['index.mjs'])
+    expect(bundle).toContain('Hello from Lambda!')
+    expect(bundle).toContain('Chaos fault injected')
+    expect(bundle).not.toMatch(/from ['"]@middy-chaos\//)
+  })
+
+  it('puts it behind API Gateway, GET /', () => {
+    // Assess
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      Integration: { Type: 'AWS_PROXY' },
+    })
+    template.hasResourceProperties('AWS::ApiGateway::Stage', { StageName: 'Prod' })
+  })
+
+  it('creates the parameter with faults off and the workshop experiment stopped by the 5XX alarm', () => {
+    // Assess
+    template.hasResourceProperties('AWS::SSM::Parameter', {
+      Name: 'FisWorkshopLambdaFault',
+      Value: Match.stringLikeRegexp('"is_enabled":false'),
+    })
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: '5XXError',
+      Namespace: 'AWS/ApiGateway',
+      Threshold: 5,
+    })
+    template.hasResourceProperties('AWS::FIS::ExperimentTemplate', {
+      Tags: { Name: 'FisWorkshopLambdaFailure' },
+      StopConditions: [
+        {
+          Source: 'aws:cloudwatch:alarm',
+          Value: { 'Fn::GetAtt': [logicalId(stack.api5xx ?? stack), 'Arn'] },
+        },
+      ],
+      Actions: Match.objectLike({
+        RunExperiment: Match.objectLike({ ActionId: 'aws:ssm:start-automation-execution' }),
+        S04_S04_Wait2: {
+          ActionId: 'aws:fis:wait',
+          Description: Match.anyValue(),
+          Parameters: { duration: 'PT1M' },
+          StartAfter: ['S02_S02_Wait1'],
+        },
+      }),
+    })
+    expect(Object.keys(template.findResources('AWS::SSM::Document'))).toHaveLength(1)
+    expect(Object.keys(json.Resources).filter((id) => id.startsWith('Api5xx'))).toHaveLength(1)
+  })
+
+  it('tells how to start the experiment and where to probe', () => {
+    // Assess
+    for (const output of ['ServerlessFaultApi', 'ChaosParameter', 'ExperimentTemplateId'])
+      template.hasOutput(output, {})
+  })
+
+  // `node src/app.ts` resolves @middy-chaos/cdk through the example's own node_modules: after
+  // pnpm install, and with the packages built (pnpm test builds them first).
+  it.skipIf(!existsSync(join(example, 'node_modules/@middy-chaos/cdk')))(
+    'synthesizes with node src/app.ts, as cdk synth runs it',
+    async () => {
+      // Act
+      const out = await mkdtemp(join(tmpdir(), 'middy-chaos-fis-workshop-cli-'))
+      try {
+        await promisify(execFile)(process.execPath, ['src/app.ts'], {
+          cwd: example,
+          env: { ...process.env, CDK_OUTDIR: out },
+          timeout: 120_000,
+        })
+
+        // Assess
+        expect(readdirSync(out)).toContain('FisWorkshop.template.json')
+      } finally {
+        await rm(out, { recursive: true, force: true })
+      }
+    },
+    180_000,
+  )
+})
