@@ -7,10 +7,15 @@
 import { describe, expect, it } from 'vitest'
 import { measureBundle } from '../bench/bundle.mjs'
 
-/** This project's own code in the bundle, measured at 41.5 KB on 2026-12-01. */
-const OWN_BUDGET = 44 * 1024
-/** The whole bundle (Middy, Powertools Logger and Parameters included), 79.7 KB then. */
-const TOTAL_BUDGET = 84 * 1024
+/**
+ * This project's own code in the bundle, measured at 41.5 KB on 2026-12-01, then 44.8 KB once
+ * injected failures travel through the chain as real ones (issue 13: HTTP failures through
+ * `onError`, the chain's Powertools middlewares located, Idempotency records released, fault
+ * lines with the invocation's Lambda context: +2.7 KB).
+ */
+const OWN_BUDGET = 46 * 1024
+/** The whole bundle (Middy, Powertools Logger and Parameters included), 79.7 KB, then 83.8 KB. */
+const TOTAL_BUDGET = 86 * 1024
 
 describe('the size of a function with the workshop faults', () => {
   it(`stays within ${OWN_BUDGET / 1024} KB of our code and ${TOTAL_BUDGET / 1024} KB in all`, async () => {

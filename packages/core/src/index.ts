@@ -32,6 +32,8 @@ export {
 export {
   ChaosConfigError,
   ChaosConfigTimeoutError,
+  ChaosHttpError,
+  type ChaosHttpErrorOptions,
   ChaosInjectedError,
   INJECTED,
   isInjectedError,

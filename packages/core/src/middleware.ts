@@ -7,6 +7,7 @@
  */
 import type { MiddlewareObj, Request } from '@middy/core'
 import { registerFault } from './catalog.js'
+import { noteInvocation } from './chain.js'
 import { resolveLogger } from './logger.js'
 import { FaultRunner } from './runner.js'
 import type { ConfigSnapshot } from './source.js'
@@ -97,12 +98,18 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     logger,
     metrics: options.metrics,
     sourceDescription: source.description,
+    userLogger: options.logger !== undefined,
   })
 
   // A fault with end-of-invocation work hears how every invocation ends.
   const ends = definition.end !== undefined
-  const hook = (phase: Phase) =>
-    named(hookName(phase), (request: Request): unknown => {
+  // A fault throwing HTTP errors answers them in onError when nothing else did.
+  const answers = definition.throwsHttpErrors === true
+  const hook = (phase: Phase) => {
+    const answering = phase === 'onError' && answers
+    return named(hookName(phase), (request: Request): unknown => {
+      noteInvocation(request)
+      if (answering) runner.answer(request)
       const snapshot = source.snapshotFor(request)
       // Faults off (the common case): one property read, no await. A promise has no `inert`.
       if ((snapshot as ConfigSnapshot).inert === true && !ends) return undefined
@@ -110,10 +117,11 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
         ? snapshot.then((ready) => runner.run(ready, request, phase))
         : runner.run(snapshot, request, phase)
     })
+  }
 
   return {
     ...(registered.includes('before') ? { before: hook('before') } : {}),
     ...(registered.includes('after') || ends ? { after: hook('after') } : {}),
-    ...(registered.includes('onError') || ends ? { onError: hook('onError') } : {}),
+    ...(registered.includes('onError') || ends || answers ? { onError: hook('onError') } : {}),
   }
 }

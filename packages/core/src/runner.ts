@@ -10,7 +10,8 @@
 import { cleanupMiddlewares } from '@aws-lambda-powertools/commons'
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Request } from '@middy/core'
-import { isInjectedError } from './errors.js'
+import { invocationLogger, POWERTOOLS, powertoolsSeen, releaseIdempotency } from './chain.js'
+import { ChaosHttpError, isInjectedError } from './errors.js'
 import { FieldReader } from './fields.js'
 import { matches } from './match.js'
 import { alwaysFires, policyKey, Sampler } from './rate.js'
@@ -71,6 +72,11 @@ export interface RunnerSettings {
   readonly metrics: MetricsLike | undefined
   /** The config source, for log lines: `ssm:/chaos/config`. */
   readonly sourceDescription: string
+  /**
+   * The logger is the user's own: fault lines go through a child of it given
+   * the invocation's Lambda context (see `invocationLogger`).
+   */
+  readonly userLogger?: boolean
 }
 
 /**
@@ -89,6 +95,12 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
   #samplers = new Map<string, Sampler>()
   /** The invocation in which this fault fired and whose `end` has not run yet. */
   #pending: Request | undefined
+  /** Errors this runner threw that carry an answer, for its `onError` hook. */
+  readonly #thrown = new WeakSet<object>()
+  /** The Powertools middlewares that had run their `before` hook when this middleware's ran. */
+  readonly #seenBefore = new WeakMap<Request, number>()
+  /** Warnings about the chain that were given (once each). */
+  readonly #warned = new Set<string>()
 
   public constructor(definition: FaultDefinition<P, O>, options: O, settings: RunnerSettings) {
     this.#definition = definition
@@ -107,6 +119,8 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
     if (snapshot.inert) return this.#settle(request, phase)
     const active = snapshot === this.#lastSnapshot ? this.#lastActive : this.#compile(snapshot)
     if (active.length === 0) return this.#settle(request, phase)
+    // Live entries: note which Powertools middlewares are outside this one (their `before` ran).
+    if (phase === 'before') this.#seenBefore.set(request, powertoolsSeen(request))
     let due: ActiveFault<P>[] | undefined
     for (const fault of active) {
       if (fault.phase !== phase) continue
@@ -118,6 +132,74 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
       }
     }
     return due === undefined ? this.#settle(request, phase) : this.#inject(due, request, phase)
+  }
+
+  /**
+   * In `onError`: answers with the `response` of the `ChaosHttpError` this
+   * middleware threw when no middleware has answered yet, so that a chain
+   * without an error handler still gives the client the injected status.
+   * Middlewares whose `onError` hook runs later (`http-cors`, the response
+   * serializer, Idempotency) still see the invocation, with this answer.
+   */
+  public answer(request: Request): void {
+    const error = request.error
+    if (
+      request.response === undefined &&
+      error instanceof ChaosHttpError &&
+      this.#thrown.has(error)
+    )
+      request.response = error.response
+  }
+
+  /**
+   * Whether a Powertools middleware was `.use()`d after this one (its `before`
+   * hook ran after this one's, so its `after` hook has run before this one's);
+   * `undefined` when unknown (this middleware's `before` hook did not see the invocation).
+   */
+  #inside(request: Request, middleware: number): boolean | undefined {
+    const before = this.#seenBefore.get(request)
+    if (before === undefined) return undefined
+    return (before & middleware) === 0 && (powertoolsSeen(request) & middleware) !== 0
+  }
+
+  /** A warning about the chain, given once per middleware. */
+  #warnOnce(key: string, message: string, fix: string): void {
+    if (this.#warned.has(key)) return
+    this.#warned.add(key)
+    safeLog(this.#settings.logger, 'warn', message, {
+      chaos: { faultType: this.#definition.type },
+      fix,
+    })
+  }
+
+  /**
+   * An injected error leaves `after`: if `logMetrics` is inside this middleware
+   * it has already flushed, and Middy's `onError` chain makes it flush again.
+   */
+  #afterError(request: Request): void {
+    if (this.#inside(request, POWERTOOLS.metrics) !== true) return
+    const factory = this.#definition.factory ?? 'the chaos middleware'
+    this.#warnOnce(
+      'metrics',
+      `Chaos ${this.#definition.type} fault: an error injected after the handler from outside Powertools logMetrics makes Metrics flush twice (in its after hook, then in onError)`,
+      `.use(${factory}(…)) after .use(logMetrics(…)), so that chaos is inside it`,
+    )
+  }
+
+  /**
+   * A fault answered early or replaced the response: Powertools Idempotency
+   * must not store it. Nothing to do when Idempotency is inside this
+   * middleware (its `after` hook already stored the handler's own result).
+   */
+  async #release(request: Request, logger: () => Logger): Promise<void> {
+    if (this.#inside(request, POWERTOOLS.idempotency) === true) return
+    const outcome = await releaseIdempotency(request)
+    if (outcome instanceof Error) {
+      safeLog(logger, 'warn', 'Chaos could not release the Idempotency record', {
+        chaos: { faultType: this.#definition.type },
+        error: errorText(outcome),
+      })
+    }
   }
 
   /** Ends this fault for an invocation in `after` / `onError`; nothing in `before`. */
@@ -219,7 +301,16 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
 
   async #inject(due: ActiveFault<P>[], request: Request, phase: Phase): Promise<unknown> {
     const definition = this.#definition
-    const { logger, metrics } = this.#settings
+    const { metrics } = this.#settings
+    // Lines about this invocation carry its Lambda context, whatever the order of the chain.
+    let line: Logger | undefined
+    const logger = this.#settings.userLogger
+      ? () => {
+          line ??= invocationLogger(this.#settings.logger(), request)
+          return line
+        }
+      : this.#settings.logger
+    const response = request.response
     try {
       for (const fault of due) {
         try {
@@ -252,14 +343,20 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
           this.#started(request)
           const result = await action.run()
           if (result !== undefined) {
-            // Returning ends Middy's chain: end the chaos faults of this invocation, and
-            // run the cleanup other middlewares (Powertools Logger, Metrics, Tracer) left for this case.
+            // Returning ends Middy's chain: end the chaos faults of this invocation, release
+            // Idempotency's record, and run the cleanup other middlewares (Powertools Logger,
+            // Metrics, Tracer) left for this case.
             runChaosCleanups(request)
+            await this.#release(request, logger)
             await cleanupMiddlewares(request)
             return result
           }
         } catch (error) {
-          if (isInjectedError(error)) throw error
+          if (isInjectedError(error)) {
+            if (error instanceof ChaosHttpError) this.#thrown.add(error)
+            if (phase === 'after') this.#afterError(request)
+            throw error
+          }
           safeLog(
             logger,
             'warn',
@@ -268,6 +365,8 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
           )
         }
       }
+      // A response replaced after the handler is not the handler's result: Idempotency must not store it.
+      if (phase === 'after' && request.response !== response) await this.#release(request, logger)
     } finally {
       if (phase !== 'before' && this.#pending === request) this.#end(request)
     }

@@ -117,8 +117,9 @@ export interface FaultAction {
   /** Fields added to the structured log line (effective delay, status code, …). */
   details?: Record<string, unknown>
   /**
-   * Carries out the fault. May return a response to end the chain early
-   * (before phase), or throw an injected error.
+   * Carries out the fault. May throw an injected error (`ChaosHttpError` for
+   * an HTTP failure), or return a response to end the chain early (which
+   * skips the `after` and `onError` hooks of the chain: prefer an error).
    */
   run(): unknown
 }
@@ -232,6 +233,13 @@ export interface FaultDefinition<P = unknown, O = ChaosMiddlewareOptions> {
   readonly formats?: FaultFormats
   /** Flags `middy-chaos enable <type>` offers. */
   readonly flags?: readonly FaultFlag[]
+  /**
+   * The fault throws `ChaosHttpError`s (an HTTP failure: a status through
+   * `onError`). The middleware then has an `onError` hook that answers with
+   * the error's `response` when no middleware answered before it, so that a
+   * chain without an error handler still gives the client that status.
+   */
+  readonly throwsHttpErrors?: boolean
   /**
    * Once per middleware, when it is created; skipped under the kill switch
    * (`CHAOS_DISABLED`). For work such as instrumenting clients.

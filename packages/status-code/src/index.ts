@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
+  ChaosHttpError,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   describeValue,
@@ -47,6 +48,8 @@ const defaults = { body: JSON.stringify({ message: 'Injected fault' }) }
  * The status-code fault. `statusCode` (`error_code` in chaos_lambda's format)
  * from 100 to 599; optional `preventExecution` (answer in `before` without
  * running the handler; the same as `phase: "before"`), `body`, `headers`.
+ * It throws a `ChaosHttpError` (`body` as its message, `headers` as its
+ * headers) whose `response` is the answer given when no error handler answers.
  */
 export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeOptions> = {
   type: 'status_code',
@@ -57,6 +60,7 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
   phases: ['before', 'after'],
   defaultPhase: 'after',
   defaults,
+  throwsHttpErrors: true,
   parse(fields, options) {
     const statusCode = fields.number('statusCode', { min: 100, max: 599, integer: true })
     if (!fields.has('statusCode'))
@@ -96,6 +100,15 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
   phaseOf: (params) => (params.preventExecution ? 'before' : 'after'),
   plan({ params, phase, request, logger }) {
     const { statusCode } = params
+    // An HTTP failure, as a real one travels: through onError, where an error handler, CORS
+    // and Idempotency see it; `response` is the answer when no error handler gives one.
+    const fail = (response: Record<string, unknown>) => () => {
+      throw new ChaosHttpError(statusCode, params.body ?? defaults.body, {
+        faultType: 'status_code',
+        ...(params.headers === undefined ? {} : { headers: params.headers }),
+        response,
+      })
+    }
     const skip = (reason: string, response: unknown) => {
       logger.warn(`Status-code fault skipped: ${reason}`, {
         chaos: { faultType: 'status_code', statusCode, phase },
@@ -114,37 +127,33 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
         body: params.body ?? defaults.body,
       }
       if (isAlbEvent(request.event)) response.statusDescription = statusLine(statusCode)
-      return { details: { preventExecution: true }, run: () => response }
+      return { details: { preventExecution: true }, run: fail(response) }
     }
     const response = request.response as unknown
     if (isRecord(response) && typeof response.statusCode === 'number') {
       return {
         details: { originalStatusCode: response.statusCode },
-        run: () => {
-          // A new object: the handler may return the same (cached) object every time.
-          request.response = {
-            ...response,
-            statusCode,
-            ...(typeof response.statusDescription === 'string' || isAlbEvent(request.event)
-              ? { statusDescription: statusLine(statusCode) }
-              : {}),
-          }
-        },
+        // A new object: the handler may return the same (cached) object every time.
+        run: fail({
+          ...response,
+          statusCode,
+          ...(typeof response.statusDescription === 'string' || isAlbEvent(request.event)
+            ? { statusDescription: statusLine(statusCode) }
+            : {}),
+        }),
       }
     }
     if (response !== undefined && isHttpApiEvent(request.event)) {
       // HTTP APIs and function URLs accept a bare string or object and answer 200 with it as the body.
       return {
         details: { originalStatusCode: 200 },
-        run: () => {
-          request.response = {
-            statusCode,
-            headers: {
-              'content-type': typeof response === 'string' ? 'text/plain' : 'application/json',
-            },
-            body: typeof response === 'string' ? response : JSON.stringify(response),
-          }
-        },
+        run: fail({
+          statusCode,
+          headers: {
+            'content-type': typeof response === 'string' ? 'text/plain' : 'application/json',
+          },
+          body: typeof response === 'string' ? response : JSON.stringify(response),
+        }),
       }
     }
     return skip('the response is not an HTTP response', response)
@@ -193,8 +202,12 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
  * Answers with an error status when the chaos config has a `status_code` fault.
  * By default the handler runs and its response's `statusCode` is replaced (the
  * body is kept); with `preventExecution` the middleware answers before the
- * handler, which does not run. Works with API Gateway REST and HTTP APIs, ALB
- * and function URLs; other responses are left alone with a warning.
+ * handler, which does not run. The status travels as an HTTP error through
+ * Middy's `onError` chain, where `@middy/http-error-handler`, `@middy/http-cors`
+ * and Powertools Idempotency handle it as a real one; without an error handler,
+ * this middleware's `onError` hook gives the answer. Works with API Gateway
+ * REST and HTTP APIs, ALB and function URLs; other responses are left alone
+ * with a warning.
  *
  * @example
  * ```ts

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import middy from '@middy/core'
+import { ChaosHttpError } from '@middy-chaos/core'
 import { describe, expect, it } from 'vitest'
 import {
   albEvent,
@@ -91,6 +92,40 @@ describe('chaosStatusCode', () => {
     expect(logs.injected()[0]).toMatchObject({ chaos: { phase: 'before', preventExecution: true } })
   })
 
+  it.each(['before', 'after'] as const)(
+    'fails %s the handler with an HTTP error that travels through onError as a real one',
+    async (phase) => {
+      // Prepare: an outer middleware decorating answers to errors (as http-cors does)
+      const errors: unknown[] = []
+      const config = {
+        version: 1,
+        faults: [{ type: 'status_code', statusCode: 503, phase, headers: { 'retry-after': '3' } }],
+      }
+      const handler = middy(helloWorld)
+        .use({
+          onError: (request) => {
+            errors.push(request.error)
+            request.response = { ...request.response, decorated: true }
+          },
+        })
+        .use(chaosStatusCode({ config }))
+
+      // Act
+      const response = await handler(restApiEvent(), makeContext())
+
+      // Assess
+      expect(response).toMatchObject({ statusCode: 503, decorated: true })
+      expect(errors[0]).toBeInstanceOf(ChaosHttpError)
+      expect(errors[0]).toMatchObject({
+        name: 'ServiceUnavailableError',
+        statusCode: 503,
+        expose: true,
+        message: '{"message":"Injected fault"}',
+        headers: { 'retry-after': '3' },
+      })
+    },
+  )
+
   it('reports an entry whose preventExecution and phase say two things, and injects nothing', async () => {
     const config = {
       version: 1,
@@ -175,7 +210,7 @@ describe('chaosStatusCode', () => {
     expect(logs.byLevel('warn')[0]?.issues).toEqual([message])
   })
 
-  it("returning early does not skip Powertools Logger's cleanup", async () => {
+  it("answering before the handler does not skip Powertools Logger's cleanup (its onError hook runs)", async () => {
     // Prepare: a logger with a persistent key that injectLambdaContext must reset after the invocation
     const logger = new Logger({ serviceName: 'hello' })
     const config = {
