@@ -17,7 +17,11 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/tests/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'packages/*/tests/**/*.test.ts',
+      'test/**/*.test.ts',
+      'examples/*/tests/**/*.test.ts',
+    ],
     globalSetup: ['./test/setup/peers.ts'],
     env: {
       POWERTOOLS_DEV: 'true',
