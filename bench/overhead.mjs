@@ -11,9 +11,12 @@
 // the heap, to show that nothing grows with traffic.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import middy from '@middy/core'
+import { chaosAwsSdk } from '../packages/aws-sdk/lib/index.js'
 import { getConfigSource } from '../packages/core/lib/index.js'
 import { chaosException } from '../packages/exception/lib/index.js'
+import { chaosHttp } from '../packages/http/lib/index.js'
 import { chaosLatency } from '../packages/latency/lib/index.js'
 import { chaosStatusCode } from '../packages/status-code/lib/index.js'
 
@@ -47,6 +50,17 @@ const chain = (config, copies) => {
   }
   return handler
 }
+const ownFaultsNotDrawn = {
+  version: 1,
+  faults: [
+    { type: 'aws_sdk', error: 'ThrottlingException', rate: 0 },
+    { type: 'http', hosts: ['.example.com'], fault: 'refused', rate: 0 },
+  ],
+}
+const dependencies = (config) =>
+  chain(config, 1)
+    .use(chaosAwsSdk({ config, clients: [new DynamoDBClient({ region: 'us-east-1' })] }))
+    .use(chaosHttp({ config }))
 // Do-nothing middlewares with the same hooks (a before and an after each, each a
 // closure of its own as the chaos hooks are): the cost of Middy's own dispatch.
 const noopMiddleware = () => ({ before: () => undefined, after: () => undefined })
@@ -61,6 +75,12 @@ const scenarios = {
   'no-op x3': () => noops(3),
   'chaos x3, off': () => chain(off, 1),
   'chaos x3, other fault live': () => chain(otherFault, 1),
+  'no-op x5': () => noops(5),
+  // The workshop's three and the dependency faults (AWS SDK calls, outbound HTTP).
+  'chaos x5, off': () => dependencies(off),
+  'chaos x5, other fault live': () => dependencies(otherFault),
+  // An aws_sdk and an http fault live but never drawn: decided each invocation, no scope opened.
+  'chaos x5, own faults live, rate 0': () => dependencies(ownFaultsNotDrawn),
   'no-op x9': () => noops(9),
   'chaos x9, off': () => chain(off, 3),
   'no-op x30': () => noops(30),
