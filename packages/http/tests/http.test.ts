@@ -292,6 +292,34 @@ describe('chaosHttp: an AWS SDK client through its Node.js HTTP handler (node:ht
     expect(result.other).toEqual({ ok: true, attempts: 1 })
     expect(hits).toBe(1)
   })
+  it("lets the SDK's connectionTimeout fire on a host that never answers, and its retries run", async () => {
+    // Prepare
+    const client = new DynamoDBClient({
+      endpoint: `http://dynamodb.example:8000`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 150 },
+    })
+    const handler = middy(async () => {
+      const started = performance.now()
+      try {
+        await client.send(new ListTablesCommand({}))
+        return { ok: true }
+      } catch (error) {
+        const { name, $metadata } = error as { name: string; $metadata?: { attempts?: number } }
+        return { name, attempts: $metadata?.attempts, ms: performance.now() - started }
+      }
+    }).use(chaosHttp({ config: fault({ hosts: ['.example'], fault: 'timeout', delay: 5000 }) }))
+
+    // Act
+    const result = await handler({}, makeContext())
+
+    // Assess
+    expect(result).toMatchObject({ name: 'TimeoutError', attempts: 2 })
+    expect(result.ms).toBeGreaterThanOrEqual(295)
+    expect(result.ms).toBeLessThan(2000)
+  })
 })
 
 describe('chaosHttp: scoped to the invocation, nothing left after it', () => {
