@@ -73,6 +73,9 @@ export interface ChaosExperimentProps {
   readonly logRetention?: logs.RetentionDays
 }
 
+/** The longest parameter name FIS's 1024 characters of `documentParameters` leave room for (as the export's `MaxLength`). */
+const MAX_PARAMETER_NAME = 600
+
 const isFisExperiment = (source: Experiment | FisExperiment): source is FisExperiment =>
   source.steps.every(
     (step) => typeof (step as { turnsFaultsOn?: unknown }).turnsFaultsOn === 'boolean',
@@ -242,6 +245,10 @@ export class ChaosExperiment extends Construct {
       ]),
     ]
     const parameter = props.parameter
+    if (parameter.parameterName.length > MAX_PARAMETER_NAME)
+      throw new ChaosConstructError(
+        `${this.node.path}: parameter name of ${parameter.parameterName.length} characters; FIS takes at most 1024 characters of the runbook's parameters, the role ARN included: at most ${MAX_PARAMETER_NAME} here, as in the CloudFormation export`,
+      )
 
     this.runbook = new ssm.CfnDocument(this, 'Runbook', {
       // No name: a changed runbook is a new document, and the template gets its new ARN.

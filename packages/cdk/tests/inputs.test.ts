@@ -118,6 +118,22 @@ describe('ChaosExperiment inputs', () => {
       /lease TTL: 10 s; on AWS it must be a whole number of seconds from 30 to 3600/,
     )
   })
+
+  it('refuses a parameter name too long for the runbook parameters FIS passes', () => {
+    // Prepare
+    const scope = stack()
+    const parameter = ChaosConfigParameter.fromParameterName(
+      scope,
+      'P',
+      `/chaos/${'x'.repeat(600)}`,
+    )
+
+    // Act
+    const create = () => new ChaosExperiment(scope, 'E', { parameter, experiment: workshopFile })
+
+    // Assess
+    expect(create).toThrow(/parameter name of 607 characters; FIS takes at most 1024/)
+  })
 })
 
 describe('ChaosConfigParameter inputs', () => {
