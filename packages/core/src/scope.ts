@@ -7,25 +7,29 @@
  *
  * A Middy `before` hook cannot wrap the handler in `AsyncLocalStorage.run`, so
  * {@link createScopedFaultMiddleware} enters the scope with
- * `AsyncLocalStorage.enterWith`, synchronously, first thing in its `before`
- * hook. Measured on Node 22 and 24 (AsyncContextFrame), this reaches the
- * handler whatever the position of the middleware in the chain: first, after
- * an asynchronous middleware, after Powertools Logger's `injectLambdaContext`.
- * An `enterWith` made later (after an `await`, in a `.then` callback) would not
- * reach the handler, which is why the scope is entered before anything is
- * decided, and the decision (which may wait for the config store) is written
+ * `AsyncLocalStorage.enterWith`, synchronously, within its `before` hook.
+ * Measured on Node 24 (AsyncContextFrame, `tests/unit/scope.test.ts`), this
+ * reaches the handler whatever the position of the middleware in the chain:
+ * first, after or before an asynchronous middleware, after Powertools Logger's
+ * `injectLambdaContext`. An `enterWith` made later (after an `await`, in a
+ * `.then` callback) would not reach the handler: when the decision has to wait
+ * for the config store, the scope is entered first and the decision written
  * into it.
  *
  * When the middleware is reached synchronously from the code that invoked the
  * handler (chaos middleware first, no asynchronous middleware before it),
- * `enterWith` also reaches that caller's code until it next awaits. A scope is
+ * `enterWith` also reaches that caller's code from then on. A scope is
  * therefore only *active* while its invocation runs: it ends in the
  * middleware's `after` / `onError`, and is inert as soon as Middy records an
  * early answer (`request.earlyResponse`, from any middleware, in any phase) or
  * an error (`request.error`): so a later middleware answering early (status
  * code `preventExecution`, Powertools Idempotency from its cache) cannot leave
  * a fault on. An invocation that finds the scope of another one in its context
- * hides it. What could not be scoped is not injected.
+ * hides it. What remains: calls the invoking code makes itself, without
+ * awaiting the invocation, while it runs. Lambda's runtime never does (it
+ * awaits, and runs concurrent invocations each in its own context), nor does a
+ * server invoking from its request callback. What could not be scoped is not
+ * injected.
  *
  * @module
  */
