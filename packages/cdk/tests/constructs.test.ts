@@ -143,8 +143,13 @@ const exportNames = (experiment: ChaosExperiment): Record<string, string> => ({
 })
 
 type Step = { name: string; onFailure?: string; onCancel?: string; isEnd?: boolean }
+/** The runbook's script steps, those inside its loops (long waits) included. */
 const runbookSteps = (experiment: ChaosExperiment): Step[] =>
-  (resourceOf(id(experiment.runbook)).Properties.Content as { mainSteps: Step[] }).mainSteps
+  (
+    resourceOf(id(experiment.runbook)).Properties.Content as {
+      mainSteps: (Step & { action?: string; inputs?: { Steps?: Step[] } })[]
+    }
+  ).mainSteps.flatMap((step) => (step.action === 'aws:loop' ? (step.inputs?.Steps ?? []) : [step]))
 
 beforeAll(() => {
   const started = performance.now()

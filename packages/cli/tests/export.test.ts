@@ -160,11 +160,6 @@ describe('experiment export', () => {
       1,
       /^cannot export .*: parameter name "chaos param"/,
     ],
-    [
-      ['--to', 'runbook', '--wait', '4h'],
-      1,
-      /^cannot export .*: its runbook would be \d+ KB, past SSM's 64 KB document limit/,
-    ],
   ])('refuses %j with one middy-chaos: line', async (args, exitCode, message) => {
     // Act
     const { code, stdout, stderr } = await runMain(['experiment', 'export', workshop, ...args])

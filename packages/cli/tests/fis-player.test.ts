@@ -132,9 +132,10 @@ const action = (template: Json, name: string) =>
  */
 const generated = async (
   edit: { template?: (template: Json) => void; runbook?: (runbook: Runbook) => void } = {},
+  experiment: FisExperiment = EXPERIMENT,
 ) => {
-  const runbook = JSON.parse(JSON.stringify(buildRunbook(EXPERIMENT))) as Runbook
-  const input = buildFisJson(EXPERIMENT, {
+  const runbook = JSON.parse(JSON.stringify(buildRunbook(experiment))) as Runbook
+  const input = buildFisJson(experiment, {
     documentArn: `arn:aws:ssm:us-east-1:123456789012:document/${DOCUMENT_NAME}`,
     automationRoleArn: 'arn:aws:iam::123456789012:role/middy-chaos-automation',
     fisRoleArn: 'arn:aws:iam::123456789012:role/middy-chaos-fis',
@@ -553,6 +554,32 @@ describe('the generated runbook, renewing', () => {
     // The lease is renewed with the value: its expiry moves on
     const expiries = leases.map((text) => parseLease(text)?.expiresAt)
     expect(new Set(expiries).size).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe('a long wait, held by a loop', () => {
+  it('plays the aws:loop of 540-s holds: the value in force renewed each iteration, then restored', async () => {
+    // Prepare: 25 minutes of latency = a hold of 500 s, then a loop of two more
+    const { store, args, history } = await stores.file()
+    const files = await generated(
+      {},
+      { name: 'long-wait', steps: [step('latency', LATENCY, 25 * 60_000), step('off', OFF)] },
+    )
+
+    // Act: every hold played as 400 ms
+    const { code, stdout } = await runMain([...runArgs(files), '--wait', '400ms', ...args])
+
+    // Assess
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/S01_latency_more_1/)
+    expect(stdout).toMatch(/S01_latency_more_2/)
+    const entries = await history()
+    const labels = entries.map((entry) => entry.label ?? '')
+    expect(labels.some((label) => label.endsWith('S01_latency_more_2'))).toBe(true)
+    for (const entry of entries.filter((e) => (e.label ?? '').includes('S01_latency_more')))
+      expect(withoutStamp(entry.value)).toEqual(JSON.parse(LATENCY))
+    expect(entries.at(-1)?.value).toBe(BEFORE)
+    expect(await store.readCompanion(LEASE_SUFFIX)).toBeUndefined()
   })
 })
 

@@ -61,7 +61,7 @@ export class FisExperimentError extends Error {
 /**
  * `S<nn>_<name>`: the step's runbook step and FIS action name, with every
  * character outside `[A-Za-z0-9_]` replaced by `_`, at most
- * {@link MAX_NAME_LENGTH} characters with room for a chunk suffix (`_12`).
+ * {@link MAX_NAME_LENGTH} characters with room for the suffix of a long wait's loop (`_rest`, `_more`).
  *
  * @example
  * ```ts
@@ -71,7 +71,7 @@ export class FisExperimentError extends Error {
 export const stepName = (index: number, name: string): string =>
   `S${String(index + 1).padStart(2, '0')}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(
     0,
-    MAX_NAME_LENGTH - 4,
+    MAX_NAME_LENGTH - 5,
   )
 
 /** A step's wait in whole seconds, rounded up (0 when it does not wait). */

@@ -48,14 +48,17 @@ export {
   LEASE_TTL_SECONDS_BOUNDS,
   MAX_DOCUMENT_BYTES,
   MAX_HOLD_CHUNK_SECONDS,
+  MAX_LOOP_ITERATIONS,
   RESTORE_STEP,
   RUNBOOK_RUNTIME,
   type RunbookDocument,
+  type RunbookLoop,
   type RunbookOptions,
   type RunbookParameter,
   type RunbookStep,
   runbookBytes,
   runbookScript,
+  scriptSteps,
 } from './runbook.js'
 export {
   buildExperimentTemplate,

@@ -4,11 +4,15 @@
  * start is there for the restore on every path:
  *
  * ```
- * AcquireLease      acquire  the lease, then the value recorded in it     ┐ onFailure and onCancel:
- * S01_<step>        hold     write the step's value, hold its wait         │ step:Restore
- * S02_<step>_2 …    hold     a wait past 540 s goes on in further steps    ┘
- * Restore           restore  the recorded value back, the lease released   isEnd
+ * AcquireLease       acquire  the lease, then the value recorded in it     ┐ onFailure and onCancel:
+ * S01_<step>         hold     write the step's value, hold its wait         │ step:Restore
+ * S01_<step>_rest    aws:loop a wait past 540 s goes on, 540 s at a time,   │
+ *   S01_<step>_more  hold     in one step repeated by the loop              ┘
+ * Restore            restore  the recorded value back, the lease released   isEnd
  * ```
+ *
+ * Every step carries its own script (SSM has no shared scripts), and a
+ * document is at most 64 KB: the loop keeps a 12-hour wait to two steps.
  *
  * @module
  */
@@ -46,6 +50,9 @@ export const LEASE_TTL_SECONDS_BOUNDS = { min: 30, max: 3600 } as const
 /** The step every other step goes to on failure and on cancel. */
 export const RESTORE_STEP = 'Restore'
 
+/** SSM's limit on the iterations of an `aws:loop`. */
+export const MAX_LOOP_ITERATIONS = 100
+
 /** One step of the runbook: every one is an `aws:executeScript` of the handlers. */
 export interface RunbookStep {
   readonly name: string
@@ -61,6 +68,24 @@ export interface RunbookStep {
     readonly Handler: RunbookHandler
     readonly Script: string
     readonly InputPayload: Readonly<Record<string, string>>
+  }
+}
+
+/**
+ * An `aws:loop` over literal iterators: the rest of a long wait, one
+ * {@link MAX_HOLD_CHUNK_SECONDS}-second hold per iteration. It takes
+ * `onFailure` (inherited by its step); `onCancel` is its step's (SSM does not
+ * take it on the loop).
+ */
+export interface RunbookLoop {
+  readonly name: string
+  readonly action: 'aws:loop'
+  readonly description?: string
+  readonly onFailure: string
+  readonly inputs: {
+    readonly Iterators: readonly string[]
+    readonly IteratorDataType: 'String'
+    readonly Steps: readonly RunbookStep[]
   }
 }
 
@@ -82,7 +107,7 @@ export interface RunbookDocument {
     readonly ParameterName: RunbookParameter
     readonly LeaseTtlSeconds: RunbookParameter
   }
-  readonly mainSteps: readonly RunbookStep[]
+  readonly mainSteps: readonly (RunbookStep | RunbookLoop)[]
 }
 
 /** Options of {@link buildRunbook}. */
@@ -172,7 +197,7 @@ export const buildRunbook = (
 ): RunbookDocument => {
   checkFisExperiment(experiment)
   const ttl = checkLeaseTtl(options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS)
-  const steps: RunbookStep[] = [
+  const steps: (RunbookStep | RunbookLoop)[] = [
     {
       name: 'AcquireLease',
       action: 'aws:executeScript',
@@ -190,23 +215,59 @@ export const buildRunbook = (
   ]
   experiment.steps.forEach((step, index) => {
     const name = stepName(index, step.name)
-    chunks(holdSeconds(step)).forEach((seconds, part) => {
-      const first = part === 0
-      steps.push({
-        name: first ? name : `${name}_${part + 1}`,
-        action: 'aws:executeScript',
-        timeoutSeconds: seconds + 60,
-        ...TO_RESTORE,
-        inputs: script('hold', {
-          ParameterName: PARAMETER,
-          LeaseTtlSeconds: LEASE_TTL,
-          ExecutionId: EXECUTION_ID,
-          Config: first ? (step.set ?? '') : '',
-          Stamp: String(first && step.set !== undefined && step.turnsFaultsOn),
-          HoldSeconds: String(seconds),
-        }),
-      })
+    const hold = (
+      stepNamed: string,
+      config: string,
+      stamp: boolean,
+      seconds: string,
+      timeoutSeconds: number,
+    ): RunbookStep => ({
+      name: stepNamed,
+      action: 'aws:executeScript',
+      timeoutSeconds,
+      ...TO_RESTORE,
+      inputs: script('hold', {
+        ParameterName: PARAMETER,
+        LeaseTtlSeconds: LEASE_TTL,
+        ExecutionId: EXECUTION_ID,
+        Config: config,
+        Stamp: String(stamp),
+        HoldSeconds: seconds,
+      }),
     })
+    const [first = 0, ...rest] = chunks(holdSeconds(step))
+    steps.push(
+      hold(
+        name,
+        step.set ?? '',
+        step.set !== undefined && step.turnsFaultsOn,
+        String(first),
+        first + 60,
+      ),
+    )
+    if (rest.length > 0) {
+      // The rest of the wait: the value in force (recorded in the lease) is renewed, not rewritten.
+      const loop = `${name}_rest`
+      steps.push({
+        name: loop,
+        action: 'aws:loop',
+        description: `The rest of the wait of step ${step.name}, ${MAX_HOLD_CHUNK_SECONDS} s at a time`,
+        onFailure: `step:${RESTORE_STEP}`,
+        inputs: {
+          Iterators: rest.map(String),
+          IteratorDataType: 'String',
+          Steps: [
+            hold(
+              `${name}_more`,
+              '',
+              false,
+              `{{ ${loop}.CurrentIteratorValue }}`,
+              MAX_HOLD_CHUNK_SECONDS + 60,
+            ),
+          ],
+        },
+      })
+    }
   })
   steps.push({
     name: RESTORE_STEP,
@@ -246,16 +307,21 @@ export const buildRunbook = (
   }
   const bytes = runbookBytes(runbook)
   if (bytes > MAX_DOCUMENT_BYTES) {
-    const holdStep = utf8Bytes(JSON.stringify(steps[1]))
-    const fit = Math.floor(
-      (MAX_DOCUMENT_BYTES - (bytes - (steps.length - 2) * holdStep)) / holdStep,
-    )
     throw new FisExperimentError(
-      `experiment ${experiment.name}: its runbook would be ${Math.ceil(bytes / 1024)} KB, past SSM's 64 KB document limit: every step, and every ${MAX_HOLD_CHUNK_SECONDS / 60} min of a wait, is one script step of about ${Math.ceil(holdStep / 1024)} KB, and about ${fit} fit (${((fit * MAX_HOLD_CHUNK_SECONDS) / 3600).toFixed(1)} h of waits)`,
+      `experiment ${experiment.name}: its runbook would be ${Math.ceil(bytes / 1024)} KB, past SSM's 64 KB document limit: every step of the experiment is one or two script steps of about 3.5 KB; split it into several experiments`,
     )
   }
   return runbook
 }
+
+/**
+ * Every script step of a runbook, the steps inside its loops included, in
+ * document order: what SSM runs (a loop's step once per iteration).
+ */
+export const scriptSteps = (runbook: RunbookDocument): RunbookStep[] =>
+  runbook.mainSteps.flatMap((step) =>
+    step.action === 'aws:loop' ? [...step.inputs.Steps] : [step],
+  )
 
 /** The size of a runbook's content as SSM counts it (compact JSON, bytes). */
 export const runbookBytes = (runbook: RunbookDocument): number => utf8Bytes(JSON.stringify(runbook))

@@ -16,6 +16,7 @@ import {
   type FisExperiment,
   type PolicyStatement,
   type RunbookDocument,
+  scriptSteps,
 } from '../src/index.js'
 import { experiment, LATENCY, OFF, runbookProblems, workshop } from './helpers.js'
 
@@ -137,9 +138,11 @@ describe('the CloudFormation export', () => {
     expect(runbook.Properties).toMatchObject({ DocumentType: 'Automation', DocumentFormat: 'JSON' })
     const content = runbook.Properties.Content as RunbookDocument
     expect(runbookProblems(content)).toEqual([])
-    expect(content.mainSteps.slice(0, -1).every((step) => step.onCancel === 'step:Restore')).toBe(
-      true,
-    )
+    expect(
+      scriptSteps(content)
+        .slice(0, -1)
+        .every((step) => step.onCancel === 'step:Restore'),
+    ).toBe(true)
   })
 
   it('runs the runbook from FIS with the alarms as stop conditions and the experiment log', () => {

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { loadExperiment, parseExperiment, toFisExperiment } from '@middy-chaos/cli'
-import type { FisExperiment, RunbookDocument } from '../src/index.js'
+import { type FisExperiment, type RunbookDocument, scriptSteps } from '../src/index.js'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 export const workshopFile = `${repoRoot}examples/hello-world/experiments/workshop.json`
@@ -33,15 +33,30 @@ const NOT_ON_CANCEL = new Set([
   'aws:sleep',
 ])
 
-/** The runbook's own rules; every problem found, by step. */
+/** The runbook's own rules; every problem found, by step (the steps of its loops included). */
 export const runbookProblems = (runbook: RunbookDocument): string[] => {
   const problems: string[] = []
-  const steps = runbook.mainSteps
-  const byName = new Map(steps.map((step) => [step.name, step]))
-  if (byName.size !== steps.length) problems.push('two steps have the same name')
-  const last = steps.at(-1)
-  if (last?.name !== 'Restore' || last.isEnd !== true)
+  const steps = scriptSteps(runbook)
+  const names = [...runbook.mainSteps.map((step) => step.name), ...steps.map((step) => step.name)]
+  const byName = new Map<string, { action: string }>(
+    [...runbook.mainSteps, ...steps].map((step) => [step.name, step]),
+  )
+  if (byName.size !== new Set(names).size || new Set(names).size !== byName.size)
+    problems.push('two steps have the same name')
+  if (new Set(runbook.mainSteps.map((step) => step.name)).size !== runbook.mainSteps.length)
+    problems.push('two steps have the same name')
+  const last = runbook.mainSteps.at(-1)
+  if (last?.name !== 'Restore' || last.action !== 'aws:executeScript' || last.isEnd !== true)
     problems.push('Restore is not the last step, isEnd')
+  for (const loop of runbook.mainSteps) {
+    if (loop.action !== 'aws:loop') continue
+    if (!/^[A-Za-z0-9_]{1,64}$/.test(loop.name)) problems.push(`${loop.name}: not [A-Za-z0-9_]`)
+    if (loop.onFailure !== 'step:Restore')
+      problems.push(`${loop.name}.onFailure: ${loop.onFailure} is not step:Restore`)
+    if (loop.inputs.Iterators.length < 1 || loop.inputs.Iterators.length > 100)
+      problems.push(`${loop.name}: ${loop.inputs.Iterators.length} iterations, SSM takes 1 to 100`)
+    if ('onCancel' in loop) problems.push(`${loop.name}: SSM takes no onCancel on aws:loop`)
+  }
   for (const step of steps) {
     if (!/^[A-Za-z0-9_]{1,64}$/.test(step.name)) problems.push(`${step.name}: not [A-Za-z0-9_]`)
     if (step.action === 'aws:executeScript' && step.timeoutSeconds > 600)

@@ -13,6 +13,7 @@ import {
   RUNBOOK_MARKER,
   type RunbookDocument,
   runbookBytes,
+  scriptSteps,
 } from '../src/index.js'
 import { experiment, LATENCY, OFF, runbookProblems, workshop } from './helpers.js'
 
@@ -34,7 +35,7 @@ const hours = (h: number): FisExperiment =>
   })
 
 const payload = (runbook: RunbookDocument, name: string) =>
-  runbook.mainSteps.find((step) => step.name === name)?.inputs.InputPayload
+  scriptSteps(runbook).find((step) => step.name === name)?.inputs.InputPayload
 
 describe('the runbook', () => {
   it('of the workshop experiment keeps every rule: names, routes to Restore, timeouts, Restore last', async () => {
@@ -46,7 +47,8 @@ describe('the runbook', () => {
 
     // Assess
     expect(runbookProblems(runbook)).toEqual([])
-    expect(runbook.mainSteps.map((step) => [step.name, step.inputs.Handler])).toEqual([
+    expect(runbook.mainSteps.map((step) => step.action)).not.toContain('aws:loop')
+    expect(scriptSteps(runbook).map((step) => [step.name, step.inputs.Handler])).toEqual([
       ['AcquireLease', 'acquire'],
       ['S01_S01_EnableLatency', 'hold'],
       ['S02_S02_Wait1', 'hold'],
@@ -125,7 +127,7 @@ describe('the runbook', () => {
     expect(runbook.assumeRole).toBe('{{ AutomationAssumeRole }}')
   })
 
-  it('splits a wait in steps of at most 540 s, the value written by the first only', () => {
+  it('holds a wait past 540 s in one step, then a loop of 540-s holds that renews the value in force', () => {
     // Prepare
     const fis = experiment({ name: 'x', steps: [{ name: 'on', set: LATENCY, wait: '25m' }] })
 
@@ -133,15 +135,24 @@ describe('the runbook', () => {
     const runbook = buildRunbook(fis)
 
     // Assess
-    const holds = runbook.mainSteps.filter((step) => step.inputs.Handler === 'hold')
-    expect(holds.map((step) => [step.name, step.inputs.InputPayload.HoldSeconds])).toEqual([
-      ['S01_on', '500'],
-      ['S01_on_2', '500'],
-      ['S01_on_3', '500'],
+    expect(runbook.mainSteps.map((step) => [step.name, step.action])).toEqual([
+      ['AcquireLease', 'aws:executeScript'],
+      ['S01_on', 'aws:executeScript'],
+      ['S01_on_rest', 'aws:loop'],
+      ['Restore', 'aws:executeScript'],
     ])
-    expect(holds.map((step) => step.inputs.InputPayload.Stamp)).toEqual(['true', 'false', 'false'])
-    expect(holds.slice(1).every((step) => step.inputs.InputPayload.Config === '')).toBe(true)
-    expect(holds.every((step) => step.timeoutSeconds <= 600)).toBe(true)
+    const loop = runbook.mainSteps[2]
+    expect(loop).toMatchObject({
+      onFailure: 'step:Restore',
+      inputs: { Iterators: ['500', '500'], IteratorDataType: 'String' },
+    })
+    expect(payload(runbook, 'S01_on')).toMatchObject({ HoldSeconds: '500', Stamp: 'true' })
+    expect(payload(runbook, 'S01_on_more')).toMatchObject({
+      Config: '',
+      Stamp: 'false',
+      HoldSeconds: '{{ S01_on_rest.CurrentIteratorValue }}',
+    })
+    expect(scriptSteps(runbook).every((step) => step.timeoutSeconds <= 600)).toBe(true)
     expect(runbookProblems(runbook)).toEqual([])
   })
 
@@ -153,7 +164,8 @@ describe('the runbook', () => {
     })
 
     // Act
-    const names = buildRunbook(fis).mainSteps.map((step) => step.name)
+    const runbook = buildRunbook(fis)
+    const names = [...runbook.mainSteps, ...scriptSteps(runbook)].map((step) => step.name)
 
     // Assess
     expect(names[1]).toMatch(/^S01_latency_400_ms______x+$/)
@@ -165,34 +177,39 @@ describe('the runbook', () => {
     const runbook = buildRunbook(await workshop())
 
     // Assess
-    for (const step of runbook.mainSteps) {
+    for (const step of scriptSteps(runbook)) {
       expect(step.inputs.Runtime).toBe('python3.11')
       expect(step.inputs.Script.split('\n')[0]).toBe(RUNBOOK_MARKER)
       expect(step.inputs.Script).toContain(`def ${step.inputs.Handler}(events, context):`)
     }
   })
 
-  it('stays well under SSM 64 KB document limit for the workshop experiment and for 2 hours of waits', async () => {
+  it('stays under SSM 64 KB document limit for the workshop experiment and for 12 hours of waits', async () => {
     // Act
-    const sizes = [
-      runbookBytes(buildRunbook(await workshop())),
-      runbookBytes(buildRunbook(hours(2))),
-    ]
+    const workshopBytes = runbookBytes(buildRunbook(await workshop()))
+    const twelveHours = buildRunbook(hours(12))
 
-    // Assess
-    expect(sizes[0]).toBeLessThan(MAX_DOCUMENT_BYTES / 2)
-    expect(sizes[1]).toBeLessThan(MAX_DOCUMENT_BYTES)
+    // Assess: a 12-hour wait is one hold and a loop of 80 holds of 540 s
+    expect(workshopBytes).toBeLessThan(MAX_DOCUMENT_BYTES / 2)
+    expect(runbookBytes(twelveHours)).toBeLessThan(MAX_DOCUMENT_BYTES / 2)
+    const loop = twelveHours.mainSteps.find((step) => step.action === 'aws:loop')
+    expect(loop?.action === 'aws:loop' && loop.inputs.Iterators.length).toBe(79)
+    expect(runbookProblems(twelveHours)).toEqual([])
   })
 
-  it('refuses by name an experiment whose runbook would pass 64 KB: a 12-hour one', () => {
+  it('refuses by name an experiment whose runbook would pass 64 KB: too many steps', () => {
     // Act
-    const build = () => buildRunbook(hours(12))
+    const build = () =>
+      buildRunbook(
+        experiment({
+          name: 'many',
+          steps: Array.from({ length: 30 }, (_, index) => ({ name: `s${index}`, set: LATENCY })),
+        }),
+      )
 
     // Assess
     expect(build).toThrow(FisExperimentError)
-    expect(build).toThrow(
-      /its runbook would be \d+ KB, past SSM's 64 KB document limit.*h of waits\)/,
-    )
+    expect(build).toThrow(/its runbook would be \d+ KB, past SSM's 64 KB document limit/)
   })
 
   it('refuses what SSM would read as a variable, and a lease TTL AWS cannot keep', () => {

@@ -1,8 +1,10 @@
 /**
  * An SSM Automation document (schemaVersion 0.3, YAML or JSON), read and
  * checked for what the local player can interpret: `aws:executeAwsApi` with
- * SSM's `GetParameter` / `PutParameter` / `DeleteParameter`, `aws:sleep`, and
- * `aws:executeScript` running the middy-chaos runbook handlers; `onFailure`,
+ * SSM's `GetParameter` / `PutParameter` / `DeleteParameter`, `aws:sleep`,
+ * `aws:executeScript` running the middy-chaos runbook handlers, and `aws:loop`
+ * over literal `Iterators` (unrolled: its steps once per iterator, with
+ * `{{ <loop>.CurrentIteratorValue }}` and `CurrentIteration` filled in); `onFailure`,
  * `onCancel`, `nextStep`, `isEnd`, `isCritical`, `maxAttempts`,
  * `timeoutSeconds`; `{{ variable }}` substitution; outputs with simple JSONPath
  * selectors. Everything else is refused by name before anything runs.
@@ -122,7 +124,9 @@ const PARAMETER_FIELDS = new Set([
 ])
 /** `onCancel` may not move to these (SSM's own rule). */
 const NOT_ON_CANCEL = new Set(['aws:sleep'])
-const PLAYED_ACTIONS = ['aws:executeAwsApi', 'aws:sleep', 'aws:executeScript']
+const PLAYED_ACTIONS = ['aws:executeAwsApi', 'aws:sleep', 'aws:executeScript', 'aws:loop']
+/** SSM's limit on the iterations of an `aws:loop`. */
+const MAX_LOOP_ITERATIONS = 100
 
 /** `GetParameter`, `get_parameter`, `getParameter`: the SSM call named. */
 const apiName = (text: unknown): SsmApi | undefined =>
@@ -186,8 +190,12 @@ export const parseAutomationDocument = (
     problems.push('mainSteps: must be a non-empty list of steps')
   } else {
     raw.mainSteps.forEach((step: unknown, index: number) => {
-      const parsed = parseStep(step, index, problems)
-      if (parsed) steps.push(parsed)
+      if (isRecord(step) && step.action === 'aws:loop')
+        steps.push(...unrollLoop(step, index, problems))
+      else {
+        const parsed = parseStep(step, index, problems)
+        if (parsed) steps.push(parsed)
+      }
     })
   }
   checkFlow(steps, problems)
@@ -357,6 +365,90 @@ const parseStep = (raw: unknown, index: number, problems: string[]): AutomationS
       )
       return undefined
   }
+}
+
+/** Replaces `{{ <loop>.CurrentIteratorValue }}` / `CurrentIteration` in every string of `value`. */
+const fillIterator = (value: unknown, loop: string, item: string, iteration: number): unknown => {
+  if (typeof value === 'string')
+    return value.replace(
+      new RegExp(`\\{\\{\\s*${loop}\\.(CurrentIteratorValue|CurrentIteration)\\s*\\}\\}`, 'g'),
+      (_, which: string) => (which === 'CurrentIteration' ? String(iteration) : item),
+    )
+  if (Array.isArray(value)) return value.map((entry) => fillIterator(entry, loop, item, iteration))
+  if (isRecord(value))
+    return Object.fromEntries(
+      Object.entries(value).map(([key, entry]) => [
+        key,
+        fillIterator(entry, loop, item, iteration),
+      ]),
+    )
+  return value
+}
+
+/**
+ * An `aws:loop` over literal `Iterators`, unrolled into its steps once per
+ * iterator (named `<step>_<iteration>`). A step inside takes the loop's
+ * `onFailure` when it has none, as SSM says it inherits it; steps outside
+ * cannot route into the loop. `LoopCondition` loops, iterators from a
+ * variable, a loop in a loop, `nextStep` and `isEnd` inside are refused.
+ */
+const unrollLoop = (
+  raw: Record<string, unknown>,
+  index: number,
+  problems: string[],
+): AutomationStep[] => {
+  const name = typeof raw.name === 'string' ? raw.name : `mainSteps[${index}]`
+  const at = `step ${name}`
+  const before = problems.length
+  if (!/^[A-Za-z0-9_]+$/.test(name)) problems.push(`${at}: must be a name of letters, digits and _`)
+  for (const key of Object.keys(raw)) {
+    if (!['name', 'action', 'description', 'inputs', 'onFailure'].includes(key))
+      problems.push(
+        `${at}: ${key}: ${key === 'onCancel' ? 'SSM takes no onCancel on aws:loop (put it on its steps)' : 'not played locally for aws:loop'}`,
+      )
+  }
+  const inputs = isRecord(raw.inputs) ? raw.inputs : {}
+  for (const key of Object.keys(inputs)) {
+    if (!['Iterators', 'IteratorDataType', 'Steps'].includes(key))
+      problems.push(
+        `${at}: inputs.${key}: not played locally (only loops over literal Iterators are)`,
+      )
+  }
+  const iterators = inputs.Iterators
+  if (
+    !Array.isArray(iterators) ||
+    iterators.length === 0 ||
+    iterators.length > MAX_LOOP_ITERATIONS ||
+    !iterators.every((item) => typeof item === 'string' || typeof item === 'number')
+  )
+    problems.push(
+      `${at}: inputs.Iterators: a list of 1 to ${MAX_LOOP_ITERATIONS} literal values is played (not a variable)`,
+    )
+  if (
+    inputs.IteratorDataType !== undefined &&
+    !['String', 'Integer'].includes(String(inputs.IteratorDataType))
+  )
+    problems.push(`${at}: inputs.IteratorDataType: String or Integer`)
+  const inner = Array.isArray(inputs.Steps) ? inputs.Steps : []
+  if (inner.length === 0) problems.push(`${at}: inputs.Steps: a non-empty list of steps`)
+  for (const step of inner) {
+    if (isRecord(step) && (step.action === 'aws:loop' || 'nextStep' in step || 'isEnd' in step))
+      problems.push(`${at}: step ${String(step.name)}: no loop, nextStep or isEnd inside a loop`)
+  }
+  if (problems.length > before || !Array.isArray(iterators)) return []
+  const unrolled: AutomationStep[] = []
+  iterators.forEach((item, position) => {
+    for (const step of inner) {
+      const withFailure =
+        isRecord(step) && step.onFailure === undefined && raw.onFailure !== undefined
+          ? { ...step, onFailure: raw.onFailure }
+          : step
+      const filled = fillIterator(withFailure, name, String(item), position + 1)
+      const parsed = parseStep(filled, index, problems)
+      if (parsed) unrolled.push({ ...parsed, name: `${parsed.name}_${position + 1}` })
+    }
+  })
+  return unrolled
 }
 
 /** Every `step:<name>` and `nextStep` names a step; `onCancel` never moves to `aws:sleep`; names are unique. */
