@@ -70,6 +70,7 @@ describe('pnpm demo', () => {
     expect(run.code, run.stderr).toBe(0)
     expect(report.outcome).toBe('completed')
     expect(report.restore.action).toBe('restored')
+    expect(run.stdout).toMatch(/^Report: .*report\.json$/m)
   })
 
   it('shows the four phases in the workshop’s line format, in order, then the per-step summary', () => {

@@ -1,6 +1,7 @@
 /**
  * An experiment: a name, steps run in order (each sets the config and/or
- * waits), and stop conditions. Read from JSON and checked here; run by `run.ts`.
+ * waits, and may state what the probe must see), stop conditions and
+ * expectations for the whole run. Read from JSON and checked here; run by `run.ts`.
  *
  * @module
  */
@@ -8,6 +9,7 @@ import { readFile } from 'node:fs/promises'
 import { type FaultCatalog, isRecord, parseDuration } from '@middy-chaos/core'
 import { describeConfig, validateConfig } from './config-check.js'
 import { CliError, describeError } from './errors.js'
+import { type Expectation, parseExpectations } from './expect.js'
 import { FAULTS } from './faults.js'
 import { formatDuration } from './output.js'
 import { parseProbeThreshold, type StopConditionSpec } from './stop.js'
@@ -27,6 +29,8 @@ export interface ExperimentStep {
   readonly waitMs?: number
   /** `latency 400ms`, `faults off`: what the set value does. */
   readonly setSummary?: string
+  /** What the probe must see over the step's requests; judged when the step ends. */
+  readonly expect?: readonly Expectation[]
 }
 
 /** An experiment, validated. */
@@ -38,15 +42,18 @@ export interface Experiment {
   readonly steps: readonly ExperimentStep[]
   /** CloudWatch alarms and probe thresholds that stop the experiment (and restore). */
   readonly stopConditions?: readonly StopConditionSpec[]
+  /** What the probe must see over the requests of all the steps; judged after the last one. */
+  readonly expect?: readonly Expectation[]
 }
 
-const STEP_FIELDS = new Set(['name', 'set', 'wait', 'description'])
+const STEP_FIELDS = new Set(['name', 'set', 'wait', 'expect', 'description'])
 const EXPERIMENT_FIELDS = new Set([
   'name',
   'description',
   'parameter',
   'steps',
   'stopConditions',
+  'expect',
   '$schema',
 ])
 
@@ -134,6 +141,8 @@ export const parseExperiment = (
   }
   const stopConditions =
     raw.stopConditions === undefined ? undefined : parseStopConditions(raw.stopConditions, problems)
+  const expect =
+    raw.expect === undefined ? undefined : parseExpectations(raw.expect, 'expect', problems)
   const steps: ExperimentStep[] = []
   if (!Array.isArray(raw.steps) || raw.steps.length === 0) {
     problems.push('steps: must be a non-empty array of steps')
@@ -147,7 +156,7 @@ export const parseExperiment = (
       }
       for (const key of Object.keys(step)) {
         if (!STEP_FIELDS.has(key))
-          problems.push(`${at}.${key}: unknown field (use "set" or "wait")`)
+          problems.push(`${at}.${key}: unknown field (use "set", "wait" or "expect")`)
       }
       const name = step.name
       if (typeof name !== 'string' || name.trim() === '') {
@@ -180,10 +189,15 @@ export const parseExperiment = (
           )
         }
       }
+      const expect =
+        step.expect === undefined
+          ? undefined
+          : parseExpectations(step.expect, `${at}.expect`, problems)
       steps.push({
         name: typeof name === 'string' ? name : `#${index}`,
         ...(set === undefined ? {} : { set, setSummary: setSummary ?? '' }),
         ...(waitMs === undefined ? {} : { waitMs }),
+        ...(expect === undefined ? {} : { expect }),
       })
     })
   }
@@ -196,6 +210,7 @@ export const parseExperiment = (
     ...(typeof raw.parameter === 'string' ? { parameter: raw.parameter } : {}),
     steps,
     ...(stopConditions === undefined ? {} : { stopConditions }),
+    ...(expect === undefined ? {} : { expect }),
   }
   checkDurations(experiment, source)
   return experiment

@@ -6,6 +6,16 @@ export { EXPORT_TARGETS, toFisExperiment } from './commands/export.js'
 export { type ConfigCheck, checkConfig, describeConfig, validateConfig } from './config-check.js'
 export { CliError, UsageError } from './errors.js'
 export {
+  EXPECTATION_FAILED_EXIT_CODE,
+  type Expectation,
+  type ExpectationSpec,
+  type JudgedScope,
+  judge,
+  judgedSamples,
+  parseExpectation,
+  type Verdict,
+} from './expect.js'
+export {
   adjustWaits,
   checkDurations,
   type Experiment,
@@ -43,6 +53,15 @@ export {
 export { globalHelp, type MainOptions, main, VERSION } from './main.js'
 export { Probe, type ProbeOptions, type ProbeSample, type SummaryRow, summarise } from './probe.js'
 export {
+  type ReportFormat,
+  type RunOutcome,
+  type RunRecord,
+  resultLines,
+  writeReport,
+  writeResults,
+} from './report.js'
+export { renderHtmlReport } from './report-html.js'
+export {
   DEFAULT_LEASE_TTL_MS,
   type RestoreReport,
   type RunEvent,
@@ -64,6 +83,7 @@ export {
   type ProbeThreshold,
   ProbeWatch,
   parseProbeThreshold,
+  parseThreshold,
   type StopConditionSpec,
 } from './stop.js'
 export {

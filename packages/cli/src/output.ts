@@ -6,10 +6,16 @@
  */
 import type { FaultCatalog } from '@middy-chaos/core'
 import { describeConfig } from './config-check.js'
+import {
+  EXPECTATION_FAILED_EXIT_CODE,
+  failedCount,
+  type JudgedScope,
+  type Verdict,
+} from './expect.js'
 import type { FisEvent, PlayResult } from './fis/player.js'
 import { describeLease, type LeaseRecord } from './lease.js'
 import type { ProbeSample, SummaryRow } from './probe.js'
-import type { RestoreReport, RunEvent } from './run.js'
+import type { RestoreReport, RunEvent, RunResult } from './run.js'
 import type { ConfigStore, StoredValue } from './store.js'
 import type { Terminal } from './terminal.js'
 
@@ -39,28 +45,130 @@ export const formatElapsed = (ms: number): string => {
 export const formatProbeLine = (sample: Pick<ProbeSample, 'body' | 'status' | 'seconds'>): string =>
   `${sample.body.replace(/\r?\n/g, ' ')} - ${sample.status === 0 ? '000' : sample.status} - ${sample.seconds.toFixed(6)}`
 
-/** The summary as a text table. */
-export const formatSummary = (rows: readonly SummaryRow[], title = 'Probe summary'): string => {
-  const total = rows.reduce((sum, row) => sum + row.requests, 0)
-  const header = ['step', 'config', 'requests', 'status codes', 'p50', 'p95']
-  const body = rows.map((row) => [
-    row.phase,
-    row.config,
-    String(row.requests),
-    Object.entries(row.statuses)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([code, count]) => `${code}×${count}`)
-      .join(' '),
-    row.p50 === undefined ? '-' : `${row.p50.toFixed(3)}s`,
-    row.p95 === undefined ? '-' : `${row.p95.toFixed(3)}s`,
-  ])
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) =>
+/** `200×12 404×3`: status counts as the summary shows them. */
+export const formatStatuses = (statuses: Readonly<Record<string, number>>): string =>
+  Object.entries(statuses)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([code, count]) => `${code}×${count}`)
+    .join(' ')
+
+/** `0.412s`, or `-` without requests. */
+export const formatSeconds = (seconds: number | undefined): string =>
+  seconds === undefined ? '-' : `${seconds.toFixed(3)}s`
+
+/** `✔ 2 held`, `✖ 1 of 2 failed`: a row's verdicts in one cell. */
+export const formatVerdictCell = (verdicts: readonly Verdict[] | undefined): string => {
+  if (verdicts === undefined || verdicts.length === 0) return ''
+  const failed = verdicts.filter((v) => !v.held).length
+  return failed === 0 ? `✔ ${verdicts.length} held` : `✖ ${failed} of ${verdicts.length} failed`
+}
+
+/** The cells of a summary row, as the terminal and the HTML report show them. */
+export const summaryCells = (row: SummaryRow): Record<SummaryColumn, string> => ({
+  step: row.phase,
+  config: row.config,
+  requests: String(row.requests),
+  'status codes': formatStatuses(row.statuses),
+  p50: formatSeconds(row.p50),
+  p95: formatSeconds(row.p95),
+  p99: formatSeconds(row.p99),
+  expectations: formatVerdictCell(row.verdicts),
+})
+
+/** The columns of the summary table. */
+export const SUMMARY_COLUMNS = [
+  'step',
+  'config',
+  'requests',
+  'status codes',
+  'p50',
+  'p95',
+  'p99',
+  'expectations',
+] as const
+export type SummaryColumn = (typeof SUMMARY_COLUMNS)[number]
+
+/** `Probe summary per step: 40 requests`. */
+export const summaryTitle = (rows: readonly SummaryRow[], title = 'Probe summary'): string =>
+  `${title}: ${rows.filter((row) => !row.aggregate).reduce((sum, row) => sum + row.requests, 0)} requests`
+
+/** How many samples were in flight across a change (of step or config): drawn, not counted. */
+export const countLeftOut = (samples: readonly Pick<ProbeSample, 'straddles'>[]): number =>
+  samples.filter((sample) => sample.straddles).length
+
+/** `left out: 2 requests in flight across a change (…)`, when some were. */
+export const summaryNote = (leftOut: number): string | undefined =>
+  leftOut === 0
+    ? undefined
+    : `left out: ${leftOut} ${leftOut === 1 ? 'request' : 'requests'} in flight across a change (of step or config), drawn in the report but not counted`
+
+/**
+ * The summary as a text table (the expectations column when a row has
+ * verdicts), and a note on the `leftOut` requests not counted.
+ */
+export const formatSummary = (
+  rows: readonly SummaryRow[],
+  title = 'Probe summary',
+  leftOut = 0,
+): string => {
+  const columns = SUMMARY_COLUMNS.filter(
+    (column) => column !== 'expectations' || rows.some((row) => row.verdicts !== undefined),
+  )
+  const body = rows.map((row) => {
+    const cells = summaryCells(row)
+    return columns.map((column) => cells[column])
+  })
+  const widths = columns.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)))
+  const line = (cells: readonly string[]) =>
     cells
       .map((cell, i) => (i === 2 ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd()
-  return [`${title}: ${total} requests`, line(header), ...body.map(line)].join('\n')
+  const note = summaryNote(leftOut)
+  return [
+    summaryTitle(rows, title),
+    line(columns),
+    ...body.map(line),
+    ...(note ? [note] : []),
+  ].join('\n')
+}
+
+/** One line per verdict, under the step it judges: `    ✖ 2xx>=99%: 2xx 50% (6 of 12)`. */
+export const formatVerdicts = (verdicts: readonly Verdict[]): string[] =>
+  verdicts.map((v) => `    ${v.held ? '✔' : '✖'} ${v.expectation}: ${v.measured}`)
+
+/** The last line about expectations: `Expectations: 5 held, 1 failed (S04_Wait2: 2xx>=99%).` */
+export const describeExpectations = (scopes: readonly JudgedScope[]): string | undefined => {
+  const all = scopes.flatMap((scope) => scope.verdicts.map((verdict) => ({ scope, verdict })))
+  if (all.length === 0) return undefined
+  const failed = all.filter(({ verdict }) => !verdict.held)
+  const which = failed.map(({ scope, verdict }) => `${scope.name}: ${verdict.expectation}`)
+  return failed.length === 0
+    ? `Expectations: all ${all.length} held.`
+    : `Expectations: ${all.length - failed.length} held, ${failed.length} failed (${which.join('; ')}).`
+}
+
+/**
+ * The last lines of a run: how many expectations held, and on stderr why the
+ * exit code is not 0 (a failed step, a stop condition, a failed expectation).
+ */
+export const printRunEnd = (
+  terminal: Terminal,
+  session: { judged: readonly JudgedScope[]; result: RunResult },
+  exitCode: number,
+): void => {
+  const verdicts = describeExpectations(session.judged)
+  if (verdicts) terminal.line(verdicts)
+  const { result } = session
+  if (result.outcome === 'failed') terminal.error(`middy-chaos: ${result.error}`)
+  if (result.outcome === 'stopped')
+    terminal.error(`middy-chaos: stopped by ${result.stoppedBy}; restored`)
+  if (exitCode === EXPECTATION_FAILED_EXIT_CODE) {
+    const failed = failedCount(session.judged)
+    terminal.error(
+      `middy-chaos: ${failed} ${failed === 1 ? 'expectation' : 'expectations'} failed (exit ${EXPECTATION_FAILED_EXIT_CODE}); the parameter was restored`,
+    )
+  }
 }
 
 /** Quotes a word for a POSIX shell. */

@@ -1,4 +1,5 @@
 import { describeError } from './errors.js'
+import type { Verdict } from './expect.js'
 
 /** Which experiment phase is under way, shared by the runner and the probe. */
 export class PhaseTracker {
@@ -205,42 +206,75 @@ export const percentile = (sorted: readonly number[], p: number): number | undef
 export interface SummaryRow {
   phase: string
   config: string
+  /** Requests counted: those that saw one config (see `leftOut`). */
   requests: number
+  /**
+   * Requests in flight while the step or the store changed: they saw two
+   * configs, so they are left out of the numbers and verdicts (the report
+   * still draws them).
+   */
+  leftOut: number
   statuses: Record<string, number>
   p50?: number
   p95?: number
+  p99?: number
+  /** The verdicts of the phase's expectations, once judged. */
+  verdicts?: readonly Verdict[]
+  /** A row over the requests of every step (the run's expectations): not added to the total. */
+  aggregate?: boolean
+}
+
+/** Requests, status counts and p50/p95/p99 of samples, the straddling ones left out. */
+export const summariseRow = (
+  phase: string,
+  config: string,
+  samples: readonly ProbeSample[],
+): SummaryRow => {
+  const counted = samples.filter((s) => !s.straddles)
+  const statuses: Record<string, number> = {}
+  for (const s of counted) {
+    const key = s.status === 0 ? '000' : String(s.status)
+    statuses[key] = (statuses[key] ?? 0) + 1
+  }
+  const times = counted.map((s) => s.seconds).sort((a, b) => a - b)
+  const p50 = percentile(times, 50)
+  const p95 = percentile(times, 95)
+  const p99 = percentile(times, 99)
+  return {
+    phase,
+    config,
+    requests: counted.length,
+    leftOut: samples.length - counted.length,
+    statuses,
+    ...(p50 === undefined ? {} : { p50 }),
+    ...(p95 === undefined ? {} : { p95 }),
+    ...(p99 === undefined ? {} : { p99 }),
+  }
 }
 
 /**
- * Requests, status counts and p50/p95 latency (seconds) per phase, in phase
- * order; phases without requests are left out. Without phases, one overall row.
+ * Requests, status counts and p50/p95/p99 latency (seconds) per phase, in
+ * phase order, over the requests that saw one config (the others are counted
+ * in `leftOut`); phases without a counted request or a verdict are left
+ * out. Without phases, one overall row.
  */
 export const summarise = (
   samples: readonly ProbeSample[],
   phases: readonly { name: string; config: string }[] = [],
+  verdicts: ReadonlyMap<string, readonly Verdict[]> = new Map(),
 ): SummaryRow[] => {
   const order = [...new Set([...phases.map((p) => p.name), ...samples.map((s) => s.phase)])]
   const configOf = new Map(phases.map((p) => [p.name, p.config]))
   const rows: SummaryRow[] = []
   for (const phase of order) {
-    const mine = samples.filter((s) => s.phase === phase)
-    if (mine.length === 0) continue
-    const statuses: Record<string, number> = {}
-    for (const s of mine) {
-      const key = s.status === 0 ? '000' : String(s.status)
-      statuses[key] = (statuses[key] ?? 0) + 1
-    }
-    const times = mine.map((s) => s.seconds).sort((a, b) => a - b)
-    const p50 = percentile(times, 50)
-    const p95 = percentile(times, 95)
-    rows.push({
+    const row = summariseRow(
       phase,
-      config: configOf.get(phase) ?? '',
-      requests: mine.length,
-      statuses,
-      ...(p50 === undefined ? {} : { p50 }),
-      ...(p95 === undefined ? {} : { p95 }),
-    })
+      configOf.get(phase) ?? '',
+      samples.filter((s) => s.phase === phase),
+    )
+    const judged = verdicts.get(phase)
+    if (row.requests === 0 && judged === undefined) continue
+    rows.push({ ...row, ...(judged === undefined ? {} : { verdicts: judged }) })
   }
   return rows
 }

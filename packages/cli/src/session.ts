@@ -1,10 +1,32 @@
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
 import { describeConfig } from './config-check.js'
 import { CliError } from './errors.js'
-import type { Experiment } from './experiment.js'
-import { describeRestore, formatProbeLine, timelinePrinter } from './output.js'
-import { PhaseTracker, Probe, type ProbeSample, type SummaryRow, summarise } from './probe.js'
-import { type RunResult, runExperiment } from './run.js'
+import {
+  EXPECTATION_FAILED_EXIT_CODE,
+  type Expectation,
+  failedCount,
+  type JudgedScope,
+  judge,
+  judgedSamples,
+  RUN_SCOPE,
+} from './expect.js'
+import type { Experiment, ExperimentStep } from './experiment.js'
+import {
+  describeRestore,
+  formatElapsed,
+  formatProbeLine,
+  formatVerdicts,
+  timelinePrinter,
+} from './output.js'
+import {
+  PhaseTracker,
+  Probe,
+  type ProbeSample,
+  type SummaryRow,
+  summarise,
+  summariseRow,
+} from './probe.js'
+import { type RestoreReport, type RunResult, runExperiment, type StepState } from './run.js'
 import { signalExitCode } from './signals.js'
 import { AlarmWatch, ProbeWatch, parseProbeThreshold, type StopConditionSpec } from './stop.js'
 import type { ConfigStore } from './store.js'
@@ -32,13 +54,39 @@ export interface SessionOptions {
   leaseTtlMs?: number
   /** Take over a stale lease. */
   takeover?: boolean
+  /** Expectations over the whole run besides the experiment file's (`--expect`). */
+  expect?: readonly Expectation[]
+}
+
+/** An instant of a run, on the probe's clock (ms since its origin): the report marks it. */
+export type SessionMark =
+  | { type: 'step'; atMs: number; index: number; step: string; state: StepState; error?: string }
+  | { type: 'write'; atMs: number; step: string; version: number; config: string }
+  | { type: 'renewal-failed'; atMs: number; error: string }
+  | { type: 'stopped'; atMs: number; reason: string }
+  | { type: 'restored'; atMs: number; restore: RestoreReport; text: string }
+
+/** A phase of the probe: `(baseline)`, a step, `(restore)`, `(after)`. */
+export interface SessionPhase {
+  name: string
+  config: string
+  /** ms since the probe's origin. */
+  startedAtMs: number
 }
 
 export interface SessionResult {
   result: RunResult
   samples: ProbeSample[]
   rows: SummaryRow[]
-  phases: { name: string; config: string; startedAtMs: number }[]
+  phases: SessionPhase[]
+  /** Wall-clock time of the probe's origin (ms 0 of the samples and marks), ISO 8601. */
+  startedAt: string
+  /** ms since the origin when the session ended. */
+  endedAtMs: number
+  /** Steps, writes, stop, restore: the instants of the run. */
+  marks: SessionMark[]
+  /** The verdicts of each judged step, then of the run (`(all steps)`). */
+  judged: JudgedScope[]
 }
 
 /**
@@ -54,6 +102,13 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
   const thresholds = conditions.flatMap((c) => ('probe' in c ? [parseProbeThreshold(c.probe)] : []))
   if (thresholds.length > 0 && !options.url)
     throw new CliError('a probe threshold stop condition needs --probe <url>', { exitCode: 2 })
+  const runExpectations = [...(experiment.expect ?? []), ...(options.expect ?? [])]
+  const expected =
+    runExpectations.length > 0 || experiment.steps.some((step) => (step.expect ?? []).length > 0)
+  if (expected && !options.url)
+    throw new CliError('expectations are judged on what the probe sees: add --probe <url>', {
+      exitCode: 2,
+    })
 
   const stop = new AbortController()
   const trip = (reason: string) => {
@@ -77,7 +132,11 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
 
   const printTimeline = timelinePrinter(terminal, faults)
   const initial = await store.read()
-  const tracker = new PhaseTracker('(baseline)', describeConfig(initial?.value, faults))
+  const origin = Date.now()
+  const tracker = new PhaseTracker('(baseline)', describeConfig(initial?.value, faults), origin)
+  const marks: SessionMark[] = []
+  const judged: JudgedScope[] = []
+  const ran = new Set<string>()
   const probe = options.url
     ? new Probe({
         url: options.url,
@@ -89,6 +148,31 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
         },
       })
     : undefined
+  /** ms since the origin when the experiment started: the timeline's 00:00.0. */
+  let experimentStartMs = 0
+  /** The step that ended, judged as the next phase starts (its requests in flight then straddle). */
+  let ended: ExperimentStep | undefined
+  const closeStep = () => {
+    if (ended) judgeNow('step', ended.name, ended.expect ?? [], new Set([ended.name]))
+    ended = undefined
+  }
+  /** Judges expectations over what the probe saw in these phases, and prints the verdicts. */
+  const judgeNow = (
+    scope: JudgedScope['scope'],
+    name: string,
+    expectations: readonly Expectation[],
+    phases: ReadonlySet<string>,
+  ) => {
+    if (!probe || expectations.length === 0) return
+    const samples = judgedSamples(probe.samples, phases)
+    const verdicts = judge(expectations, samples)
+    judged.push({ scope, name, atMs: tracker.elapsed(), verdicts })
+    if (scope === 'run')
+      terminal.line(
+        `${verdicts.every((v) => v.held) ? '✔' : '✖'} [${formatElapsed(tracker.elapsed() - experimentStartMs)}] expectations over all steps (${samples.length} requests)`,
+      )
+    for (const line of formatVerdicts(verdicts)) terminal.line(line)
+  }
   probe?.start()
   await sleep(probe ? (options.leadMs ?? 0) : 0, signal)
 
@@ -101,21 +185,59 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
       ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
       ...(options.takeover ? { takeover: true } : {}),
       onEvent: (event) => {
+        const atMs = tracker.elapsed()
         switch (event.type) {
+          case 'start':
+            experimentStartMs = atMs
+            break
           case 'step':
-            if (event.state === 'running') tracker.enter(event.step.name)
+            if (event.state === 'running') {
+              closeStep()
+              tracker.enter(event.step.name)
+              ran.add(event.step.name)
+            } else if (ran.has(event.step.name)) ended = event.step
+            marks.push({
+              type: 'step',
+              atMs,
+              index: event.index,
+              step: event.step.name,
+              state: event.state,
+              ...(event.error === undefined ? {} : { error: event.error }),
+            })
             break
           case 'writing':
             tracker.bump()
             break
           case 'written':
             tracker.bump(event.step.setSummary)
+            marks.push({
+              type: 'write',
+              atMs,
+              step: event.step.name,
+              version: event.version,
+              config: event.step.setSummary ?? '',
+            })
+            break
+          case 'renewal-failed':
+            marks.push({ type: 'renewal-failed', atMs, error: event.error })
+            break
+          case 'stopped':
+            marks.push({ type: 'stopped', atMs, reason: event.reason })
             break
           case 'restoring':
+            // Every step has ended: the run is judged over the requests of the steps that ran.
+            closeStep()
+            judgeNow('run', RUN_SCOPE, runExpectations, ran)
             tracker.enter('(restore)')
             break
           case 'restored':
             tracker.bump()
+            marks.push({
+              type: 'restored',
+              atMs,
+              restore: event.restore,
+              text: describeRestore(store, event.restore, faults),
+            })
             break
         }
         printTimeline(event)
@@ -138,14 +260,41 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
     await probe.stop()
   }
   const samples = probe?.samples ?? []
-  return { result, samples, rows: summarise(samples, tracker.phases), phases: tracker.phases }
+  const steps = judged.filter((scope) => scope.scope === 'step')
+  const rows = summarise(
+    samples,
+    tracker.phases,
+    new Map(steps.map((scope) => [scope.name, scope.verdicts])),
+  )
+  const run = judged.find((scope) => scope.scope === 'run')
+  if (run)
+    rows.push({
+      ...summariseRow(
+        RUN_SCOPE,
+        '',
+        samples.filter((sample) => ran.has(sample.phase)),
+      ),
+      verdicts: run.verdicts,
+      aggregate: true,
+    })
+  return {
+    result,
+    samples,
+    rows,
+    phases: tracker.phases,
+    startedAt: new Date(origin).toISOString(),
+    endedAtMs: tracker.elapsed(),
+    marks,
+    judged,
+  }
 }
 
 /**
  * The exit code of an experiment session: 0 completed and restored, 1 a step
  * failed, 4 stopped by a stop condition (and restored), 130 / 143 interrupted by
- * SIGINT / SIGTERM, 3 the restore failed. (5: refused, another run holds the
- * lease, from `LeaseHeldError`.)
+ * SIGINT / SIGTERM, 3 the restore failed, 6 completed and restored but an
+ * expectation failed (any other ending keeps its own code). (5: refused,
+ * another run holds the lease, from `LeaseHeldError`.)
  */
 export const sessionExitCode = (
   session: SessionResult,
@@ -155,5 +304,6 @@ export const sessionExitCode = (
   if (session.result.outcome === 'failed') return 1
   if (session.result.outcome === 'stopped') return 4
   if (session.result.outcome === 'interrupted') return signalExitCode(signal)
+  if (failedCount(session.judged) > 0) return EXPECTATION_FAILED_EXIT_CODE
   return 0
 }

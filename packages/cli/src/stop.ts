@@ -20,101 +20,169 @@ export const DEFAULT_ALARM_INTERVAL_MS = 5_000
 /** A stop condition as written in an experiment file or on the command line. */
 export type StopConditionSpec = { alarm: string } | { probe: string }
 
-type RatioMetric = 'errors' | '5xx' | '4xx' | 'non-2xx'
-type LatencyMetric = 'p50' | 'p90' | 'p95' | 'p99'
-type Operator = '>' | '>=' | '<' | '<='
+type Operator = '>' | '>=' | '<' | '<=' | '=='
 
-/** A threshold on the probe's measurements: `errors>20%`, `p95>2s over 30s`. */
+/**
+ * A threshold on the probe's measurements: a stop condition (`errors>20%`,
+ * `p95>2s over 30s`) or an expectation (`2xx>=99%`, `p95<500ms`, `errors==0`).
+ */
 export interface ProbeThreshold {
   readonly text: string
-  readonly metric: RatioMetric | LatencyMetric
+  /** As written, lower case: `errors`, `5xx`, `404`, `count(errors)`, `requests`, `p95`. */
+  readonly metric: string
+  /** `share`: a share of the requests; `count`: a number of requests; `latency`: seconds. */
+  readonly kind: 'share' | 'count' | 'latency'
+  /** The answers a share or a count is of: `errors`, `non-2xx`, `5xx`, `404`, `all`. */
+  readonly of?: string
   readonly operator: Operator
-  /** A share (0..1) for ratios, seconds for latencies. */
+  /** A share (0..1), a count, or seconds. */
   readonly value: number
+  /** Sliding window of a stop condition (expectations are judged over their step). */
   readonly windowMs: number
 }
 
-const RATIOS: readonly string[] = ['errors', '5xx', '4xx', 'non-2xx']
-const LATENCIES: readonly string[] = ['p50', 'p90', 'p95', 'p99']
-const SYNTAX =
-  '<metric><op><value>[ over <duration>], metric errors (no answer or 5xx), 5xx, 4xx, non-2xx, p50, p90, p95 or p99; for example "errors>20%", "p95>2s over 30s"'
+/** What a threshold is for: its name in messages, and whether it takes `over <window>`. */
+export interface ThresholdUse {
+  readonly noun: 'stop condition' | 'expectation'
+  readonly window: boolean
+}
 
-/** Reads a probe threshold; a {@link CliError} naming the syntax when it is not one. */
-export const parseProbeThreshold = (text: string): ProbeThreshold => {
-  const match =
-    /^\s*(errors|5xx|4xx|non-2xx|p50|p90|p95|p99)\s*(>=|<=|>|<)\s*([0-9.]+\s*(?:%|ms|s|m)?)\s*(?:over\s+(\S+))?\s*$/i.exec(
-      text,
-    )
-  if (!match) throw new CliError(`stop condition "${text}" is not a threshold: ${SYNTAX}`)
-  const metric = (match[1] as string).toLowerCase() as ProbeThreshold['metric']
+const STOP_CONDITION: ThresholdUse = { noun: 'stop condition', window: true }
+const ANSWERS = 'errors|non-2xx|[0-9]xx|[0-9]{3}'
+const THRESHOLD = new RegExp(
+  `^\\s*(${ANSWERS}|count\\(\\s*(?:${ANSWERS})\\s*\\)|requests|p50|p90|p95|p99)\\s*(>=|<=|==|>|<)\\s*([0-9.]+\\s*(?:%|ms|s|m)?)\\s*(?:over\\s+(\\S+))?\\s*$`,
+  'i',
+)
+
+/** The syntax, as messages and the README give it. */
+export const THRESHOLD_SYNTAX =
+  '<metric><op><value>: metric a share of the answers (errors = no answer or 5xx, non-2xx, 2xx, 4xx, 5xx..., a status such as 404, 000 = no answer), count(<answers>), requests, or a latency p50, p90, p95, p99, and op >, >=, <, <=, =='
+
+const checkAnswers = (answers: string): string | undefined => {
+  if (/^[0-9]{3}$/.test(answers)) {
+    const status = Number(answers)
+    return status === 0 || (status >= 100 && status <= 599)
+      ? undefined
+      : `${answers} is not an HTTP status (100 to 599, or 000 for no answer)`
+  }
+  if (/^[0-9]xx$/.test(answers) && !/^[1-5]xx$/.test(answers))
+    return `${answers} is not a status class (1xx to 5xx)`
+  return undefined
+}
+
+/**
+ * Reads a threshold on what the probe measures; a {@link CliError} naming the
+ * syntax when it is not one. Stop conditions and expectations share it; only
+ * a stop condition takes a window (`over 30s`).
+ *
+ * @example
+ * ```ts
+ * parseThreshold('p95<500ms', { noun: 'expectation', window: false }) // { kind: 'latency', value: 0.5, … }
+ * ```
+ */
+export const parseThreshold = (text: string, use: ThresholdUse): ProbeThreshold => {
+  const { noun } = use
+  const syntax = use.window
+    ? `${THRESHOLD_SYNTAX}, then " over <duration>" for the window (for example "errors>20%", "p95>2s over 30s")`
+    : `${THRESHOLD_SYNTAX} (for example "2xx>=99%", "p95<500ms", "errors==0")`
+  const match = THRESHOLD.exec(text)
+  if (!match) throw new CliError(`${noun} "${text}" is not a threshold: ${syntax}`)
+  const metric = (match[1] as string).toLowerCase().replace(/\s+/g, '')
   const operator = match[2] as Operator
   const raw = (match[3] as string).replace(/\s+/g, '')
-  let value: number | undefined
-  if (RATIOS.includes(metric)) {
+  const count = /^count\((.+)\)$/.exec(metric)
+  const kind: ProbeThreshold['kind'] =
+    count || metric === 'requests' ? 'count' : /^p[0-9]+$/.test(metric) ? 'latency' : 'share'
+  const of = kind === 'latency' ? undefined : metric === 'requests' ? 'all' : (count?.[1] ?? metric)
+  const wrongAnswers = of === undefined ? undefined : checkAnswers(of)
+  if (wrongAnswers) throw new CliError(`${noun} "${text}": ${wrongAnswers}`)
+  let value: number
+  if (kind === 'share') {
     const number = Number(raw.replace(/%$/, ''))
     value = raw.endsWith('%') ? number / 100 : number
-    if (!(value >= 0 && value <= 1))
-      throw new CliError(
-        `stop condition "${text}": ${metric} is a share, from 0 to 1 or 0% to 100%`,
-      )
+    if (!(value >= 0 && value <= 1) || /(ms|s|m)$/.test(raw))
+      throw new CliError(`${noun} "${text}": ${metric} is a share, from 0 to 1 or 0% to 100%`)
+  } else if (kind === 'count') {
+    value = Number(raw)
+    if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value))
+      throw new CliError(`${noun} "${text}": ${metric} is a number of requests, such as 0 or 3`)
   } else {
     const ms = parseDuration(/^[0-9.]+$/.test(raw) ? `${raw}s` : raw)
     if (ms === undefined || raw.endsWith('%'))
-      throw new CliError(`stop condition "${text}": ${metric} is a time, such as 500ms or 2s`)
+      throw new CliError(`${noun} "${text}": ${metric} is a time, such as 500ms or 2s`)
     value = ms / 1000
   }
   let windowMs = DEFAULT_STOP_WINDOW_MS
   if (match[4] !== undefined) {
+    if (!use.window)
+      throw new CliError(
+        `${noun} "${text}": an ${noun} is judged over all the requests of its step; "over <window>" is for stop conditions`,
+      )
     const ms = parseDuration(match[4])
     if (ms === undefined || ms < 1000 || ms > 3_600_000)
-      throw new CliError(`stop condition "${text}": the window is a duration from 1s to 1h`)
+      throw new CliError(`${noun} "${text}": the window is a duration from 1s to 1h`)
     windowMs = ms
   }
-  return { text: text.trim(), metric, operator, value, windowMs }
+  return {
+    text: text.trim(),
+    metric,
+    kind,
+    ...(of === undefined ? {} : { of }),
+    operator,
+    value,
+    windowMs,
+  }
 }
 
-const compare = (left: number, operator: Operator, right: number): boolean =>
+/** Reads a stop condition's threshold (`errors>20%`, `p95>2s over 30s`): {@link parseThreshold}. */
+export const parseProbeThreshold = (text: string): ProbeThreshold =>
+  parseThreshold(text, STOP_CONDITION)
+
+/** Whether `left <op> right`. */
+export const compare = (left: number, operator: Operator, right: number): boolean =>
   operator === '>'
     ? left > right
     : operator === '>='
       ? left >= right
       : operator === '<'
         ? left < right
-        : left <= right
+        : operator === '<='
+          ? left <= right
+          : left === right
 
-const isError = (sample: ProbeSample) => sample.status === 0 || sample.status >= 500
+/** Whether a sample is among the answers a share or a count is of (`errors`, `5xx`, `404`, `all`). */
+export const isAnswerOf = (sample: Pick<ProbeSample, 'status'>, of: string): boolean => {
+  const { status } = sample
+  if (of === 'all') return true
+  if (of === 'errors') return status === 0 || status >= 500
+  if (of === 'non-2xx') return status < 200 || status >= 300
+  if (/^[1-5]xx$/.test(of)) return Math.floor(status / 100) === Number(of[0])
+  return status === Number(of)
+}
 
-/** What a threshold measures over samples: a share, or seconds. */
+/** What a threshold measures over samples: a share, a count, or seconds. */
 export const measure = (
   threshold: ProbeThreshold,
   samples: readonly ProbeSample[],
 ): number | undefined => {
+  if (threshold.kind === 'count')
+    return samples.filter((s) => isAnswerOf(s, threshold.of ?? 'all')).length
   if (samples.length === 0) return undefined
-  const share = (test: (sample: ProbeSample) => boolean) =>
-    samples.filter(test).length / samples.length
-  switch (threshold.metric) {
-    case 'errors':
-      return share(isError)
-    case '5xx':
-      return share((s) => s.status >= 500 && s.status < 600)
-    case '4xx':
-      return share((s) => s.status >= 400 && s.status < 500)
-    case 'non-2xx':
-      return share((s) => s.status < 200 || s.status >= 300)
-    default: {
-      const p = Number(threshold.metric.slice(1))
-      return percentile(
-        samples.map((s) => s.seconds).sort((a, b) => a - b),
-        p,
-      )
-    }
-  }
+  if (threshold.kind === 'share')
+    return samples.filter((s) => isAnswerOf(s, threshold.of ?? 'all')).length / samples.length
+  return percentile(
+    samples.map((s) => s.seconds).sort((a, b) => a - b),
+    Number(threshold.metric.slice(1)),
+  )
 }
 
-const formatMeasure = (threshold: ProbeThreshold, value: number): string =>
-  LATENCIES.includes(threshold.metric)
+/** A measure as messages show it: `0.412s`, `12.5%`, `3`. */
+export const formatMeasure = (threshold: ProbeThreshold, value: number): string =>
+  threshold.kind === 'latency'
     ? `${value.toFixed(3)}s`
-    : `${Math.round(value * 1000) / 10}%`
+    : threshold.kind === 'count'
+      ? String(value)
+      : `${Math.round(value * 1000) / 10}%`
 
 /**
  * Watches probe samples against thresholds: `add` each sample; when a

@@ -56,30 +56,53 @@ describe('probe output', () => {
         phase: '(baseline)',
         config: 'faults off',
         requests: 1,
+        leftOut: 0,
         statuses: { '200': 1 },
         p50: 0.01,
         p95: 0.01,
+        p99: 0.01,
       },
       {
         phase: 'S02_Wait1',
         config: 'latency 400ms',
         requests: 2,
+        leftOut: 0,
         statuses: { '200': 2 },
         p50: 0.41,
         p95: 0.42,
+        p99: 0.42,
       },
       {
         phase: 'S04_Wait2',
         config: 'status code 404',
         requests: 2,
+        leftOut: 0,
         statuses: { '200': 1, '404': 1 },
         p50: 0.01,
         p95: 0.4,
+        p99: 0.4,
       },
     ])
     const table = formatSummary(rows, 'Probe summary per step')
     expect(table.split('\n')[0]).toBe('Probe summary per step: 5 requests')
-    expect(table).toMatch(/S04_Wait2\s+status code 404\s+2\s+200×1 404×1\s+0\.010s\s+0\.400s/)
+    expect(table).toMatch(
+      /S04_Wait2\s+status code 404\s+2\s+200×1 404×1\s+0\.010s\s+0\.400s\s+0\.400s$/m,
+    )
+    expect(table).not.toContain('expectations')
+  })
+
+  it('leaves out of the numbers the requests in flight across a change, and says how many', () => {
+    const straddling = { ...sample('S02_Wait1', 502, 3), straddles: true }
+    const rows = summarise([sample('S02_Wait1', 200, 0.41), straddling])
+    expect(rows).toEqual([
+      expect.objectContaining({ requests: 1, leftOut: 1, statuses: { '200': 1 }, p99: 0.41 }),
+    ])
+    expect(formatSummary(rows, 'Probe summary', 1).split('\n')).toEqual([
+      'Probe summary: 1 requests',
+      expect.stringMatching(/^step\s+config\s+requests/),
+      expect.stringMatching(/^S02_Wait1\s+1\s+200×1/),
+      'left out: 1 request in flight across a change (of step or config), drawn in the report but not counted',
+    ])
   })
 })
 

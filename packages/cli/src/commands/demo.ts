@@ -1,14 +1,27 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { dirname, resolve } from 'node:path'
+import { mkdir, readFile } from 'node:fs/promises'
+import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { durationOption, numberOption, stringOption } from '../args.js'
 import type { Command } from '../command.js'
 import { CliError } from '../errors.js'
 import { adjustWaits, loadExperiment } from '../experiment.js'
-import { formatDuration, formatSummary } from '../output.js'
-import { writeReport } from '../report.js'
+import {
+  countLeftOut,
+  describeRestore,
+  formatDuration,
+  formatSummary,
+  printRunEnd,
+  summaryTitle,
+} from '../output.js'
+import {
+  experimentRecord,
+  reportFormat,
+  resultsPath,
+  writeReport,
+  writeResults,
+} from '../report.js'
 import { runSession, sessionExitCode } from '../session.js'
 import { runInterruptible } from '../signals.js'
 import { createStore } from '../store.js'
@@ -71,7 +84,7 @@ const spawnServe = async (
 export const demoCommand: Command = {
   name: 'demo',
   positionals: 0,
-  usage: ['demo [--wait 4s]'],
+  usage: ['demo [--wait 4s] [--report .chaos/demo-report.html]'],
   help: () => `middy-chaos demo [options]
   Serves examples/hello-world, probes it and runs the workshop experiment with short waits.
   --wait <duration>      length of each wait step (default 4s; the workshop's is 1m)
@@ -82,7 +95,8 @@ export const demoCommand: Command = {
   --experiment <file>    default examples/hello-world/experiments/workshop.json
   --param <file>         file store of the demo (default .chaos/demo.json)
   --port <n>             default 0 (a free port)
-  --report <file>        write every probe sample and the summary as JSON`,
+  --report <file>        the report: .html (default <param dir>/demo-report.html) or .json
+  --results <file.jsonl> the raw measurements, one JSON object per request and per event`,
   options: () => ({
     handler: { type: 'string' },
     experiment: { type: 'string' },
@@ -94,6 +108,7 @@ export const demoCommand: Command = {
     interval: { type: 'string' },
     'max-age': { type: 'string' },
     report: { type: 'string' },
+    results: { type: 'string' },
   }),
   async run({ values }, { terminal, faults }) {
     const handlerPath = stringOption(values, 'handler') ?? 'examples/hello-world/lib/index.js'
@@ -114,6 +129,11 @@ export const demoCommand: Command = {
     const experiment = adjustWaits(await loadExperiment(experimentPath, faults), { waitMs })
     const demoStore = createStore({ store: 'file', param })
     const logPath = resolve(dirname(resolve(param)), 'demo-serve.log')
+    const reportPath =
+      stringOption(values, 'report') ?? resolve(dirname(resolve(param)), 'demo-report.html')
+    reportFormat(reportPath)
+    const results = stringOption(values, 'results')
+    if (results !== undefined) resultsPath(results)
 
     terminal.line(
       `middy-chaos demo: the AWS FIS workshop's serverless experiment, locally (waits of ${formatDuration(waitMs)} instead of 1m)`,
@@ -153,15 +173,34 @@ export const demoCommand: Command = {
           tailMs,
         }),
       )
-      terminal.line(`\n${formatSummary(session.rows, 'Probe summary per step')}`)
+      const title = 'Probe summary per step'
+      terminal.line(`\n${formatSummary(session.rows, title, countLeftOut(session.samples))}`)
       terminal.line(
         `(the function caches its chaos config for ${maxAge} s, so the first requests of a step may still show the previous one)`,
       )
-      const report = stringOption(values, 'report')
-      if (report) await writeReport(report, experiment, demoStore, session)
-      if (session.result.outcome === 'failed')
-        terminal.error(`middy-chaos: ${session.result.error}`)
-      return sessionExitCode(session, signal)
+      const exitCode = sessionExitCode(session, signal)
+      const record = experimentRecord(session, {
+        experiment,
+        store: demoStore,
+        url: server.url,
+        intervalMs,
+        exitCode,
+        signal,
+        restoreText: describeRestore(demoStore, session.result.restore, faults),
+        summaryTitle: summaryTitle(session.rows, title),
+        file: { path: experimentPath, text: await readFile(experimentPath, 'utf8') },
+        waits: `--wait ${formatDuration(waitMs)} (the demo's waits)`,
+      })
+      await writeReport(reportPath, record)
+      terminal.line(
+        `Report: ${relative(process.cwd(), resolve(reportPath))}${reportFormat(reportPath) === 'html' ? ' (open it in a browser: the timeline of every request, the steps, the table)' : ''}`,
+      )
+      if (results !== undefined) {
+        await writeResults(results, record)
+        terminal.line(`Results: ${results}`)
+      }
+      printRunEnd(terminal, session, exitCode)
+      return exitCode
     } finally {
       await server.stop()
     }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import {
   durationOption,
   numberOption,
@@ -9,10 +10,30 @@ import {
 } from '../args.js'
 import type { Command } from '../command.js'
 import { UsageError } from '../errors.js'
-import { adjustWaits, checkDurations, loadExperiment, totalWait } from '../experiment.js'
+import { type Expectation, readExpectOption } from '../expect.js'
+import {
+  adjustWaits,
+  checkDurations,
+  type Experiment,
+  loadExperiment,
+  totalWait,
+} from '../experiment.js'
 import { runFisTemplate } from '../fis/command.js'
-import { formatDuration, formatSummary } from '../output.js'
-import { writeReport } from '../report.js'
+import {
+  countLeftOut,
+  describeRestore,
+  formatDuration,
+  formatSummary,
+  printRunEnd,
+  summaryTitle,
+} from '../output.js'
+import {
+  experimentRecord,
+  reportFormat,
+  resultsPath,
+  writeReport,
+  writeResults,
+} from '../report.js'
 import { DEFAULT_LEASE_TTL_MS, LEASE_TTL_BOUNDS } from '../run.js'
 import { runSession, sessionExitCode } from '../session.js'
 import { runInterruptible } from '../signals.js'
@@ -25,7 +46,7 @@ export const experimentCommand: Command = {
   name: 'experiment',
   positionals: 2,
   usage: [
-    'experiment run <file> [--probe <url>] [--wait 4s | --time-scale 0.1]',
+    'experiment run <file> [--probe <url>] [--wait 4s | --time-scale 0.1] [--report report.html]',
     'experiment run --fis-template <get-experiment-template.json> --document [<name>=]<file> ...',
     'experiment validate <file>',
     'experiment export <file> --to cloudformation|fis-json|runbook [--out <file>]',
@@ -38,7 +59,11 @@ export const experimentCommand: Command = {
   --tail <duration>      probe this long after the restore (default 0)
   --wait <duration>      replace every wait of the experiment by this duration
   --time-scale <x>       multiply every wait by x (0.1 makes 1m into 6s)
-  --report <file>        write every probe sample and the summary as JSON
+  --report <file>        write the report: .html, one page to open in a browser (timeline of every
+                         request, steps, verdicts, table, outcome); .json, the same data
+  --results <file.jsonl> write the raw measurements: one JSON object per request and per event
+  --expect <expectation> expect this of the requests of all the steps: "2xx>=99%", "p95<500ms",
+                         "errors==0"; repeatable, besides the file's "expect" (needs --probe)
   --stop-on-alarm <name> stop (and restore) when this CloudWatch alarm is in ALARM; repeatable
   --stop-if <threshold>  stop (and restore) when the probe sees it: "errors>20%", "p95>2s over 30s";
                          repeatable (metrics: errors, 5xx, 4xx, non-2xx, p50, p90, p95, p99)
@@ -48,7 +73,8 @@ export const experimentCommand: Command = {
   --takeover             take over a stale lease (its runner is gone) and restore the value it recorded
 ${STORE_HELP}
 Exit codes: 0 completed, 1 failed (restored), 2 usage, 3 the restore failed, 4 stopped by a stop
-condition (restored), 5 refused: another experiment holds the parameter, 130/143 SIGINT/SIGTERM.
+condition (restored), 5 refused: another experiment holds the parameter, 6 completed but an
+expectation failed (restored), 130/143 SIGINT/SIGTERM.
 middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... [options]
   Plays an AWS FIS experiment template (the JSON of aws fis get-experiment-template) locally with
   its SSM Automation documents (YAML or JSON; the name is the file's unless given), against the
@@ -56,7 +82,7 @@ middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... 
   aws:fis:wait, aws:sleep and the runbook's holds; --probe, --stop-on-alarm and the store options
   apply. Exit codes as above (1: an action failed; 3: a runbook's Restore failed; 5: its
   AcquireLease was refused); what it cannot play is refused by name before anything runs.
-middy-chaos experiment validate <file>: checks the file and prints its steps
+middy-chaos experiment validate <file>: checks the file and prints its steps and expectations
 ${EXPORT_HELP}`,
   options: () => ({
     ...STORE_OPTIONS,
@@ -67,6 +93,8 @@ ${EXPORT_HELP}`,
     wait: { type: 'string' },
     'time-scale': { type: 'string' },
     report: { type: 'string' },
+    results: { type: 'string' },
+    expect: { type: 'string', multiple: true },
     'stop-on-alarm': { type: 'string', multiple: true },
     'fis-template': { type: 'string' },
     document: { type: 'string', multiple: true },
@@ -106,18 +134,14 @@ ${EXPORT_HELP}`,
     })
     checkDurations(experiment, file)
     if (sub === 'validate') {
-      terminal.line(
-        `${file}: experiment ${experiment.name}, ${experiment.steps.length} steps, ${formatDuration(totalWait(experiment))} of waits`,
-      )
-      for (const step of experiment.steps) {
-        const parts = [
-          step.set !== undefined ? `set ${step.setSummary}` : '',
-          step.waitMs !== undefined ? `wait ${formatDuration(step.waitMs)}` : '',
-        ]
-        terminal.line(`  ${step.name}: ${parts.filter(Boolean).join(', ')}`)
-      }
+      for (const line of describeExperiment(file, experiment)) terminal.line(line)
       return 0
     }
+    const reportPath = stringOption(values, 'report')
+    if (reportPath !== undefined) reportFormat(reportPath)
+    const results = stringOption(values, 'results')
+    if (results !== undefined) resultsPath(results)
+    const expect = list(values, 'expect').map((text) => readExpectOption(text))
     const intervalMs = durationOption('interval', stringOption(values, 'interval'), 1000)
     const probe = stringOption(values, 'probe')
     if (probe) urlOption(probe)
@@ -136,16 +160,12 @@ ${EXPORT_HELP}`,
       5000,
     )
     if (alarmIntervalMs < 100) throw new UsageError('--alarm-interval: must be at least 100ms')
-    const list = (name: string) => {
-      const value = values[name]
-      return Array.isArray(value) ? value : []
-    }
     const stopConditions = [
-      ...list('stop-on-alarm').map((alarm) => {
+      ...list(values, 'stop-on-alarm').map((alarm) => {
         if (alarm.trim() === '') throw new UsageError('--stop-on-alarm: which alarm?')
         return { alarm }
       }),
-      ...list('stop-if').map((threshold) => {
+      ...list(values, 'stop-if').map((threshold) => {
         parseProbeThreshold(threshold)
         return { probe: threshold }
       }),
@@ -166,14 +186,63 @@ ${EXPORT_HELP}`,
         alarmIntervalMs,
         leaseTtlMs,
         takeover: values.takeover === true,
+        expect,
       }),
     )
-    if (probe) terminal.line(`\n${formatSummary(session.rows, 'Probe summary per step')}`)
-    const report = stringOption(values, 'report')
-    if (report) await writeReport(report, experiment, store, session)
-    if (session.result.outcome === 'failed') terminal.error(`middy-chaos: ${session.result.error}`)
-    if (session.result.outcome === 'stopped')
-      terminal.error(`middy-chaos: stopped by ${session.result.stoppedBy}; restored`)
-    return sessionExitCode(session, signal)
+    const title = 'Probe summary per step'
+    if (probe)
+      terminal.line(`\n${formatSummary(session.rows, title, countLeftOut(session.samples))}`)
+    const exitCode = sessionExitCode(session, signal)
+    if (reportPath !== undefined || results !== undefined) {
+      const record = experimentRecord(session, {
+        experiment,
+        store,
+        ...(probe ? { url: probe, intervalMs } : {}),
+        exitCode,
+        signal,
+        restoreText: describeRestore(store, session.result.restore, faults),
+        summaryTitle: summaryTitle(session.rows, title),
+        file: { path: file, text: await readFile(file, 'utf8').catch(() => '') },
+        ...(waitMs !== undefined
+          ? { waits: `--wait ${formatDuration(waitMs)}` }
+          : timeScale !== 1
+            ? { waits: `--time-scale ${timeScale}` }
+            : {}),
+      })
+      if (reportPath !== undefined) await writeReport(reportPath, record)
+      if (results !== undefined) await writeResults(results, record)
+      if (reportPath !== undefined) terminal.line(`Report: ${reportPath}`)
+      if (results !== undefined) terminal.line(`Results: ${results}`)
+    }
+    printRunEnd(terminal, session, exitCode)
+    return exitCode
   },
+}
+
+/** A repeatable option's values. */
+const list = (values: Record<string, unknown>, name: string): string[] => {
+  const value = values[name]
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+}
+
+/** What `experiment validate` prints: the steps, what each does, and the expectations. */
+const describeExperiment = (file: string, experiment: Experiment): string[] => {
+  const expectations = (expect: readonly Expectation[] | undefined) =>
+    expect === undefined || expect.length === 0
+      ? ''
+      : `expect ${expect.map((e) => e.text).join(', ')}`
+  return [
+    `${file}: experiment ${experiment.name}, ${experiment.steps.length} steps, ${formatDuration(totalWait(experiment))} of waits`,
+    ...experiment.steps.map((step) => {
+      const parts = [
+        step.set !== undefined ? `set ${step.setSummary}` : '',
+        step.waitMs !== undefined ? `wait ${formatDuration(step.waitMs)}` : '',
+        expectations(step.expect),
+      ]
+      return `  ${step.name}: ${parts.filter(Boolean).join(', ')}`
+    }),
+    ...(experiment.expect === undefined || experiment.expect.length === 0
+      ? []
+      : [`  all steps: ${expectations(experiment.expect)}`]),
+  ]
 }

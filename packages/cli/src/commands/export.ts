@@ -147,6 +147,13 @@ export const runExport = async (
     terminal.error(
       `middy-chaos: note: probe stop conditions are left out (${leftOut.join(', ')}): FIS stops on CloudWatch alarms only`,
     )
+  const expectations =
+    (experiment.expect?.length ?? 0) +
+    experiment.steps.reduce((sum, step) => sum + (step.expect?.length ?? 0), 0)
+  if (expectations > 0)
+    terminal.error(
+      `middy-chaos: note: expectations are left out (${expectations}): FIS does not judge them; middy-chaos experiment run --probe does`,
+    )
   const parameterName = stringOption(values, 'param') ?? experiment.parameter
   const leaseTtlSeconds = leaseTtlMs / 1000
   let output: unknown

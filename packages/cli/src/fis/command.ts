@@ -21,6 +21,7 @@ import { describeConfig } from '../config-check.js'
 import { UsageError } from '../errors.js'
 import { MAX_EXPERIMENT_MS } from '../experiment.js'
 import {
+  countLeftOut,
   describeFisEnd,
   fisTimelinePrinter,
   formatDuration,
@@ -42,7 +43,7 @@ import {
 import { loadFisTemplate } from './template.js'
 
 /** Options of `experiment run` that mean nothing to a template's play. */
-const NOT_WITH_FIS = ['takeover', 'lease-ttl', 'stop-if', 'report']
+const NOT_WITH_FIS = ['takeover', 'lease-ttl', 'stop-if', 'report', 'results', 'expect']
 
 /** `--document Name=file.yaml` or `--document file.yaml` (the name is the file's). */
 const documentArgument = (text: string): { name?: string; path: string } => {
@@ -200,7 +201,7 @@ export const runFisTemplate = async (
     await sleep(tailMs)
     await probe.stop()
     terminal.line(
-      `\n${formatSummary(summarise(probe.samples, tracker.phases), 'Probe summary per step')}`,
+      `\n${formatSummary(summarise(probe.samples, tracker.phases), 'Probe summary per step', countLeftOut(probe.samples))}`,
     )
   }
   if (result.restoreFailed !== undefined)
