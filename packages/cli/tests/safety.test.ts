@@ -182,7 +182,8 @@ describe('two runs of one experiment at once', () => {
         const store = await stores[kind]()
         const file = await experimentFile([
           { name: 'on', set: { is_enabled: true, fault_type: 'latency', delay: 100 } },
-          { name: 'hold', wait: '400ms' },
+          // Long enough that the two processes overlap even when one starts late on a busy machine.
+          { name: 'hold', wait: '2s' },
         ])
         const runs = await Promise.all([
           runCli(['experiment', 'run', file, ...store.args], { env: store.env }),
@@ -196,7 +197,7 @@ describe('two runs of one experiment at once', () => {
         expect(await store.read()).toBe(BEFORE)
       }
     },
-    60_000,
+    120_000,
   )
 })
 
