@@ -292,10 +292,17 @@ export class ConfigSource {
     this.#notedText = text
     const others = notes.filter((note) => !warnings.includes(note))
     if (warnings.length > 0)
-      safeLog(this.#logger, 'warn', `Chaos config in the ${document.format} format: parts ignored`, {
-        chaosSource: this.description,
-        issues: formatIssues(warnings.map((warning) => ({ path: 'failure-lambda', message: warning }))),
-      })
+      safeLog(
+        this.#logger,
+        'warn',
+        `Chaos config in the ${document.format} format: parts ignored`,
+        {
+          chaosSource: this.description,
+          issues: formatIssues(
+            warnings.map((warning) => ({ path: 'failure-lambda', message: warning })),
+          ),
+        },
+      )
     if (others.length > 0)
       safeLog(this.#logger, 'info', `Chaos config read from the ${document.format} format`, {
         chaosSource: this.description,
