@@ -11,8 +11,8 @@ import { describeConfig, validateConfig } from './config-check.js'
 import { CliError, describeError } from './errors.js'
 import { type Expectation, parseExpectations } from './expect.js'
 import { FAULTS } from './faults.js'
-import { formatDuration } from './output.js'
 import { parseProbeThreshold, type StopConditionSpec } from './stop.js'
+import { formatDuration } from './time-format.js'
 
 /**
  * Longest experiment: 12 hours, AWS FIS's own maximum. Every wait, and their

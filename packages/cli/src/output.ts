@@ -18,28 +18,9 @@ import type { ProbeSample, SummaryRow } from './probe.js'
 import type { RestoreReport, RunEvent, RunResult } from './run.js'
 import type { ConfigStore, StoredValue } from './store.js'
 import type { Terminal } from './terminal.js'
+import { formatDuration, formatElapsed } from './time-format.js'
 
-/** `4s`, `1m`, `1m30s`, `2h`, `1h30m`, `400ms`: a duration as people write it. */
-export const formatDuration = (ms: number): string => {
-  if (ms < 1000) return `${Math.round(ms)}ms`
-  if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`
-  if (ms < 3_600_000) {
-    const minutes = Math.floor(ms / 60_000)
-    const seconds = Math.round((ms % 60_000) / 1000)
-    return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`
-  }
-  const hours = Math.floor(ms / 3_600_000)
-  const minutes = Math.round((ms % 3_600_000) / 60_000)
-  return minutes === 0 ? `${hours}h` : `${hours}h${minutes}m`
-}
-
-/** Elapsed time as `00:04.2` (minutes:seconds.tenths). */
-export const formatElapsed = (ms: number): string => {
-  const tenths = Math.floor(ms / 100)
-  const minutes = Math.floor(tenths / 600)
-  const seconds = (tenths % 600) / 10
-  return `${String(minutes).padStart(2, '0')}:${seconds.toFixed(1).padStart(4, '0')}`
-}
+export { formatDuration, formatElapsed } from './time-format.js'
 
 /** The workshop's `test.sh` line: `Hello from Lambda! - 200 - 0.134764`. */
 export const formatProbeLine = (sample: Pick<ProbeSample, 'body' | 'status' | 'seconds'>): string =>
