@@ -111,8 +111,13 @@ export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
       noteInvocation(request)
       if (answering) runner.answer(request)
       const snapshot = source.snapshotFor(request)
-      // Faults off (the common case): one property read, no await. A promise has no `inert`.
-      if ((snapshot as ConfigSnapshot).inert === true && !ends) return undefined
+      // Faults off (the common case), or only other types' faults live: no call, no await.
+      // A promise has no `inert`.
+      if (
+        !ends &&
+        ((snapshot as ConfigSnapshot).inert === true || snapshot === runner.quietSnapshot)
+      )
+        return undefined
       return snapshot instanceof Promise
         ? snapshot.then((ready) => runner.run(ready, request, phase))
         : runner.run(snapshot, request, phase)

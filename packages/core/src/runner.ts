@@ -91,6 +91,13 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
   /** The entries of the last snapshot seen, validated: recomputed once per fetched document. */
   #lastSnapshot: ConfigSnapshot | undefined
   #lastActive: readonly ActiveFault<P>[] = []
+  /** Whether an active entry runs after the handler: then `before` notes the Powertools middlewares outside. */
+  #activeAfter = false
+  /**
+   * The last snapshot seen with no entry of this fault type: the middleware's
+   * hooks return at once for it (a config whose faults are all for other types).
+   */
+  public quietSnapshot: ConfigSnapshot | undefined
   /** Samplers outlive snapshots: an unchanged entry keeps its every-Nth count and budget. */
   #samplers = new Map<string, Sampler>()
   /** The invocation in which this fault fired and whose `end` has not run yet. */
@@ -119,8 +126,10 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
     if (snapshot.inert) return this.#settle(request, phase)
     const active = snapshot === this.#lastSnapshot ? this.#lastActive : this.#compile(snapshot)
     if (active.length === 0) return this.#settle(request, phase)
-    // Live entries: note which Powertools middlewares are outside this one (their `before` ran).
-    if (phase === 'before') this.#seenBefore.set(request, powertoolsSeen(request))
+    // Live entries after the handler: note which Powertools middlewares are outside this one
+    // (their `before` ran). An entry of `before` notes it when it fires (#inject).
+    if (phase === 'before' && this.#activeAfter)
+      this.#seenBefore.set(request, powertoolsSeen(request))
     let due: ActiveFault<P>[] | undefined
     for (const fault of active) {
       if (fault.phase !== phase) continue
@@ -283,6 +292,8 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
     }
     this.#lastSnapshot = snapshot
     this.#lastActive = active
+    this.#activeAfter = active.some((fault) => fault.phase !== 'before')
+    this.quietSnapshot = active.length === 0 ? snapshot : undefined
     this.#samplers = kept
     return active
   }
@@ -300,6 +311,8 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
   }
 
   async #inject(due: ActiveFault<P>[], request: Request, phase: Phase): Promise<unknown> {
+    if (phase === 'before' && !this.#seenBefore.has(request))
+      this.#seenBefore.set(request, powertoolsSeen(request))
     const definition = this.#definition
     const { metrics } = this.#settings
     // Lines about this invocation carry its Lambda context, whatever the order of the chain.
