@@ -220,6 +220,7 @@ export class SsmStore implements ConfigStore {
   public readonly description: string
   readonly #client: SSMClient
   readonly #where: string
+  #companionTypeOf: Promise<'String' | 'SecureString'> | undefined
 
   public constructor(name: string, options: SsmStoreOptions = {}) {
     this.parameter = name
@@ -329,16 +330,37 @@ export class SsmStore implements ConfigStore {
   }
 
   /**
+   * The type companions are written with: `SecureString` when the parameter
+   * is one (a lease records the pre-experiment value: it must not be less
+   * protected than the parameter), `String` otherwise. Read once.
+   */
+  async #companionType(): Promise<'String' | 'SecureString'> {
+    this.#companionTypeOf ??= this.#client
+      .send(new GetParameterCommand({ Name: this.parameter, WithDecryption: false }))
+      .then(
+        ({ Parameter }) => (Parameter?.Type === 'SecureString' ? 'SecureString' : 'String'),
+        (error: unknown) => {
+          if ((error as Error)?.name === 'ParameterNotFound') return 'String' as const
+          this.#companionTypeOf = undefined
+          throw this.#fail('read the type of', error)
+        },
+      )
+    return this.#companionTypeOf
+  }
+
+  /**
    * `PutParameter` with `Overwrite: false` is SSM's only conditional write:
    * Parameter Store creates the name only if no version of it exists, and
    * answers `ParameterAlreadyExists` to every other caller, so of several
-   * creators exactly one succeeds.
+   * creators exactly one succeeds. A companion of a SecureString parameter is
+   * a SecureString (under the account's default key).
    */
   public async createCompanion(suffix: string, value: string): Promise<boolean> {
     const name = `${this.parameter}.${suffix}`
+    const Type = await this.#companionType()
     try {
       await this.#client.send(
-        new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: false }),
+        new PutParameterCommand({ Name: name, Value: value, Type, Overwrite: false }),
       )
       return true
     } catch (error) {
@@ -350,7 +372,9 @@ export class SsmStore implements ConfigStore {
   public async readCompanion(suffix: string): Promise<string | undefined> {
     const name = `${this.parameter}.${suffix}`
     try {
-      const { Parameter } = await this.#client.send(new GetParameterCommand({ Name: name }))
+      const { Parameter } = await this.#client.send(
+        new GetParameterCommand({ Name: name, WithDecryption: true }),
+      )
       return Parameter?.Value
     } catch (error) {
       if ((error as Error)?.name === 'ParameterNotFound') return undefined
@@ -360,9 +384,10 @@ export class SsmStore implements ConfigStore {
 
   public async writeCompanion(suffix: string, value: string): Promise<void> {
     const name = `${this.parameter}.${suffix}`
+    const Type = await this.#companionType()
     try {
       await this.#client.send(
-        new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }),
+        new PutParameterCommand({ Name: name, Value: value, Type, Overwrite: true }),
       )
     } catch (error) {
       throw this.#fail(`write ssm:${name} for`, error)

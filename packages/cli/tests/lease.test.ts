@@ -326,6 +326,37 @@ describe('inputs', () => {
 })
 
 describe('SSM lease', () => {
+  it('is a SecureString when the parameter is one: the value it records is never in clear', async () => {
+    // Prepare
+    const ssm = new SSMClient({ endpoint: inject('motoEndpoint'), region: 'us-east-1' })
+    const name = `/middy-chaos/lease-secure/${Date.now()}`
+    const secret = '{"is_enabled":false,"fault_type":"latency","note":"hunter2"}'
+    await ssm.send(new PutParameterCommand({ Name: name, Value: secret, Type: 'SecureString' }))
+    const store = new SsmStore(name, { client: ssm })
+    let type: string | undefined
+    let stored: string | undefined
+
+    // Act
+    await runExperiment(experiment('100ms'), store, {
+      onEvent: async (event) => {
+        if (event.type !== 'written') return
+        const { Parameter } = await ssm.send(new GetParameterCommand({ Name: `${name}.lease` }))
+        type = Parameter?.Type
+        stored = Parameter?.Value
+      },
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+
+    // Assess
+    expect(type).toBe('SecureString')
+    // Read without decryption: what SSM keeps encrypted (moto stands in for KMS with a kms: prefix).
+    expect(stored).toMatch(/^kms:/)
+    const { Parameter } = await ssm.send(
+      new GetParameterCommand({ Name: name, WithDecryption: true }),
+    )
+    expect(Parameter).toMatchObject({ Value: secret, Type: 'SecureString' })
+  })
+
   it('is a companion parameter, created with Overwrite false, and gone after the run', async () => {
     const ssm = new SSMClient({ endpoint: inject('motoEndpoint'), region: 'us-east-1' })
     const name = `/middy-chaos/lease-ssm/${Date.now()}`

@@ -92,15 +92,16 @@ def _stamp(text, expires):
 
 def _read_lease(ssm, name):
     try:
-        lease = json.loads(ssm.get_parameter(Name=name + ".lease")["Parameter"]["Value"])
+        lease = json.loads(ssm.get_parameter(Name=name + ".lease", WithDecryption=True)["Parameter"]["Value"])
     except (ssm.exceptions.ParameterNotFound, ValueError):
         return None
     return lease if isinstance(lease, dict) else None
 
 
 def _write_lease(ssm, name, lease, overwrite=True):
-    ssm.put_parameter(Name=name + ".lease", Value=json.dumps(lease, separators=(",", ":")), Type="String",
-                      Overwrite=overwrite)
+    # The lease holds the value from before: as protected as the parameter it comes from.
+    ssm.put_parameter(Name=name + ".lease", Value=json.dumps(lease, separators=(",", ":")),
+                      Type="SecureString" if lease.get("secure") else "String", Overwrite=overwrite)
 
 
 def acquire(events, context):
@@ -109,6 +110,11 @@ def acquire(events, context):
     ttl = timedelta(seconds=float(events["LeaseTtlSeconds"]))
     lease = {"id": events["ExecutionId"], "experiment": events["Experiment"], "host": "aws-ssm-automation",
              "pid": 0, "since": _iso(now), "expiresAt": _iso(now + ttl)}
+    try:
+        if ssm.get_parameter(Name=name, WithDecryption=False)["Parameter"]["Type"] == "SecureString":
+            lease["secure"] = True
+    except ssm.exceptions.ParameterNotFound:
+        pass
     try:
         _write_lease(ssm, name, lease, overwrite=False)
     except ssm.exceptions.ParameterAlreadyExists:

@@ -272,6 +272,29 @@ describe('the runbook handlers', () => {
     expect(await read(`${name}.lease`)).toBeUndefined()
   })
 
+  it('keeps the lease of a SecureString parameter as a SecureString: the recorded value is never in clear', async () => {
+    // Prepare
+    const name = await parameter('{"is_enabled":false,"note":"s3cr3t"}', 'SecureString')
+
+    // Act
+    await acquire(name)
+
+    // Assess
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: `${name}.lease` }))
+    expect(Parameter?.Type).toBe('SecureString')
+    // Read without decryption: what SSM keeps encrypted (moto stands in for KMS with a kms: prefix).
+    expect(Parameter?.Value).toMatch(/^kms:/)
+    expect((await lease(name))?.original).toMatchObject({
+      value: '{"is_enabled":false,"note":"s3cr3t"}',
+    })
+    await hold(name, { Config: LATENCY, Stamp: 'true' })
+    expect(
+      (await ssm.send(new GetParameterCommand({ Name: `${name}.lease` }))).Parameter?.Type,
+    ).toBe('SecureString')
+    await restore(name)
+    expect(await read(name)).toMatchObject({ Type: 'SecureString' })
+  })
+
   it('restore deletes a parameter that did not exist before', async () => {
     // Prepare
     const name = await parameter(null)
