@@ -399,6 +399,33 @@ const applyOne = (
   return copies[0] as Container
 }
 
+/**
+ * The short words `describe` uses for a body change and path edits, for
+ * `chaos status` and the experiment plan: `body truncated to 10, set items.0.price`.
+ * Edits past the third are counted, not listed. `prefix` goes before each path
+ * (`body.` when the paths point into a JSON body).
+ */
+export const describeChanges = (
+  body: BodyChange | undefined,
+  edits: readonly PathEdit[] = [],
+  prefix = '',
+): string[] => {
+  const parts: string[] = []
+  if (body !== undefined)
+    parts.push(
+      body.kind === 'truncate'
+        ? `body truncated to ${body.length}`
+        : body.kind === 'replace'
+          ? 'body replaced'
+          : body.kind === 'mangle'
+            ? 'body mangled'
+            : 'body made invalid JSON',
+    )
+  for (const edit of edits.slice(0, 3)) parts.push(`${edit.op} ${prefix}${edit.label}`)
+  if (edits.length > 3) parts.push(`${edits.length - 3} more edits`)
+  return parts
+}
+
 // ---------------------------------------------------------------------------
 // Bodies
 

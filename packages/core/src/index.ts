@@ -8,6 +8,7 @@ export {
   type BodyChange,
   type BodyOutcome,
   changeBody,
+  describeChanges,
   type EditOutcome,
   editJsonBody,
   type PathEdit,

@@ -6,6 +6,7 @@ import {
   type ChaosMiddlewareOptions,
   changeBody,
   createFaultMiddleware,
+  describeChanges,
   editJsonBody,
   type FaultDefinition,
   isRecord,
@@ -169,21 +170,11 @@ export const eventFault: FaultDefinition<EventParams, ChaosEventOptions> = {
     }
   },
   describe: (params) => {
-    const parts: string[] = []
-    if (params.body !== undefined)
-      parts.push(
-        params.body.kind === 'truncate'
-          ? `body truncated to ${params.body.length}`
-          : params.body.kind === 'replace'
-            ? 'body replaced'
-            : params.body.kind === 'mangle'
-              ? 'body mangled'
-              : 'body made invalid JSON',
-      )
-    const edits = params.edits ?? []
-    const where = params.target === 'body' ? 'body.' : ''
-    for (const edit of edits.slice(0, 3)) parts.push(`${edit.op} ${where}${edit.label}`)
-    if (edits.length > 3) parts.push(`${edits.length - 3} more edits`)
+    const parts = describeChanges(
+      params.body,
+      params.edits,
+      params.target === 'body' ? 'body.' : '',
+    )
     return `event: ${parts.join(', ')}`
   },
   flags: [

@@ -1,6 +1,7 @@
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
+import { type ConfigIssue, FieldReader } from '@middy-chaos/core'
 import type { APIGatewayProxyEvent } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import {
@@ -10,7 +11,7 @@ import {
   restApiEvent,
   useCapturedLogs,
 } from '../../../test/helpers/index.js'
-import { chaosEvent } from '../src/index.js'
+import { chaosEvent, eventFault } from '../src/index.js'
 
 /** A middy-chaos config with one event entry. */
 const one = (entry: Record<string, unknown>) => ({
@@ -322,5 +323,22 @@ describe("chaosEvent: with Middy's body parser, the input validation it tests", 
       .use(chaosEvent({ config: one({ target: 'body', remove: ['email', 'items'] }) }))
       .use(httpJsonBodyParser())
     expect(await handler(request(), makeContext())).toEqual({ statusCode: 200, body: 'id' })
+  })
+})
+
+describe('eventFault.describe', () => {
+  it.each([
+    [{ truncate: 5 }, 'event: body truncated to 5'],
+    [
+      { target: 'body', set: [{ path: 'a', value: 1 }], remove: ['b'] },
+      'event: set body.a, remove body.b',
+    ],
+    [{ remove: ['a', 'b', 'c', 'd', 'e'] }, 'event: remove a, remove b, remove c, 2 more edits'],
+  ] as const)('%o reads as %s in chaos status', (entry, expected) => {
+    const issues: ConfigIssue[] = []
+    const params = eventFault.parse(new FieldReader(entry, 'faults[0]', issues), {})
+    expect(issues).toEqual([])
+    expect(params).toBeDefined()
+    expect(eventFault.describe?.(params as NonNullable<typeof params>)).toBe(expected)
   })
 })

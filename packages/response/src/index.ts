@@ -6,6 +6,7 @@ import {
   type ChaosMiddlewareOptions,
   changeBody,
   createFaultMiddleware,
+  describeChanges,
   describeValue,
   editJsonBody,
   type FaultDefinition,
@@ -367,20 +368,7 @@ export const responseFault: FaultDefinition<ResponseParams, ChaosResponseOptions
     }
   },
   describe: (params) => {
-    const parts: string[] = []
-    if (params.body !== undefined)
-      parts.push(
-        params.body.kind === 'truncate'
-          ? `body truncated to ${params.body.length}`
-          : params.body.kind === 'replace'
-            ? 'body replaced'
-            : params.body.kind === 'mangle'
-              ? 'body mangled'
-              : 'body made invalid JSON',
-      )
-    const edits = params.edits ?? []
-    for (const edit of edits.slice(0, 3)) parts.push(`${edit.op} ${edit.label}`)
-    if (edits.length > 3) parts.push(`${edits.length - 3} more edits`)
+    const parts = describeChanges(params.body, params.edits)
     const headers = [
       ...Object.keys(params.headers ?? {}),
       ...(params.removeHeaders ?? []).map((name) => `-${name}`),

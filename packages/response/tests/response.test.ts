@@ -1,4 +1,5 @@
 import middy from '@middy/core'
+import { type ConfigIssue, FieldReader } from '@middy-chaos/core'
 import { describe, expect, it } from 'vitest'
 import { V1_CONFIGURATION } from '../../../test/formats/failure-lambda.fixtures.js'
 import {
@@ -9,7 +10,7 @@ import {
   restApiEvent,
   useCapturedLogs,
 } from '../../../test/helpers/index.js'
-import { chaosResponse } from '../src/index.js'
+import { chaosResponse, responseFault } from '../src/index.js'
 
 /** A middy-chaos config with one response entry. */
 const one = (entry: Record<string, unknown>) => ({
@@ -524,5 +525,21 @@ describe("failure-lambda's corruption mode", () => {
     const handler = middy(async () => original).use(chaosResponse({ config }))
     expect(await handler(restApiEvent(), makeContext())).toBe(original)
     expect(JSON.stringify(logs.byLevel('warn'))).toContain('body must be a string')
+  })
+})
+
+describe('responseFault.describe', () => {
+  it.each([
+    [
+      { mangle: true, headers: { 'x-chaos': '1' }, removeHeaders: ['etag'], statusCode: 500 },
+      'response: body mangled, headers x-chaos -etag, status 500',
+    ],
+    [{ remove: ['x'], statusCode: 502 }, 'response: remove x, status 502'],
+  ] as const)('%o reads as %s in chaos status', (entry, expected) => {
+    const issues: ConfigIssue[] = []
+    const params = responseFault.parse(new FieldReader(entry, 'faults[0]', issues), {})
+    expect(issues).toEqual([])
+    expect(params).toBeDefined()
+    expect(responseFault.describe?.(params as NonNullable<typeof params>)).toBe(expected)
   })
 })

@@ -4,6 +4,7 @@ import {
   ALTER_LIMITS,
   applyEdits,
   changeBody,
+  describeChanges,
   editJsonBody,
   type PathEdit,
   readBodyChange,
@@ -337,5 +338,30 @@ describe('changeBody and editJsonBody', () => {
       ok: false,
       reason: 'no edit applies (z: not found)',
     })
+  })
+})
+
+describe('describeChanges', () => {
+  it('names each body change in a few words, never its content', () => {
+    expect(describeChanges({ kind: 'truncate', length: 10 })).toEqual(['body truncated to 10'])
+    expect(describeChanges({ kind: 'replace', text: 'secret' })).toEqual(['body replaced'])
+    expect(describeChanges({ kind: 'mangle' })).toEqual(['body mangled'])
+    expect(describeChanges({ kind: 'invalidJson' })).toEqual(['body made invalid JSON'])
+    expect(describeChanges(undefined)).toEqual([])
+  })
+
+  it('lists three edits with their prefix and counts the rest', () => {
+    const edits = [set('a', 1), remove('b'), set('c.d', 2), remove('e'), remove('f')]
+    expect(describeChanges(undefined, edits.slice(0, 2), 'body.')).toEqual([
+      'set body.a',
+      'remove body.b',
+    ])
+    expect(describeChanges({ kind: 'mangle' }, edits)).toEqual([
+      'body mangled',
+      'set a',
+      'remove b',
+      'set c.d',
+      '2 more edits',
+    ])
   })
 })
