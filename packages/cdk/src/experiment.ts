@@ -254,7 +254,12 @@ export class ChaosExperiment extends Construct {
       // No name: a changed runbook is a new document, and the template gets its new ARN.
       documentType: 'Automation',
       documentFormat: 'JSON',
-      content: buildRunbook(experiment, { leaseTtlSeconds }),
+      content: buildRunbook(experiment, {
+        leaseTtlSeconds,
+        ...(parameter.encryptionKey === undefined
+          ? {}
+          : { kmsKeyId: parameter.encryptionKey.keyArn }),
+      }),
     })
     this.runbookArn = arn('ssm', 'document', this.runbook.ref)
     const executions = arn('ssm', 'automation-execution', '*')

@@ -379,6 +379,20 @@ describe('ChaosExperiment', () => {
     })
   })
 
+  it('gives the runbook the key of a SecureString parameter, so it writes the value and the lease with it', () => {
+    // Act
+    const keyOf = (experiment: ChaosExperiment) =>
+      (
+        resourceOf(id(experiment.runbook)).Properties.Content as {
+          parameters: { KmsKeyId: { default: unknown } }
+        }
+      ).parameters.KmsKeyId.default
+
+    // Assess
+    expect(keyOf(built.secretive)).toEqual({ 'Fn::GetAtt': [idOf(built.key), 'Arn'] })
+    expect(keyOf(built.workshop)).toBe('')
+  })
+
   it('stops on the alarms named in the file, given to the construct, or none', () => {
     // Act
     const stopConditions = (experiment: ChaosExperiment) =>

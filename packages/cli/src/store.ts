@@ -3,6 +3,7 @@ import { link, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import {
   DeleteParameterCommand,
+  DescribeParametersCommand,
   GetParameterCommand,
   GetParameterHistoryCommand,
   ParameterNotFound,
@@ -213,6 +214,12 @@ export interface SsmStoreOptions {
   client?: SSMClient
 }
 
+/** How a companion parameter is written: its type, and the KMS key of a SecureString. */
+type CompanionType = { Type: 'String' } | { Type: 'SecureString'; KeyId?: string }
+
+/** The key SSM encrypts a SecureString with when none is named. */
+const DEFAULT_SSM_KEY = 'alias/aws/ssm'
+
 /** SSM Parameter Store, the store of the AWS FIS workshop. */
 export class SsmStore implements ConfigStore {
   public readonly kind = 'ssm'
@@ -220,7 +227,7 @@ export class SsmStore implements ConfigStore {
   public readonly description: string
   readonly #client: SSMClient
   readonly #where: string
-  #companionTypeOf: Promise<'String' | 'SecureString'> | undefined
+  #companionTypeOf: Promise<CompanionType> | undefined
 
   public constructor(name: string, options: SsmStoreOptions = {}) {
     this.parameter = name
@@ -330,17 +337,22 @@ export class SsmStore implements ConfigStore {
   }
 
   /**
-   * The type companions are written with: `SecureString` when the parameter
-   * is one (a lease records the pre-experiment value: it must not be less
-   * protected than the parameter), `String` otherwise. Read once.
+   * How companions are written: a `SecureString` when the parameter is one (a
+   * lease records the pre-experiment value: it must not be less protected
+   * than the parameter), encrypted with the parameter's own KMS key when
+   * `DescribeParameters` tells it (otherwise SSM's default key for the
+   * account); a `String` otherwise. Read once.
    */
-  async #companionType(): Promise<'String' | 'SecureString'> {
+  async #companionType(): Promise<CompanionType> {
     this.#companionTypeOf ??= this.#client
       .send(new GetParameterCommand({ Name: this.parameter, WithDecryption: false }))
       .then(
-        ({ Parameter }) => (Parameter?.Type === 'SecureString' ? 'SecureString' : 'String'),
+        async ({ Parameter }): Promise<CompanionType> =>
+          Parameter?.Type === 'SecureString'
+            ? { Type: 'SecureString', ...(await this.#keyId()) }
+            : { Type: 'String' },
         (error: unknown) => {
-          if ((error as Error)?.name === 'ParameterNotFound') return 'String' as const
+          if ((error as Error)?.name === 'ParameterNotFound') return { Type: 'String' as const }
           this.#companionTypeOf = undefined
           throw this.#fail('read the type of', error)
         },
@@ -348,19 +360,35 @@ export class SsmStore implements ConfigStore {
     return this.#companionTypeOf
   }
 
+  /** The parameter's own KMS key, unless it is SSM's default one or cannot be read. */
+  async #keyId(): Promise<{ KeyId?: string }> {
+    try {
+      const { Parameters } = await this.#client.send(
+        new DescribeParametersCommand({
+          ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [this.parameter] }],
+        }),
+      )
+      const key = Parameters?.[0]?.KeyId
+      return key === undefined || key === DEFAULT_SSM_KEY ? {} : { KeyId: key }
+    } catch {
+      // No ssm:DescribeParameters: still a SecureString, under the account's default key.
+      return {}
+    }
+  }
+
   /**
    * `PutParameter` with `Overwrite: false` is SSM's only conditional write:
    * Parameter Store creates the name only if no version of it exists, and
    * answers `ParameterAlreadyExists` to every other caller, so of several
    * creators exactly one succeeds. A companion of a SecureString parameter is
-   * a SecureString (under the account's default key).
+   * a SecureString (under the parameter's own key when it can be read).
    */
   public async createCompanion(suffix: string, value: string): Promise<boolean> {
     const name = `${this.parameter}.${suffix}`
-    const Type = await this.#companionType()
+    const type = await this.#companionType()
     try {
       await this.#client.send(
-        new PutParameterCommand({ Name: name, Value: value, Type, Overwrite: false }),
+        new PutParameterCommand({ Name: name, Value: value, ...type, Overwrite: false }),
       )
       return true
     } catch (error) {
@@ -384,10 +412,10 @@ export class SsmStore implements ConfigStore {
 
   public async writeCompanion(suffix: string, value: string): Promise<void> {
     const name = `${this.parameter}.${suffix}`
-    const Type = await this.#companionType()
+    const type = await this.#companionType()
     try {
       await this.#client.send(
-        new PutParameterCommand({ Name: name, Value: value, Type, Overwrite: true }),
+        new PutParameterCommand({ Name: name, Value: value, ...type, Overwrite: true }),
       )
     } catch (error) {
       throw this.#fail(`write ssm:${name} for`, error)

@@ -10,6 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { repoRoot, runMain } from './helpers.js'
 
 const workshop = join(repoRoot, 'examples/hello-world/experiments/workshop.json')
+/** The workshop's experiment as a CloudFormation template for /chaos/hello-world; a test adds its options. */
+const toCloudFormation = [
+  'experiment',
+  'export',
+  workshop,
+  '--to',
+  'cloudformation',
+  '--param',
+  '/chaos/hello-world',
+]
 const LATENCY = { is_enabled: true, fault_type: 'latency', delay: 400, rate: 1 }
 const ARNS = [
   '--document-arn',
@@ -47,17 +57,7 @@ describe('experiment export', () => {
     const out = join(dir, 'workshop.json')
 
     // Act
-    const { code, stdout, stderr } = await runMain([
-      'experiment',
-      'export',
-      workshop,
-      '--to',
-      'cloudformation',
-      '--param',
-      '/chaos/hello-world',
-      '--out',
-      out,
-    ])
+    const { code, stdout, stderr } = await runMain([...toCloudFormation, '--out', out])
 
     // Assess
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
@@ -138,6 +138,26 @@ describe('experiment export', () => {
     })
   })
 
+  it('writes with --kms-key a runbook that uses the key and a role that may use it, nothing else of KMS', async () => {
+    // Prepare
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+
+    // Act
+    const { code, stdout } = await runMain([...toCloudFormation, '--kms-key', key])
+
+    // Assess
+    expect(code).toBe(0)
+    const template = JSON.parse(stdout)
+    expect(template.Resources.Runbook.Properties.Content.parameters.KmsKeyId.default).toBe(key)
+    const statements = template.Resources.AutomationRole.Properties.Policies[0].PolicyDocument
+      .Statement as { Action: string[]; Resource: unknown[] }[]
+    expect(
+      statements
+        .filter((statement) => statement.Action.some((action) => action.startsWith('kms:')))
+        .map((statement) => [statement.Action, statement.Resource]),
+    ).toEqual([[['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], [key]]])
+  })
+
   it.each([
     [
       ['--to', 'yaml'],
@@ -154,6 +174,16 @@ describe('experiment export', () => {
       ['--to', 'cloudformation', '--lease-ttl', '5s'],
       2,
       '--lease-ttl: on AWS, whole seconds from 30s to 60m (a step change in SSM Automation takes seconds, and nothing renews the expiry meanwhile)',
+    ],
+    [
+      ['--to', 'runbook', '--kms-key', 'my key!'],
+      1,
+      /^cannot export .*: KMS key "my key!": a key ARN, key id or alias/,
+    ],
+    [
+      ['--to', 'fis-json', '--kms-key', 'alias/chaos', ...ARNS, '--param', '/chaos/x'],
+      2,
+      'experiment export --to fis-json: --kms-key belongs to the runbook (export --to runbook or cloudformation)',
     ],
     [
       ['--to', 'cloudformation', '--param', 'chaos param'],

@@ -7,7 +7,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
+import {
+  DescribeParametersCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { parseExperiment } from '../src/experiment.js'
@@ -355,6 +360,38 @@ describe('SSM lease', () => {
       new GetParameterCommand({ Name: name, WithDecryption: true }),
     )
     expect(Parameter).toMatchObject({ Value: secret, Type: 'SecureString' })
+  })
+
+  it('is encrypted with the key of the parameter when it has a key of its own', async () => {
+    // Prepare
+    const ssm = new SSMClient({ endpoint: inject('motoEndpoint'), region: 'us-east-1' })
+    const name = `/middy-chaos/lease-kms/${Date.now()}`
+    const key = 'alias/chaos-config'
+    await ssm.send(
+      new PutParameterCommand({ Name: name, Value: BEFORE, Type: 'SecureString', KeyId: key }),
+    )
+    const keyOf = async (parameter: string) =>
+      (
+        await ssm.send(
+          new DescribeParametersCommand({
+            ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [parameter] }],
+          }),
+        )
+      ).Parameters?.[0]?.KeyId
+    const keys: (string | undefined)[] = []
+
+    // Act
+    await runExperiment(experiment('100ms'), new SsmStore(name, { client: ssm }), {
+      onEvent: async (event) => {
+        if (event.type === 'written') keys.push(await keyOf(`${name}.lease`), await keyOf(name))
+      },
+    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+
+    // Assess
+    expect(keys.length).toBeGreaterThan(0)
+    expect(new Set(keys)).toEqual(new Set([key]))
+    expect(await keyOf(name)).toBe(key)
   })
 
   it('is a companion parameter, created with Overwrite false, and gone after the run', async () => {

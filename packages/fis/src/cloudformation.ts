@@ -29,6 +29,12 @@ export interface CloudFormationOptions {
   readonly leaseTtlSeconds?: number
   /** Retention of the experiment log, days (default 30). */
   readonly logRetentionDays?: number
+  /**
+   * ARN of the KMS key of a SecureString chaos parameter encrypted with a key
+   * of yours: the runbook writes the parameter and its lease with it, and the
+   * automation role may use it (and nothing else of KMS).
+   */
+  readonly kmsKeyArn?: string
 }
 
 /** A CloudFormation template. */
@@ -79,7 +85,10 @@ export const buildCloudFormation = (
   options: CloudFormationOptions = {},
 ): CloudFormationTemplate => {
   const ttl = options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS
-  const runbook = buildRunbook(experiment, { leaseTtlSeconds: ttl })
+  const runbook = buildRunbook(experiment, {
+    leaseTtlSeconds: ttl,
+    ...(options.kmsKeyArn === undefined ? {} : { kmsKeyId: options.kmsKeyArn }),
+  })
   const slash = options.parameterName === undefined || options.parameterName.startsWith('/')
   const pattern = slash ? '^/[a-zA-Z0-9_.\\-/]+$' : '^[a-zA-Z0-9_.\\-]+$'
   if (options.parameterName !== undefined && !new RegExp(pattern).test(options.parameterName))
@@ -130,7 +139,11 @@ export const buildCloudFormation = (
               PolicyName: 'ChaosParameterAndItsLease',
               PolicyDocument: {
                 Version: '2012-10-17',
-                Statement: automationRoleStatements({ parameterArn, leaseArn }),
+                Statement: automationRoleStatements({
+                  parameterArn,
+                  leaseArn,
+                  ...(options.kmsKeyArn === undefined ? {} : { kmsKeyArn: options.kmsKeyArn }),
+                }),
               },
             },
           ],

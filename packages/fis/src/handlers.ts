@@ -44,6 +44,10 @@ export const AUTOMATION_HOST = 'aws-ssm-automation'
  *   parameter if it did not exist), then deletes the lease; otherwise does
  *   nothing.
  *
+ * Each also takes `KmsKeyId` (optional): every SecureString it writes (the
+ * parameter, and the lease of a SecureString parameter) is encrypted with
+ * that key; without it, with SSM's default key for the account.
+ *
  * @example
  * ```ts
  * import { RUNBOOK_HANDLERS } from '@middy-chaos/fis'
@@ -98,14 +102,20 @@ def _read_lease(ssm, name):
     return lease if isinstance(lease, dict) else None
 
 
-def _write_lease(ssm, name, lease, overwrite=True):
+def _put(ssm, name, value, kind, key, overwrite=True):
+    # A SecureString is encrypted with the key the runbook was given (KmsKeyId), else SSM's default.
+    extra = {"KeyId": key} if kind == "SecureString" and key else {}
+    ssm.put_parameter(Name=name, Value=value, Type=kind, Overwrite=overwrite, **extra)
+
+
+def _write_lease(ssm, name, lease, key, overwrite=True):
     # The lease holds the value from before: as protected as the parameter it comes from.
-    ssm.put_parameter(Name=name + ".lease", Value=json.dumps(lease, separators=(",", ":")),
-                      Type="SecureString" if lease.get("secure") else "String", Overwrite=overwrite)
+    _put(ssm, name + ".lease", json.dumps(lease, separators=(",", ":")),
+         "SecureString" if lease.get("secure") else "String", key, overwrite)
 
 
 def acquire(events, context):
-    ssm, name = boto3.client("ssm"), events["ParameterName"]
+    ssm, name, key = boto3.client("ssm"), events["ParameterName"], events.get("KmsKeyId")
     now = datetime.now(timezone.utc)
     ttl = timedelta(seconds=float(events["LeaseTtlSeconds"]))
     lease = {"id": events["ExecutionId"], "experiment": events["Experiment"], "host": "aws-ssm-automation",
@@ -116,7 +126,7 @@ def acquire(events, context):
     except ssm.exceptions.ParameterNotFound:
         pass
     try:
-        _write_lease(ssm, name, lease, overwrite=False)
+        _write_lease(ssm, name, lease, key, overwrite=False)
     except ssm.exceptions.ParameterAlreadyExists:
         held = _read_lease(ssm, name) or {}
         raise RuntimeError("%s is held by experiment %s (host %s, expires %s): nothing was changed; after a "
@@ -127,13 +137,13 @@ def acquire(events, context):
         lease["original"] = {"value": p["Value"], "version": p["Version"], "type": p["Type"]}
     except ssm.exceptions.ParameterNotFound:
         lease["original"] = None
-    _write_lease(ssm, name, lease)
+    _write_lease(ssm, name, lease, key)
     return {"original": lease["original"] and lease["original"]["version"]}
 
 
 def hold(events, context):
     ssm, name, run = boto3.client("ssm"), events["ParameterName"], events["ExecutionId"]
-    ttl = float(events["LeaseTtlSeconds"])
+    key, ttl = events.get("KmsKeyId"), float(events["LeaseTtlSeconds"])
     end = time.monotonic() + float(events.get("HoldSeconds") or 0)
     pending = events.get("Config") or ""
     writes = 0
@@ -147,11 +157,11 @@ def hold(events, context):
                 lease["inForce"] = pending
         expires = datetime.now(timezone.utc) + timedelta(seconds=ttl)
         lease["expiresAt"] = _iso(expires)
-        _write_lease(ssm, name, lease)
+        _write_lease(ssm, name, lease, key)
         value = _stamp(lease["inForce"], expires) if lease.get("inForce") else pending
         if value:
             original = lease["original"]
-            ssm.put_parameter(Name=name, Value=value, Overwrite=True, Type=original["type"] if original else "String")
+            _put(ssm, name, value, original["type"] if original else "String", key)
             writes += 1
         pending = ""
         left = end - time.monotonic()
@@ -167,7 +177,7 @@ def restore(events, context):
         return {"restore": "nothing: this execution does not hold the lease"}
     original = lease.get("original", False)
     if original:
-        ssm.put_parameter(Name=name, Value=original["value"], Type=original["type"], Overwrite=True)
+        _put(ssm, name, original["value"], original["type"], events.get("KmsKeyId"))
         result = "wrote back the value of version %s" % original["version"]
     elif original is None:
         try:

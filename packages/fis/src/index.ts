@@ -43,6 +43,7 @@ export {
 } from './iam.js'
 export {
   buildRunbook,
+  checkKmsKeyId,
   checkLeaseTtl,
   DEFAULT_LEASE_TTL_SECONDS,
   LEASE_TTL_SECONDS_BOUNDS,

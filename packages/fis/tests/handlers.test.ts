@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import {
+  DescribeParametersCommand,
   GetParameterCommand,
   GetParameterHistoryCommand,
   PutParameterCommand,
@@ -293,6 +294,42 @@ describe('the runbook handlers', () => {
     ).toBe('SecureString')
     await restore(name)
     expect(await read(name)).toMatchObject({ Type: 'SecureString' })
+  })
+
+  it('writes a SecureString and its lease with the key of yours given as KmsKeyId, never with the default key', async () => {
+    // Prepare: a parameter encrypted with a key of its own (moto records the KeyId, as SSM does)
+    const key = 'alias/chaos-config'
+    const name = `/fis-handlers/${Date.now()}-kms`
+    await ssm.send(
+      new PutParameterCommand({ Name: name, Value: BEFORE, Type: 'SecureString', KeyId: key }),
+    )
+    const keyOf = async (parameter: string) => {
+      const { Parameters } = await ssm.send(
+        new DescribeParametersCommand({
+          ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [parameter] }],
+        }),
+      )
+      return Parameters?.[0]?.KeyId
+    }
+    const withKey = { KmsKeyId: key }
+
+    // Act and assess, step by step
+    await call('acquire', events(name, 'run-k', { Experiment: 'workshop', ...withKey }))
+    expect(await keyOf(`${name}.lease`)).toBe(key)
+    await call(
+      'hold',
+      events(name, 'run-k', { Config: LATENCY, Stamp: 'true', HoldSeconds: '0', ...withKey }),
+    )
+    expect(await keyOf(name)).toBe(key)
+    expect(await keyOf(`${name}.lease`)).toBe(key)
+    await call('restore', { ParameterName: name, ExecutionId: 'run-k', ...withKey })
+    expect(await read(name)).toMatchObject({ Value: BEFORE, Type: 'SecureString' })
+    expect(await keyOf(name)).toBe(key)
+
+    // Without KmsKeyId, the lease gets SSM's default key: what the parameter exists for.
+    await call('acquire', events(name, 'run-d', { Experiment: 'workshop' }))
+    expect(await keyOf(`${name}.lease`)).toBe('alias/aws/ssm')
+    await call('restore', { ParameterName: name, ExecutionId: 'run-d' })
   })
 
   it('restore deletes a parameter that did not exist before', async () => {

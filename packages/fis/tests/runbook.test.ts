@@ -103,6 +103,7 @@ describe('the runbook', () => {
     expect(payload(runbook, 'AcquireLease')).toEqual({
       ParameterName: '{{ ParameterName }}',
       LeaseTtlSeconds: '{{ LeaseTtlSeconds }}',
+      KmsKeyId: '{{ KmsKeyId }}',
       ExecutionId: '{{ automation:EXECUTION_ID }}',
       Experiment: 'FisWorkshopLambdaFailure',
     })
@@ -120,7 +121,10 @@ describe('the runbook', () => {
     expect(payload(runbook, 'Restore')).toEqual({
       ParameterName: '{{ ParameterName }}',
       ExecutionId: '{{ automation:EXECUTION_ID }}',
+      KmsKeyId: '{{ KmsKeyId }}',
     })
+    // No key of yours given: SecureStrings are written with the account's default key.
+    expect(runbook.parameters.KmsKeyId.default).toBe('')
     expect(runbook.parameters.LeaseTtlSeconds.default).toBe('60')
     const ttl = new RegExp(runbook.parameters.LeaseTtlSeconds.allowedPattern ?? '')
     expect(['0', '07', '-1', '1.5', '10000'].filter((text) => ttl.test(text))).toEqual([])

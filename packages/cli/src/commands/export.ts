@@ -41,6 +41,7 @@ export const EXPORT_OPTIONS: OptionSpecs = {
   'automation-role-arn': { type: 'string' },
   'fis-role-arn': { type: 'string' },
   'log-group-arn': { type: 'string' },
+  'kms-key': { type: 'string' },
 }
 
 /** Its lines in `middy-chaos experiment --help`. */
@@ -53,6 +54,8 @@ export const EXPORT_HELP = `middy-chaos experiment export <file> --to cloudforma
   --param <name>         the chaos parameter (default: the file's "parameter"); required for fis-json
   --lease-ttl <duration> lease and expiry TTL (default 60s, 30s to 1h): a dead automation's faults
                          stop within it
+  --kms-key <arn>        a SecureString parameter encrypted with a key of yours: the runbook writes
+                         it and its lease with that key (cloudformation: the role may use it)
   --wait, --time-scale   as for run: shorter waits for a first try
   fis-json: --document-arn, --automation-role-arn, --fis-role-arn, --log-group-arn (required)`
 
@@ -156,6 +159,11 @@ export const runExport = async (
     )
   const parameterName = stringOption(values, 'param') ?? experiment.parameter
   const leaseTtlSeconds = leaseTtlMs / 1000
+  const kmsKey = stringOption(values, 'kms-key')
+  if (kmsKey !== undefined && to === 'fis-json')
+    throw new UsageError(
+      'experiment export --to fis-json: --kms-key belongs to the runbook (export --to runbook or cloudformation)',
+    )
   let output: unknown
   try {
     output =
@@ -163,9 +171,13 @@ export const runExport = async (
         ? buildCloudFormation(fis, {
             leaseTtlSeconds,
             ...(parameterName === undefined ? {} : { parameterName }),
+            ...(kmsKey === undefined ? {} : { kmsKeyArn: kmsKey }),
           })
         : to === 'runbook'
-          ? buildRunbook(fis, { leaseTtlSeconds })
+          ? buildRunbook(fis, {
+              leaseTtlSeconds,
+              ...(kmsKey === undefined ? {} : { kmsKeyId: kmsKey }),
+            })
           : buildFisJson(fis, fisJson(fis, values, parameterName), { leaseTtlSeconds })
   } catch (error) {
     if (error instanceof FisExperimentError)

@@ -46,13 +46,16 @@ export type HandlerName = RunbookHandler
 export const HANDLER_INPUTS: Record<HandlerName, { required: string[]; optional: string[] }> = {
   acquire: {
     required: ['ParameterName', 'LeaseTtlSeconds', 'ExecutionId', 'Experiment'],
-    optional: [],
+    optional: ['KmsKeyId'],
   },
   hold: {
     required: ['ParameterName', 'LeaseTtlSeconds', 'ExecutionId', 'Config', 'Stamp', 'HoldSeconds'],
-    optional: [],
+    optional: ['KmsKeyId'],
   },
-  restore: { required: ['ParameterName', 'ExecutionId'], optional: ['LeaseTtlSeconds'] },
+  restore: {
+    required: ['ParameterName', 'ExecutionId'],
+    optional: ['LeaseTtlSeconds', 'KmsKeyId'],
+  },
 }
 
 /** The lease as the runbook keeps it: the value in force rides along, for wait-only steps. */
