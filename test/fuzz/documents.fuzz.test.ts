@@ -1,7 +1,9 @@
 /**
- * Fuzzed configs through parseConfig and the three workshop middlewares: no
- * throw, no injection from an entry that has any invalid or conflicting field,
- * no warning line over the documented size, Object.prototype left clean.
+ * Fuzzed configs through parseConfig and the three workshop middlewares, in the
+ * three formats: no throw, no injection from an entry that has any invalid or
+ * conflicting field, no log line over the documented size, Object.prototype
+ * left as it was. A latency entry longer than the test can wait is clamped by
+ * the invocation's deadline (a context with 40 ms left), not left out.
  * `FUZZ_RUNS` sets the number of documents (2,000 here; `pnpm bench` runs 100,000).
  */
 import middy from '@middy/core'
@@ -49,9 +51,55 @@ const document = fc
     }),
   )
 
-const delayIn = (fields: Record<string, unknown>) => {
-  const delay = fields.delay ?? fields.maxDelay ?? fields.minDelay
-  return typeof delay === 'number' ? delay : 0
+/** chaos_lambda documents, as the workshop's parameter holds them, with fuzzed fields. */
+const chaosLambda = fc.record(
+  {
+    is_enabled: fc.oneof(fc.constant(true), value),
+    fault_type: fc.oneof(
+      fc.constantFrom('latency', 'status_code', 'exception', 'error', 'explode'),
+      value,
+    ),
+    delay: value,
+    error_code: value,
+    exception_msg: value,
+    rate: value,
+  },
+  { requiredKeys: ['is_enabled', 'fault_type'] },
+)
+
+/** failure-lambda 1.x documents with fuzzed flags. */
+const flag = (names: string[]) =>
+  field(['enabled', 'percentage', 'rate', 'match', ...names]).map((fields) => ({
+    enabled: true,
+    ...fields,
+  }))
+const failureLambda = fc.record(
+  {
+    latency: flag(['min_latency', 'max_latency']),
+    statuscode: flag(['status_code']),
+    exception: flag(['exception_msg']),
+  },
+  { requiredKeys: [] },
+)
+
+/** Every own property of Object.prototype and what it holds. */
+const prototypeState = () =>
+  Object.getOwnPropertyNames(Object.prototype)
+    .sort()
+    .map((key) => [key, Object.getOwnPropertyDescriptor(Object.prototype, key)])
+
+/** Runs the workshop chain once on a config; returns the fault types it injected. */
+const runChain = async (config: string, logs: ReturnType<typeof captureLogs>) => {
+  resetConfigSources()
+  logs.lines.length = 0
+  const handler = middy(async () => ({ statusCode: 200, body: 'ok' }))
+    .use(chaosLatency({ config }))
+    .use(chaosStatusCode({ config }))
+    .use(chaosException({ config }))
+  // 40 ms left: any latency is clamped to it, so every document runs, quickly.
+  await handler(restApiEvent(), makeContext({ timeoutMs: 40 })).catch(() => undefined)
+  for (const line of logs.lines) expect(JSON.stringify(line).length).toBeLessThan(MAX_LINE)
+  return logs.injected().map((line) => (line.chaos as { faultType: string }).faultType)
 }
 
 describe('fuzzed configs through the workshop chain', () => {
@@ -62,13 +110,9 @@ describe('fuzzed configs through the workshop chain', () => {
   afterAll(() => logs.restore())
 
   it(`never throw, never inject from a reported entry, never log past ${MAX_LINE} bytes (${RUNS} documents)`, async () => {
-    const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort()
+    const prototype = prototypeState()
     await fc.assert(
       fc.asyncProperty(document, async (doc) => {
-        // Keep runs short: no real waiting on a latency entry.
-        for (const fault of doc.faults) if (delayIn(fault) > 50) return
-        resetConfigSources()
-        logs.lines.length = 0
         const config = JSON.stringify(doc)
         expect(() => parseConfig(config)).not.toThrow()
         const { issues } = checkConfig(config)
@@ -76,22 +120,43 @@ describe('fuzzed configs through the workshop chain', () => {
           issues.map((issue) => /^faults\[(\d+)\]/.exec(issue.path)?.[1]).filter(Boolean),
         )
         const documentReported = issues.some((issue) => !issue.path.startsWith('faults['))
-        const handler = middy(async () => ({ statusCode: 200, body: 'ok' }))
-          .use(chaosLatency({ config }))
-          .use(chaosStatusCode({ config }))
-          .use(chaosException({ config }))
-        await handler(restApiEvent(), makeContext()).catch(() => undefined)
-        const injected = logs
-          .injected()
-          .map((line) => (line.chaos as { faultType: string }).faultType)
+        const injected = await runChain(config, logs)
         doc.faults.forEach((fault, index) => {
           if (documentReported || reported.has(String(index)))
             expect(injected, JSON.stringify(fault).slice(0, 200)).not.toContain(fault.type)
         })
-        for (const line of logs.lines) expect(JSON.stringify(line).length).toBeLessThan(MAX_LINE)
       }),
       { numRuns: RUNS },
     )
-    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeKeys)
+    expect(prototypeState()).toEqual(prototype)
+  }, 600_000)
+
+  it(`chaos_lambda documents: never throw, nothing injected from a reported document, no line past ${MAX_LINE} bytes (${RUNS} documents)`, async () => {
+    const prototype = prototypeState()
+    await fc.assert(
+      fc.asyncProperty(chaosLambda, async (doc) => {
+        const config = JSON.stringify(doc)
+        expect(() => parseConfig(config)).not.toThrow()
+        const { issues } = checkConfig(config)
+        const injected = await runChain(config, logs)
+        // One entry: any issue is that entry's.
+        if (issues.length > 0) expect(injected, config.slice(0, 200)).toEqual([])
+      }),
+      { numRuns: RUNS },
+    )
+    expect(prototypeState()).toEqual(prototype)
+  }, 600_000)
+
+  it(`failure-lambda documents: never throw, no line past ${MAX_LINE} bytes (${RUNS} documents)`, async () => {
+    const prototype = prototypeState()
+    await fc.assert(
+      fc.asyncProperty(failureLambda, async (doc) => {
+        const config = JSON.stringify(doc)
+        expect(() => parseConfig(config)).not.toThrow()
+        await runChain(config, logs)
+      }),
+      { numRuns: RUNS },
+    )
+    expect(prototypeState()).toEqual(prototype)
   }, 600_000)
 })

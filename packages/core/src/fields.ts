@@ -17,6 +17,23 @@ const range = ({ min, max, integer, unit }: NumberRule): string => {
   return kind
 }
 
+/** Bounds of HTTP headers in a fault entry (`headers` of status-code and response). */
+export const HEADER_LIMITS = Object.freeze({
+  /** Entries of one headers object. */
+  headers: 20,
+  nameLength: 256,
+  valueLength: 8192,
+})
+
+/** An HTTP header name (RFC 9110 token). */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+/** What a header value must not hold: line breaks (header injection) and NUL. */
+const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/
+
+/** Whether a string is a header name within {@link HEADER_LIMITS}. */
+export const isHeaderName = (name: unknown): name is string =>
+  typeof name === 'string' && name.length <= HEADER_LIMITS.nameLength && HEADER_NAME.test(name)
+
 /**
  * Reads and validates the fields of one fault entry. Every problem is recorded
  * as an issue naming the field (by the name the document used) and the reason;
@@ -129,7 +146,42 @@ export class FieldReader {
     return undefined
   }
 
-  /** A flat object of string values, such as HTTP headers. */
+  /**
+   * HTTP headers: a flat object of at most 20 header names (RFC 9110 tokens,
+   * each named once whatever its case) to values without line breaks, within
+   * {@link HEADER_LIMITS}. `undefined` when absent or on any issue.
+   */
+  public headers(name: string): Record<string, string> | undefined {
+    const headers = this.stringRecord(name)
+    if (headers === undefined) return undefined
+    const entries = Object.entries(headers)
+    if (entries.length > HEADER_LIMITS.headers)
+      return this.issue(
+        name,
+        `must hold at most ${HEADER_LIMITS.headers} headers (got ${entries.length})`,
+      )
+    const seen = new Map<string, string>()
+    for (const [header, value] of entries) {
+      const label = `${name}.${header.length > 40 ? `${header.slice(0, 40)}…` : header}`
+      if (!isHeaderName(header))
+        return this.issue(
+          label,
+          `must be a header name: 1 to ${HEADER_LIMITS.nameLength} letters, digits or !#$%&'*+.^_\`|~-`,
+        )
+      if (value.length > HEADER_LIMITS.valueLength || HEADER_VALUE_FORBIDDEN.test(value))
+        return this.issue(
+          label,
+          `must be at most ${HEADER_LIMITS.valueLength} characters without line breaks (got ${value.length} characters)`,
+        )
+      const earlier = seen.get(header.toLowerCase())
+      if (earlier !== undefined)
+        return this.issue(label, `names the same header as "${earlier}" (header names ignore case)`)
+      seen.set(header.toLowerCase(), header)
+    }
+    return headers
+  }
+
+  /** A flat object of string values. */
   public stringRecord(name: string): Record<string, string> | undefined {
     const value = this.#raw[name]
     if (value === undefined) return undefined

@@ -39,7 +39,7 @@ export {
   INJECTED,
   isInjectedError,
 } from './errors.js'
-export { FieldReader } from './fields.js'
+export { FieldReader, HEADER_LIMITS, HEADER_NAME, isHeaderName } from './fields.js'
 export {
   FileStoreConflictError,
   type FileStoreVersion,

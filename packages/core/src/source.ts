@@ -13,10 +13,11 @@ import { EMPTY_DOCUMENT } from './formats/common.js'
 import { getDefaultLogger } from './logger.js'
 import { remainingTimeMs } from './time.js'
 import type { ChaosDocument } from './types.js'
-import { errorText, formatIssues, safeLog } from './util.js'
+import { boundLines, errorText, formatIssues, safeLog } from './util.js'
 
 export const DEFAULT_MAX_AGE_SECONDS = 5
 export const DEFAULT_FETCH_TIMEOUT_MS = 1000
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000
 /** Time kept free before the Lambda deadline when waiting for the config store (ms). */
 const DEADLINE_MARGIN_MS = 100
 /** A store that failed is not asked again sooner than this (ms). */
@@ -37,7 +38,8 @@ export interface ConfigSnapshot {
   readonly faultsEndAt: number
 }
 
-type Loader = () => Promise<unknown>
+/** Reads the store; the request ends when `signal` aborts (where the provider allows). */
+type Loader = (signal: AbortSignal) => Promise<unknown>
 
 const snapshotOf = (
   document: ChaosDocument,
@@ -65,10 +67,12 @@ const fingerprint = (raw: unknown): string => {
 
 /**
  * A config store seen through a cache window. Fetches at most once per window,
- * shares one in-flight request between concurrent callers, bounds each fetch
- * in time, lets only a cold start wait for the store (later refreshes go on in
- * the background while invocations use the last document known), and never throws: whatever goes wrong ends in an empty config and
- * at most one warning per window. It also knows which snapshot each invocation
+ * shares one in-flight request between concurrent callers, ends each request
+ * at `requestTimeout`, lets only a cold start wait for the store, at most
+ * `fetchTimeout` (later refreshes go on in the background while invocations
+ * use the last document known, and a request the cold start stopped waiting
+ * for goes on for the next invocations), and never throws: whatever goes wrong
+ * ends in an empty config and at most one warning per window. It also knows which snapshot each invocation
  * uses ({@link ConfigSource.snapshotFor}), so that every chaos hook of a chain
  * sees the same one.
  */
@@ -87,11 +91,15 @@ export class ConfigSource {
   readonly #load: Loader
   readonly #maxAgeMs: number
   readonly #fetchTimeoutMs: number
+  readonly #requestTimeoutMs: number
   readonly #logger: () => Logger
   #snapshot: ConfigSnapshot | undefined
   #expiresAt = 0
   #inflight: Promise<ConfigSnapshot> | undefined
   #lastWarningAt = Number.NEGATIVE_INFINITY
+  #lastSlowWarningAt = Number.NEGATIVE_INFINITY
+  /** An invocation has stopped waiting for the first value: the next ones do not wait. */
+  #coldWaitOver = false
   #fetches = 0
   /** The catalog the snapshot was parsed with: a fault registered later means a new parse. */
   #generation = -1
@@ -109,6 +117,7 @@ export class ConfigSource {
     load: Loader
     maxAgeSeconds: number
     fetchTimeoutMs?: number
+    requestTimeoutMs?: number
     logger?: () => Logger
   }) {
     this.description = options.description
@@ -116,6 +125,10 @@ export class ConfigSource {
     this.#load = options.load
     this.#maxAgeMs = Math.max(0, options.maxAgeSeconds * 1000)
     this.#fetchTimeoutMs = options.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS
+    this.#requestTimeoutMs = Math.max(
+      this.#fetchTimeoutMs,
+      options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    )
     this.#logger = options.logger ?? getDefaultLogger
   }
 
@@ -127,9 +140,10 @@ export class ConfigSource {
   /**
    * The snapshot an invocation uses, the same for every chaos hook of its
    * chain: the first hook takes the cached one (synchronously) or waits for a
-   * refresh, never past the Lambda deadline less a margin (past it, the
-   * invocation runs with no faults); the hooks after it find it with one
-   * comparison. The returned promise never rejects.
+   * refresh, at most `fetchTimeout` and never past the Lambda deadline less a
+   * margin (past it, the invocation runs with no faults while the request goes
+   * on); the hooks after it find it with one comparison. The returned promise
+   * never rejects.
    */
   public snapshotFor(request: Request): ConfigSnapshot | Promise<ConfigSnapshot> {
     if (request === this.#lastRequest) return this.#lastSnapshot as ConfigSnapshot
@@ -140,7 +154,10 @@ export class ConfigSource {
     const current = this.current()
     if (!(current instanceof Promise)) return this.#use(request, current)
     const remaining = remainingTimeMs(request.context)
-    const wait = remaining === undefined ? Number.POSITIVE_INFINITY : remaining - DEADLINE_MARGIN_MS
+    const wait = Math.min(
+      this.#fetchTimeoutMs,
+      remaining === undefined ? Number.POSITIVE_INFINITY : remaining - DEADLINE_MARGIN_MS,
+    )
     return this.within(current, wait).then((snapshot) => this.#use(request, snapshot))
   }
 
@@ -166,13 +183,18 @@ export class ConfigSource {
       const now = Date.now()
       if (now >= this.#expiresAt) {
         // Window passed: only a cold start waits for the store. The fetch goes on in the
-        // background (bounded by fetchTimeout) while this invocation uses the last document
+        // background (bounded by requestTimeout) while this invocation uses the last document
         // known: its faults, none once expired. `maxAge: 0` asks for every invocation to
         // wait for a fresh value instead.
         if (this.#maxAgeMs === 0) return this.refresh()
         void this.refresh()
       }
       return now < snapshot.faultsEndAt || snapshot.inert ? snapshot : this.#ended(snapshot)
+    }
+    // The cold start has waited already: no faults until the first value arrives.
+    if (snapshot === undefined && this.#coldWaitOver && this.#maxAgeMs > 0) {
+      void this.refresh()
+      return NO_FAULTS
     }
     return this.refresh()
   }
@@ -219,15 +241,23 @@ export class ConfigSource {
   }
 
   /**
-   * A refresh that the caller waits for at most `ms` (the time left before its
-   * Lambda deadline): past it the caller goes on with no faults, and the fetch
-   * goes on for the next invocation.
+   * A refresh that the caller waits for at most `ms` (`fetchTimeout`, or less
+   * before its Lambda deadline): past it the caller goes on with no faults, and
+   * the request goes on, within `requestTimeout`, for the next invocations.
    */
   public within(refresh: Promise<ConfigSnapshot>, ms: number): Promise<ConfigSnapshot> {
-    if (!(ms < this.#fetchTimeoutMs)) return refresh
+    // The request ends by itself by then.
+    if (!(ms < this.#requestTimeoutMs)) return refresh
     let timer: NodeJS.Timeout | undefined
     const fallback = new Promise<ConfigSnapshot>((resolve) => {
-      timer = setTimeout(() => resolve(NO_FAULTS), Math.max(0, ms))
+      timer = setTimeout(
+        () => {
+          this.#coldWaitOver = true
+          this.#warnSlow(ms)
+          resolve(NO_FAULTS)
+        },
+        Math.max(0, ms),
+      )
     })
     return Promise.race([refresh, fallback]).finally(() => clearTimeout(timer))
   }
@@ -239,7 +269,7 @@ export class ConfigSource {
     let faultsEndAt = Number.POSITIVE_INFINITY
     let failed = false
     try {
-      const raw = await this.#withTimeout(this.#load())
+      const raw = await this.#bounded()
       this.#lastRaw = { ok: true, raw }
       const { document: parsed, issues, notes, warnings } = parseConfig(raw)
       document = parsed
@@ -306,7 +336,7 @@ export class ConfigSource {
     if (others.length > 0)
       safeLog(this.#logger, 'info', `Chaos config read from the ${document.format} format`, {
         chaosSource: this.description,
-        notes: others,
+        notes: boundLines(others),
       })
   }
 
@@ -329,15 +359,40 @@ export class ConfigSource {
     return end
   }
 
-  #withTimeout<T>(promise: Promise<T>): Promise<T> {
+  /** One store request, ended at `requestTimeout`: aborted where the provider allows, given up on in any case. */
+  #bounded(): Promise<unknown> {
+    const controller = new AbortController()
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ChaosConfigTimeoutError(this.description, this.#fetchTimeoutMs)),
-        this.#fetchTimeoutMs,
-      )
+      timer = setTimeout(() => {
+        reject(new ChaosConfigTimeoutError(this.description, this.#requestTimeoutMs))
+        controller.abort()
+      }, this.#requestTimeoutMs)
     })
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+    let request: Promise<unknown>
+    try {
+      request = Promise.resolve(this.#load(controller.signal))
+    } catch (error) {
+      request = Promise.reject(error)
+    }
+    return Promise.race([request, timeout]).finally(() => clearTimeout(timer))
+  }
+
+  /** The invocation stopped waiting for the store: said at most once per window. */
+  #warnSlow(waitedMs: number): void {
+    const now = Date.now()
+    if (now - this.#lastSlowWarningAt < Math.max(this.#maxAgeMs, 1000)) return
+    this.#lastSlowWarningAt = now
+    safeLog(
+      this.#logger,
+      'warn',
+      'Chaos config not ready in time: this invocation runs with no faults; the request goes on for the next ones',
+      {
+        chaosSource: this.description,
+        waitedMs: Math.round(waitedMs),
+        requestTimeoutMs: this.#requestTimeoutMs,
+      },
+    )
   }
 
   /** At most one warning per cache window (and never more than one a second). */

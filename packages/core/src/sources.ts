@@ -6,7 +6,13 @@
  * @module
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
-import { ConfigSource, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_MAX_AGE_SECONDS } from './source.js'
+import { withAbortSignal } from './abort.js'
+import {
+  ConfigSource,
+  DEFAULT_FETCH_TIMEOUT_MS,
+  DEFAULT_MAX_AGE_SECONDS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+} from './source.js'
 import type { ChaosSourceOptions, ConfigProvider } from './types.js'
 
 /** Environment variable naming the SSM parameter, as in chaos_lambda. */
@@ -33,12 +39,16 @@ const FILE_PROVIDER_MODULE = ['.', 'file-provider.js'].join('/')
 
 /**
  * The process-wide provider of a built-in store, loaded on first use. The SSM
- * client it uses ends every request at the fetch bound (connection and request
- * timeouts, one attempt: the source asks again next window), so a store that
- * hangs leaves no request, no socket and nothing that keeps the process alive.
+ * client it uses ends every request at the request bound (connection and
+ * request timeouts, one attempt: the source asks again next window), so a
+ * store that hangs leaves no request, no socket and nothing that keeps the
+ * process alive.
  */
-const getDefaultProvider = (store: ChaosStore, fetchTimeoutMs: number): Promise<ConfigProvider> => {
-  const key = `${store}:${fetchTimeoutMs}`
+const getDefaultProvider = (
+  store: ChaosStore,
+  requestTimeoutMs: number,
+): Promise<ConfigProvider> => {
+  const key = `${store}:${requestTimeoutMs}`
   let provider = defaultProviders.get(key)
   if (!provider) {
     provider =
@@ -54,8 +64,8 @@ const getDefaultProvider = (store: ChaosStore, fetchTimeoutMs: number): Promise<
                 clientConfig: {
                   maxAttempts: 1,
                   requestHandler: {
-                    connectionTimeout: fetchTimeoutMs,
-                    requestTimeout: fetchTimeoutMs,
+                    connectionTimeout: requestTimeoutMs,
+                    requestTimeout: requestTimeoutMs,
                     throwOnRequestTimeout: true,
                   },
                 },
@@ -91,6 +101,10 @@ let noSource: ConfigSource | undefined
 export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource => {
   const logger = options.logger ? () => options.logger as Logger : undefined
   const fetchTimeoutMs = options.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT_MS
+  const requestTimeoutMs = Math.max(
+    fetchTimeoutMs,
+    options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  )
   if (options.config !== undefined) {
     const config = options.config
     const create = () =>
@@ -137,7 +151,7 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
   }
 
   const store = resolveStore(options.store)
-  const key = `${store}\u0000${name}\u0000${maxAgeSeconds}\u0000${fetchTimeoutMs}\u0000${JSON.stringify(options.providerOptions ?? {})}`
+  const key = `${store}\u0000${name}\u0000${maxAgeSeconds}\u0000${fetchTimeoutMs}\u0000${requestTimeoutMs}\u0000${JSON.stringify(options.providerOptions ?? {})}`
   let registry = sharedSources
   if (provider) {
     registry = providerSources.get(provider) ?? new Map()
@@ -149,10 +163,13 @@ export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource 
     const getOptions = { maxAge: maxAgeSeconds, forceFetch: true, ...options.providerOptions }
     source = new ConfigSource({
       description: `${provider ? (provider.constructor?.name ?? 'provider') : store}:${name}`,
-      load: async () =>
-        (provider ?? (await getDefaultProvider(store, fetchTimeoutMs))).get(name, getOptions),
+      load: async (signal) => {
+        const reader = provider ?? (await getDefaultProvider(store, requestTimeoutMs))
+        return withAbortSignal(reader, signal, () => reader.get(name, getOptions))
+      },
       maxAgeSeconds,
       fetchTimeoutMs,
+      requestTimeoutMs,
       ...(logger ? { logger } : {}),
     })
     registry.set(key, source)

@@ -106,8 +106,19 @@ export interface ChaosSourceOptions {
    * `0` fetches on every invocation.
    */
   maxAge?: number
-  /** Upper bound on one fetch, in ms (default 1000). Past it the invocation runs without faults. */
+  /**
+   * How long an invocation may wait for the store, in ms (default 1000): only a
+   * cold start (or every invocation with `maxAge: 0`) waits. Past it the
+   * invocation runs without faults while the request goes on for the next ones.
+   */
   fetchTimeout?: number
+  /**
+   * Upper bound on one store request, in ms (default 5000, at least
+   * `fetchTimeout`). Past it the request is ended (the built-in SSM client's
+   * timeouts; the AWS SDK client of a Powertools provider you pass is given an
+   * abort signal) and counts as a failed fetch.
+   */
+  requestTimeout?: number
   /** Logger for warnings about the config; defaults to the middleware's logger. */
   logger?: Logger
 }

@@ -120,16 +120,23 @@ export const MAX_LOGGED_ISSUES = 20
 export const MAX_ISSUE_LENGTH = 300
 
 /**
- * Issues as the lines of a warning: at most {@link MAX_LOGGED_ISSUES}, each at
- * most {@link MAX_ISSUE_LENGTH} characters, then `(and N more)`. A warning
- * line of the middlewares therefore stays under about 8 KB, whatever the config.
+ * Lines of a log line's list: at most {@link MAX_LOGGED_ISSUES}, each at most
+ * {@link MAX_ISSUE_LENGTH} characters, then `(and N more)`. A line the
+ * middlewares write about a config therefore stays under about 8 KB, whatever
+ * the config (the core README documents the bound).
  */
-export const formatIssues = (issues: readonly { path: string; message: string }[]): string[] => {
-  const lines = issues.slice(0, MAX_LOGGED_ISSUES).map((issue) => {
-    const text = `${issue.path}: ${issue.message}`
+export const boundLines = <T>(
+  items: readonly T[],
+  textOf: (item: T) => string = String,
+): string[] => {
+  const lines = items.slice(0, MAX_LOGGED_ISSUES).map((item) => {
+    const text = textOf(item)
     return text.length > MAX_ISSUE_LENGTH ? `${text.slice(0, MAX_ISSUE_LENGTH - 1)}…` : text
   })
-  if (issues.length > MAX_LOGGED_ISSUES)
-    lines.push(`(and ${issues.length - MAX_LOGGED_ISSUES} more)`)
+  if (items.length > MAX_LOGGED_ISSUES) lines.push(`(and ${items.length - MAX_LOGGED_ISSUES} more)`)
   return lines
 }
+
+/** Issues as the lines of a warning, bounded as {@link boundLines} says. */
+export const formatIssues = (issues: readonly { path: string; message: string }[]): string[] =>
+  boundLines(issues, (issue) => `${issue.path}: ${issue.message}`)

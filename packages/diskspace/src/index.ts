@@ -304,6 +304,9 @@ export const diskspaceFault: FaultDefinition<DiskspaceParams, ChaosDiskspaceOpti
           const megabytes = Math.ceil(size)
           if (megabytes !== size)
             note(`diskspace: disk_space ${size} read as ${megabytes} MB (whole MB)`)
+          note(
+            'diskspace: failure-lambda 1.x removes its file at the next invocation; here it goes when the invocation ends ("keep": true keeps it)',
+          )
           return { phase: 'before', megabytes }
         }
         // 0.x: dd bs=<diskSpace × 1000> count=1000, decimal MB; dd writes nothing when that is no number.
@@ -318,6 +321,9 @@ export const diskspaceFault: FaultDefinition<DiskspaceParams, ChaosDiskspaceOpti
         const megabytes = Math.min(MAX_MEGABYTES, Math.max(1, Math.round((size * 1e6) / MB)))
         note(
           `diskSpace: ${size} decimal MB (${size * 1e6} bytes, as failure-lambda 0.x writes them) read as ${megabytes} MB of 1,048,576 bytes`,
+        )
+        note(
+          'diskSpace: failure-lambda 0.x never removes its files; here they go when the invocation ends ("keep": true keeps them)',
         )
         return { phase: 'before', megabytes }
       },

@@ -197,7 +197,7 @@ const failureLambdaPatterns = (
     const translated = typeof pattern === 'string' ? globFromRegex(pattern) : undefined
     if (translated === undefined)
       note(
-        `denylist: ${key} pattern ${describeValue(pattern)} dropped: middy-chaos runs no regular expression from a config, and only literal text, ".", ".*", ".+", "\\." and the anchors translate`,
+        `denylist: dropped the ${key} pattern ${describeValue(pattern)}: middy-chaos runs no regular expression from a config, and only literal text, ".", ".*", ".+", "\\." and the anchors translate`,
       )
     else hosts.push(translated)
   }
@@ -270,7 +270,7 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
     }
     if (typeof body === 'string' && body.length > 65_536)
       return fields.issue('body', `must be at most 65536 characters (got ${body.length})`)
-    const headers = fields.stringRecord('headers')
+    const headers = fields.headers('headers')
     for (const name of ['statusCode', 'body', 'headers']) {
       if (fields.has(name) && fault !== 'status')
         return fields.issue(name, `applies to "fault": "status" (got "fault": "${fault}")`)

@@ -84,7 +84,7 @@ export const statusCodeFault: FaultDefinition<StatusCodeParams, ChaosStatusCodeO
         return fields.issue('body', 'must be a string or a JSON value that can be written out')
       }
     }
-    const headers = fields.stringRecord('headers') ?? options.headers
+    const headers = fields.headers('headers') ?? options.headers
     if (statusCode === undefined) return undefined
     return {
       statusCode,

@@ -1,3 +1,4 @@
+import { isHeaderName } from '@middy-chaos/core'
 import { describe, it } from 'vitest'
 import { fuzzFieldReader } from '../../../test/helpers/fuzz.js'
 import { type StatusCodeParams, statusCodeFault } from '../src/index.js'
@@ -16,7 +17,10 @@ describe('status-code field reader (fuzz)', () => {
         statusCode <= 599 &&
         typeof preventExecution === 'boolean' &&
         (body === undefined || typeof body === 'string') &&
-        (headers === undefined || Object.values(headers).every((v) => typeof v === 'string')),
+        (headers === undefined ||
+          Object.entries(headers).every(
+            ([name, v]) => isHeaderName(name) && typeof v === 'string' && !/[\r\n\0]/.test(v),
+          )),
     })
   })
 })

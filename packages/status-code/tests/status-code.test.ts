@@ -138,6 +138,32 @@ describe('chaosStatusCode', () => {
     )
   })
 
+  it.each([
+    [{ 'retry after': '5' }, /faults\[0\]\.headers\.retry after: must be a header name/],
+    [
+      { 'x-chaos': 'a\r\nset-cookie: b' },
+      /faults\[0\]\.headers\.x-chaos: must be at most 8192 characters without line breaks/,
+    ],
+    [
+      { 'X-Chaos': '1', 'x-chaos': '2' },
+      /faults\[0\]\.headers\.x-chaos: names the same header as "X-Chaos"/,
+    ],
+  ])(
+    'reports headers %j that no HTTP response can carry, and injects nothing',
+    async (headers, message) => {
+      // Prepare
+      const config = { version: 1, faults: [{ type: 'status_code', statusCode: 503, headers }] }
+      const handler = middy(helloWorld).use(chaosStatusCode({ config }))
+
+      // Act
+      const response = await handler(restApiEvent(), makeContext())
+
+      // Assess
+      expect(response).toEqual(await helloWorld())
+      expect(String(logs.byLevel('warn')[0]?.issues)).toMatch(message)
+    },
+  )
+
   it('takes preventExecution from code when the config does not say', async () => {
     const handler = middy(helloWorld).use(
       chaosStatusCode({ config: workshop, preventExecution: true, body: 'nope' }),

@@ -175,17 +175,27 @@ describe('ConfigSource fail-safety', () => {
     expect(logs.injected()).toHaveLength(0)
   })
 
-  it('does not hold an invocation for a store that never answers', async () => {
+  it('does not hold an invocation for a store that never answers, and gives the request up at its bound', async () => {
     const provider = countingProvider(() => new Promise(() => {}))
     const handler = middy(helloWorld).use(
-      createFaultMiddleware(markFault, { provider, parameterName: '/chaos', fetchTimeout: 300 }),
+      createFaultMiddleware(markFault, {
+        provider,
+        parameterName: '/chaos',
+        fetchTimeout: 300,
+        requestTimeout: 500,
+      }),
     )
     const started = performance.now()
     expect(await handler({}, makeContext())).toEqual(hello)
     const elapsed = performance.now() - started
     expect(elapsed).toBeGreaterThanOrEqual(290)
     expect(elapsed).toBeLessThan(1000)
-    expect(logs.byLevel('warn')[0]?.error).toMatch(/did not answer within 300 ms/)
+    expect(logs.byLevel('warn')).toMatchObject([
+      { message: expect.stringMatching(/not ready in time/), waitedMs: 300, requestTimeoutMs: 500 },
+    ])
+    await new Promise((resolve) => setTimeout(resolve, 400))
+    expect(logs.byLevel('warn')[1]?.error).toMatch(/did not answer within 500 ms/)
+    expect(provider.calls).toBe(1)
   })
 
   it('never waits for the store past the Lambda deadline', async () => {
@@ -213,19 +223,24 @@ describe('ConfigSource fail-safety', () => {
     vi.useRealTimers()
   })
 
-  it('the default fetch bound is about a second', async () => {
+  it('by default an invocation waits about a second, and the request is given up on after 5 s', async () => {
     const source = new ConfigSource({
       description: 'hanging',
       load: () => new Promise(() => {}),
       maxAgeSeconds: 5,
     })
     const started = performance.now()
+    const waited = Promise.resolve(source.snapshotFor({ context: makeContext() } as never)).then(
+      () => performance.now() - started,
+    )
     const snapshot = await source.refresh()
     const elapsed = performance.now() - started
     expect(snapshot.document.faults).toEqual([])
-    expect(elapsed).toBeGreaterThanOrEqual(990)
-    expect(elapsed).toBeLessThan(1500)
-  })
+    expect(await waited).toBeGreaterThanOrEqual(990)
+    expect(await waited).toBeLessThan(1500)
+    expect(elapsed).toBeGreaterThanOrEqual(4990)
+    expect(elapsed).toBeLessThan(5500)
+  }, 10_000)
 
   it('warns once when no parameter is configured, and injects nothing', async () => {
     vi.stubEnv('CHAOS_PARAM', '')
