@@ -43,12 +43,15 @@ const region = 'us-east-1'
 const tableName = `orders-${randomUUID()}`
 const parameterName = `/chaos/aws-sdk/${randomUUID()}`
 
-/** A reverse proxy that counts the requests reaching a peer, by `x-amz-target` (`DynamoDB_20120810.GetItem`). */
+/**
+ * A reverse proxy that counts the requests reaching a peer, by `x-amz-target`
+ * (`DynamoDB_20120810.GetItem`), and notes when each arrived (`Date.now()`).
+ */
 const countingProxy = async (target: string) => {
-  const seen: string[] = []
+  const seen: { target: string; at: number }[] = []
   const upstream = new URL(target)
   const server: Server = createServer((incoming, outgoing) => {
-    seen.push(String(incoming.headers['x-amz-target'] ?? incoming.url))
+    seen.push({ target: String(incoming.headers['x-amz-target'] ?? incoming.url), at: Date.now() })
     const forward = httpRequest(
       {
         host: upstream.hostname,
@@ -67,9 +70,17 @@ const countingProxy = async (target: string) => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** When the requests seen for an operation since the last call arrived. */
+    arrivals: (operation: string) => {
+      const times = seen
+        .filter((request) => request.target.endsWith(`.${operation}`))
+        .map((request) => request.at)
+      seen.length = 0
+      return times
+    },
     /** The requests seen for an operation since the last call. */
     take: (operation: string) => {
-      const count = seen.filter((target) => target.endsWith(`.${operation}`)).length
+      const count = seen.filter((request) => request.target.endsWith(`.${operation}`)).length
       seen.length = 0
       return count
     },
@@ -151,9 +162,13 @@ describe('chaosAwsSdk: attempts below the retry layer', () => {
     const metadata = result.metadata as Metadata
     expect(metadata.attempts).toBe(3)
     expect(ssm.take('GetParameter')).toBe(1)
-    // Throttling backoff: the SDK waited before each retry, and says so
-    expect(metadata.totalRetryDelay).toBeGreaterThanOrEqual(0)
-    expect(result.ms).toBeGreaterThanOrEqual((metadata.totalRetryDelay ?? 0) - 1)
+    // Throttling backoff: the SDK waited before each retry, and says so. Its standard mode waits
+    // a random part of 1000 × 2^i ms before retry i (full jitter): under 1000 + 2000 ms in all.
+    const waited = metadata.totalRetryDelay ?? 0
+    expect(waited).toBeGreaterThan(0)
+    expect(waited).toBeLessThan(3000)
+    expect(result.ms).toBeGreaterThanOrEqual(waited - 1)
+    expect(result.ms).toBeLessThan(waited + 2000)
     expect(logs.injected()[0]).toMatchObject({
       chaos: {
         faultType: 'aws_sdk',
@@ -214,8 +229,12 @@ describe('chaosAwsSdk: attempts below the retry layer', () => {
     const metadata = result.metadata as Metadata & { requestId?: string }
     expect(metadata).toMatchObject({ httpStatusCode: 500, attempts: 4 })
     expect(metadata.requestId).toMatch(/^[0-9a-f-]{36}$/)
-    expect(metadata.totalRetryDelay).toBeGreaterThan(0)
-    expect(result.ms).toBeGreaterThanOrEqual((metadata.totalRetryDelay ?? 0) - 1)
+    // DynamoDB's backoff for a server error: a random part of 25 × 2^i ms before retry i
+    const waited = metadata.totalRetryDelay ?? 0
+    expect(waited).toBeGreaterThan(0)
+    expect(waited).toBeLessThan(25 + 50 + 100)
+    expect(result.ms).toBeGreaterThanOrEqual(waited - 1)
+    expect(result.ms).toBeLessThan(waited + 2000)
     expect(error.$response.headers).toMatchObject({ [INJECTED_HEADER]: 'true' })
     expect(dynamo.take('GetItem')).toBe(0)
   })
@@ -253,31 +272,42 @@ describe('chaosAwsSdk: attempts below the retry layer', () => {
     expect(result.metadata).toMatchObject({ httpStatusCode: 400, attempts: 1 })
   })
 
-  it('recovers when the storm is over: attempts fail for stormMs from the first one, then pass', async () => {
-    // Prepare
-    const client = dynamodbClient({ maxAttempts: 30 })
-    dynamo.take('GetItem')
-    const handler = middy(async () => {
-      const first = await outcome(() => client.send(getItem()))
-      const next = await outcome(() => client.send(getItem()))
-      return { first, next }
-    }).use(
-      chaosAwsSdk({
-        clients: [client],
-        config: fault({ error: 'InternalServerError', stormMs: 300 }),
-      }),
-    )
+  it.each([
+    ['server errors', 'InternalServerError'],
+    ['throttling', 'ProvisionedThroughputExceededException'],
+  ])(
+    'recovers when a storm of %s is over: attempts fail for stormMs from the first one, then pass',
+    async (_, error) => {
+      // Prepare: the SDK's backoff jitter held at its middle, so its waits are known: 12, 25,
+      // 50, 100, 200, 400 ms for a server error (DynamoDB's base 25 ms), 500, 1000 ms for throttling
+      const random = vi.spyOn(Math, 'random').mockReturnValue(0.5)
+      const stormMs = 600
+      const client = dynamodbClient({ maxAttempts: 30 })
+      dynamo.take('GetItem')
+      let started = 0
+      const handler = middy(async () => {
+        started = Date.now()
+        const first = await outcome(() => client.send(getItem()))
+        const next = await outcome(() => client.send(getItem()))
+        return { first, next }
+      }).use(chaosAwsSdk({ clients: [client], config: fault({ error, stormMs }) }))
 
-    // Act
-    const { first, next } = await handler({}, makeContext())
+      // Act
+      const { first, next } = await handler({}, makeContext()).finally(() => random.mockRestore())
 
-    // Assess: retried through the storm, then one real request; the next call goes straight through
-    expect(first.ok).toBe(true)
-    expect((first.metadata as Metadata).attempts).toBeGreaterThan(2)
-    expect(first.ms).toBeGreaterThanOrEqual(299)
-    expect(next).toMatchObject({ ok: true, metadata: { attempts: 1 } })
-    expect(dynamo.take('GetItem')).toBe(2)
-  })
+      // Assess: retried through the storm, then one real request; the next call goes straight
+      // through. Recovered at the first retry after the storm (about 800 ms for a server error,
+      // 1500 ms for throttling), with room for a loaded machine.
+      expect(first.ok).toBe(true)
+      expect((first.metadata as Metadata).attempts).toBeGreaterThan(2)
+      expect(first.ms).toBeGreaterThanOrEqual(stormMs - 1)
+      expect(first.ms).toBeLessThan(stormMs + 2000)
+      expect(next).toMatchObject({ ok: true, metadata: { attempts: 1 } })
+      const arrivals = dynamo.arrivals('GetItem')
+      expect(arrivals).toHaveLength(2)
+      for (const at of arrivals) expect(at).toBeGreaterThanOrEqual(started + stormMs)
+    },
+  )
 
   it('delays each affected attempt', async () => {
     // Prepare

@@ -5,7 +5,9 @@
  *   dispatcher (`Symbol.for('undici.globalDispatcher.1')`) is wrapped, so an
  *   affected request is answered, failed or delayed through undici's own
  *   handler: `fetch` rejects with its usual `TypeError: fetch failed` whose
- *   `cause` is the network error.
+ *   `cause` is the network error. `globalThis.fetch` is wrapped too, for a
+ *   call that passes its own `dispatcher` (`fetch(url, { dispatcher })`):
+ *   that dispatcher is wrapped the same way for the call.
  * - `node:http` and `node:https` (`request`, `get`, any agent, the AWS SDK's
  *   Node.js HTTP handler): `http.Agent.prototype.addRequest`, through which
  *   every request with an agent gets its socket. An affected request gets a
@@ -13,8 +15,8 @@
  *   own error), never answers, or answers with a status, parsed by Node's own
  *   HTTP parser; a delayed one gets its real socket late.
  *
- * Both are installed when an invocation's fault fires and restored exactly
- * (the same dispatcher object, the same property descriptor) when the last
+ * All are installed when an invocation's fault fires and restored exactly
+ * (the same dispatcher object, the same property descriptors) when the last
  * invocation holding such a fault ends. Requests of other invocations, or made
  * outside any invocation, go through untouched.
  *
@@ -293,18 +295,11 @@ const play = (
   timer = setTimeout(run, outcome.delay)
 }
 
-const installFetch = (decide: Decide): void => {
-  if (dispatcherWrapper !== undefined) return
-  if (globals[DISPATCHER] === undefined) {
-    // Node.js creates the global dispatcher on the first fetch; a data: URL never leaves the process.
-    try {
-      void globalThis.fetch?.('data:,').catch(() => undefined)
-    } catch {
-      // no fetch: nothing to wrap
-    }
-  }
-  const original = globals[DISPATCHER]
-  if (original === undefined || typeof original.dispatch !== 'function') return
+/** The dispatchers this module made, never wrapped twice. */
+const ours = new WeakSet<object>()
+
+/** `original`, its requests decided by `decide`: affected ones played, the others dispatched by it. */
+const intercept = (original: Dispatcher, decide: Decide): Dispatcher => {
   const dispatch = (options: DispatchOptions, handler: DispatchHandler): boolean => {
     const target = targetOf(options.origin)
     const outcome = target === undefined ? undefined : decide(target)
@@ -319,18 +314,35 @@ const installFetch = (decide: Decide): void => {
     play(outcome, target, handler, () => original.dispatch(options, handler))
     return true
   }
-  dispatcherOriginal = original
-  dispatcherWrapper = new Proxy(original, {
+  const wrapper = new Proxy(original, {
     get(target, key) {
       if (key === 'dispatch') return dispatch
       const value = Reflect.get(target, key, target)
       return typeof value === 'function' ? value.bind(target) : value
     },
   })
+  ours.add(wrapper)
+  return wrapper
+}
+
+const installDispatcher = (decide: Decide): void => {
+  if (dispatcherWrapper !== undefined) return
+  if (globals[DISPATCHER] === undefined) {
+    // Node.js creates the global dispatcher on the first fetch; a data: URL never leaves the process.
+    try {
+      void globalThis.fetch?.('data:,').catch(() => undefined)
+    } catch {
+      // no fetch: nothing to wrap
+    }
+  }
+  const original = globals[DISPATCHER]
+  if (original === undefined || typeof original.dispatch !== 'function') return
+  dispatcherOriginal = original
+  dispatcherWrapper = intercept(original, decide)
   globals[DISPATCHER] = dispatcherWrapper
 }
 
-const uninstallFetch = (): void => {
+const uninstallDispatcher = (): void => {
   if (dispatcherWrapper === undefined) return
   // Restored only if nobody set another dispatcher since; theirs is left alone.
   if (globals[DISPATCHER] === dispatcherWrapper) globals[DISPATCHER] = dispatcherOriginal
@@ -338,18 +350,76 @@ const uninstallFetch = (): void => {
   dispatcherOriginal = undefined
 }
 
-/** Installs both interceptors (each once), deciding with `decide`. */
+// ---------------------------------------------------------------------------
+// fetch with its own dispatcher (`fetch(url, { dispatcher })`)
+
+type FetchLike = (this: unknown, ...args: unknown[]) => unknown
+
+let fetchDescriptor: PropertyDescriptor | undefined
+let fetchWrapper: FetchLike | undefined
+/** The wrapper of each dispatcher a call passed, for as long as the interceptors are installed. */
+let ownDispatchers = new WeakMap<Dispatcher, Dispatcher>()
+
+const isDispatcher = (value: unknown): value is Dispatcher =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { dispatch?: unknown }).dispatch === 'function'
+
+const installGlobalFetch = (decide: Decide): void => {
+  if (fetchWrapper !== undefined) return
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch')
+  const original = globalThis.fetch as unknown as FetchLike | undefined
+  if (descriptor === undefined || descriptor.configurable !== true) return
+  if (typeof original !== 'function') return
+  fetchDescriptor = descriptor
+  fetchWrapper = function fetch(this: unknown, ...args: unknown[]) {
+    const [input, init] = args
+    const own = (init as { dispatcher?: unknown } | null | undefined)?.dispatcher
+    // No dispatcher of its own: the global one, wrapped, decides.
+    if (!isDispatcher(own) || ours.has(own)) return original.apply(this, args)
+    let wrapped = ownDispatchers.get(own)
+    if (wrapped === undefined) {
+      wrapped = intercept(own, decide)
+      ownDispatchers.set(own, wrapped)
+    }
+    // The caller's init, read through as it is, with the wrapped dispatcher in place of its own.
+    const replaced = Object.create(init as object, {
+      dispatcher: { value: wrapped, enumerable: true, writable: true, configurable: true },
+    })
+    return original.call(this, input, replaced, ...args.slice(2))
+  }
+  Object.defineProperty(globalThis, 'fetch', {
+    configurable: true,
+    enumerable: descriptor.enumerable ?? true,
+    writable: true,
+    value: fetchWrapper,
+  })
+}
+
+const uninstallGlobalFetch = (): void => {
+  if (fetchWrapper === undefined || fetchDescriptor === undefined) return
+  // Restored only if nobody replaced it since; otherwise ours stays, passing everything through.
+  if (Object.getOwnPropertyDescriptor(globalThis, 'fetch')?.value !== fetchWrapper) return
+  Object.defineProperty(globalThis, 'fetch', fetchDescriptor)
+  fetchWrapper = undefined
+  fetchDescriptor = undefined
+  ownDispatchers = new WeakMap()
+}
+
+/** Installs the interceptors (each once), deciding with `decide`. */
 export const install = (decide: Decide): void => {
   installAgent(decide)
-  installFetch(decide)
+  installDispatcher(decide)
+  installGlobalFetch(decide)
 }
 
 /** Restores what {@link install} changed. */
 export const uninstall = (): void => {
   uninstallAgent()
-  uninstallFetch()
+  uninstallDispatcher()
+  uninstallGlobalFetch()
 }
 
 /** Whether anything is installed now (for tests and the bench). */
 export const installed = (): boolean =>
-  agentWrapper !== undefined || dispatcherWrapper !== undefined
+  agentWrapper !== undefined || dispatcherWrapper !== undefined || fetchWrapper !== undefined

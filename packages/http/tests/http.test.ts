@@ -3,7 +3,8 @@
  * for localhost and 127.0.0.1, tests/fixtures), reached as `localhost` (the
  * host the faults target) and `127.0.0.1` (another host, which must reach the
  * server); and a DynamoDB client through the HTTPS server, which forwards to
- * dynalite.
+ * dynalite. `fetch` reaches the HTTPS server through its own undici
+ * dispatcher, which trusts the certificate (`fetch(url, { dispatcher })`).
  */
 import { readFileSync } from 'node:fs'
 import http, { Agent as HttpAgent, type IncomingMessage, type Server } from 'node:http'
@@ -13,6 +14,7 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import middy from '@middy/core'
 import { parseConfig } from '@middy-chaos/core'
 import { chaosStatusCode } from '@middy-chaos/status-code'
+import { Agent as UndiciAgent } from 'undici'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { makeContext, restApiEvent, useCapturedLogs } from '../../../test/helpers/index.js'
 import {
@@ -32,6 +34,9 @@ let plain: Server
 let secure: https.Server
 let httpPort = 0
 let httpsPort = 0
+/** fetch's own dispatchers: one that trusts the self-signed certificate, one for plain HTTP. */
+const trusting = new UndiciAgent({ connect: { ca: cert } })
+const own = new UndiciAgent()
 
 const answer = (request: IncomingMessage, response: http.ServerResponse) => {
   if (request.headers['x-amz-target'] !== undefined) {
@@ -73,6 +78,7 @@ afterAll(async () => {
   secure.closeAllConnections()
   await new Promise((resolve) => plain.close(resolve))
   await new Promise((resolve) => secure.close(resolve))
+  await Promise.all([trusting.destroy(), own.destroy()])
 })
 
 /** What a request got: a status and body, or the error code (for fetch, its `cause`'s). */
@@ -84,10 +90,10 @@ const timed = async (send: () => Promise<Omit<Result, 'ms'>>): Promise<Result> =
   return { ...result, ms: performance.now() - started }
 }
 
-const viaFetch = (url: string) =>
+const viaFetch = (url: string, init: RequestInit = {}) =>
   timed(async () => {
     try {
-      const response = await fetch(url)
+      const response = await fetch(url, init)
       return { status: response.status, body: await response.text() }
     } catch (error) {
       const cause = (error as Error & { cause?: { code?: string } }).cause
@@ -121,6 +127,10 @@ const viaNode = (url: string, how: 'request' | 'get', options: https.RequestOpti
 
 const clients = {
   fetch: (host: string) => viaFetch(`http://${host}:${httpPort}/`),
+  'fetch, own dispatcher': (host: string) =>
+    viaFetch(`http://${host}:${httpPort}/`, { dispatcher: own }),
+  'fetch https, own dispatcher': (host: string) =>
+    viaFetch(`https://${host}:${httpsPort}/`, { dispatcher: trusting }),
   'http.request': (host: string) => viaNode(`http://${host}:${httpPort}/`, 'request'),
   'http.get': (host: string) => viaNode(`http://${host}:${httpPort}/`, 'get'),
   'https.request': (host: string) => viaNode(`https://${host}:${httpsPort}/`, 'request'),
@@ -157,7 +167,7 @@ describe('chaosHttp: outcomes through fetch, http and https', () => {
 
       // Assess
       expect(result.code).toBe('ECONNREFUSED')
-      if (client === 'fetch') expect(result.name).toBe('TypeError')
+      if (client.startsWith('fetch')) expect(result.name).toBe('TypeError')
       expect(hits).toBe(0)
     },
   )
@@ -177,7 +187,7 @@ describe('chaosHttp: outcomes through fetch, http and https', () => {
       const result = await invoke(client, { fault: 'timeout', delay: 120 })
 
       // Assess
-      expect(result.code).toBe(client === 'fetch' ? 'UND_ERR_CONNECT_TIMEOUT' : 'ETIMEDOUT')
+      expect(result.code).toBe(client.startsWith('fetch') ? 'UND_ERR_CONNECT_TIMEOUT' : 'ETIMEDOUT')
       expect(result.ms).toBeGreaterThanOrEqual(115)
     },
   )
@@ -352,10 +362,14 @@ describe('chaosHttp: scoped to the invocation, nothing left after it', () => {
   ])('restores fetch and http exactly when the invocation %s', async (_, lambda, later) => {
     // Prepare
     await fetch(`http://127.0.0.1:${httpPort}/`)
-    const before = { dispatcher: dispatcher(), addRequest: addRequest() }
-    let during: { installed: boolean; dispatcher: unknown } | undefined
+    const before = { dispatcher: dispatcher(), addRequest: addRequest(), fetch: globalThis.fetch }
+    let during: { installed: boolean; dispatcher: unknown; fetch: unknown } | undefined
     const handler = middy(async () => {
-      during = { installed: interceptorsInstalled(), dispatcher: dispatcher() }
+      during = {
+        installed: interceptorsInstalled(),
+        dispatcher: dispatcher(),
+        fetch: globalThis.fetch,
+      }
       return lambda()
     }).use(chaosHttp({ config: fault({ fault: 'refused' }) }))
     if (later) handler.use(later)
@@ -363,21 +377,33 @@ describe('chaosHttp: scoped to the invocation, nothing left after it', () => {
     // Act
     await handler(restApiEvent(), makeContext()).catch(() => undefined)
     const after = await clients.fetch('localhost')
+    const afterOwn = await clients['fetch https, own dispatcher']('localhost')
 
     // Assess
-    if (later === undefined) expect(during).toMatchObject({ installed: true })
+    if (later === undefined) {
+      expect(during).toMatchObject({ installed: true })
+      expect(during?.fetch).not.toBe(before.fetch)
+    }
     expect(interceptorsInstalled()).toBe(false)
     expect(dispatcher()).toBe(before.dispatcher)
     expect(addRequest()).toBe(before.addRequest)
+    expect(Object.getOwnPropertyDescriptor(globalThis, 'fetch')).toMatchObject({
+      value: before.fetch,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    })
     expect(after).toMatchObject({ status: 200 })
+    expect(afterOwn).toMatchObject({ status: 200 })
   })
 
   it('installs nothing when the fault does not fire, or in a dry run', async () => {
     // Prepare
     const before = addRequest()
+    const fetchBefore = globalThis.fetch
     const seen: boolean[] = []
     const lambda = async () => {
-      seen.push(interceptorsInstalled())
+      seen.push(interceptorsInstalled(), globalThis.fetch !== fetchBefore)
       return clients.fetch('localhost')
     }
 
@@ -391,8 +417,9 @@ describe('chaosHttp: scoped to the invocation, nothing left after it', () => {
 
     // Assess
     expect([off.status, dry.status]).toEqual([200, 200])
-    expect(seen).toEqual([false, false])
+    expect(seen).toEqual([false, false, false, false])
     expect(addRequest()).toBe(before)
+    expect(globalThis.fetch).toBe(fetchBefore)
   })
 
   it('touches only the interleaved invocation that drew the fault, never a request made outside', async () => {
@@ -405,8 +432,15 @@ describe('chaosHttp: scoped to the invocation, nothing left after it', () => {
       await gate
       return { id: event.id, ...(await clients['http.request']('localhost')) }
     }).use(chaosHttp({ config: fault({ fault: 'refused', every: 2 }) }))
-    const outside = new Promise<Result>((resolve) => {
-      setTimeout(() => void clients.fetch('localhost').then(resolve), 0)
+    const outside = new Promise<Result[]>((resolve) => {
+      setTimeout(
+        () =>
+          void Promise.all([
+            clients.fetch('localhost'),
+            clients['fetch https, own dispatcher']('localhost'),
+          ]).then(resolve),
+        0,
+      )
     })
 
     // Act
@@ -419,7 +453,7 @@ describe('chaosHttp: scoped to the invocation, nothing left after it', () => {
     // Assess
     expect(first).toMatchObject({ id: 'one', status: 200 })
     expect(second).toMatchObject({ id: 'two', code: 'ECONNREFUSED' })
-    expect(during).toMatchObject({ status: 200 })
+    expect(during).toMatchObject([{ status: 200 }, { status: 200 }])
     expect(interceptorsInstalled()).toBe(false)
   })
 
@@ -498,7 +532,7 @@ describe('failure-lambda denylist', () => {
       rate: 0.5,
       fields: { hosts: ['*s3*?amazonaws?com*', 'api.partner.com'], fault: 'dns' },
     })
-    expect(notes?.join(' ')).toContain('"(a|b)\\\\.com" dropped')
+    expect(notes?.join(' ')).toContain('denylist: dropped the deny_list pattern "(a|b)\\\\.com"')
     expect(hostMatches('*s3*?amazonaws?com*', 's3.us-east-1.amazonaws.com')).toBe(true)
   })
 
