@@ -10,6 +10,10 @@
  * - cfn-lint (PyPI), for the CloudFormation templates the packages generate: the one on
  *   PATH, or one installed once into `.tmp/cfn-lint-venv`. Set CFN_LINT to choose the
  *   executable.
+ * - Chromium, for the test that opens an HTML report: Debian's `chromium` at
+ *   /usr/bin/chromium (CHROMIUM_PATH to choose another), installed with apt-get when it
+ *   is missing and the setup may (as root, or with password-less sudo); otherwise a
+ *   message says what to run, and that test fails with it.
  */
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process'
 import { accessSync, constants, existsSync } from 'node:fs'
@@ -212,11 +216,53 @@ const startDynalite = async (): Promise<{ endpoint: string; stop: () => Promise<
   }
 }
 
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+/** Debian's chromium, installed with apt-get when missing and allowed; never throws. */
+const ensureChromium = async (): Promise<void> => {
+  if (existsSync(CHROMIUM)) return
+  const asRoot = process.getuid?.() === 0
+  let sudo = false
+  if (!asRoot) {
+    try {
+      await run('sudo', ['-n', 'true'], { timeout: 10_000 })
+      sudo = true
+    } catch {
+      // no password-less sudo
+    }
+  }
+  const hint = `The HTML report's test needs Chromium at ${CHROMIUM}: run "sudo apt-get install chromium" (Debian, Ubuntu), or set CHROMIUM_PATH to a Chromium or Chrome executable.`
+  if (process.env.CHROMIUM_PATH !== undefined || !onPath('apt-get') || !(asRoot || sudo)) {
+    process.stderr.write(`test setup: ${hint}\n`)
+    return
+  }
+  process.stderr.write("test setup: installing Debian's chromium with apt-get (first run only)\n")
+  const apt = (args: string[]) =>
+    asRoot
+      ? run('apt-get', args, {
+          timeout: 900_000,
+          env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        })
+      : run('sudo', ['-n', 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args], {
+          timeout: 900_000,
+        })
+  try {
+    await apt(['update'])
+    await apt(['install', '-y', '--no-install-recommends', 'chromium'])
+  } catch (error) {
+    process.stderr.write(
+      `test setup: apt-get could not install chromium (${(error as Error).message.split('\n')[0]}). ${hint}\n`,
+    )
+  }
+}
+
 export default async function setup(project: TestProject) {
-  // cfn-lint first: its installation (first run only) goes on while moto starts.
+  // cfn-lint and Chromium first: their installation (first run only) goes on while moto starts.
   const cfnLint = findCfnLint()
   cfnLint.catch(() => undefined) // awaited below, after moto and dynalite
+  const chromium = ensureChromium()
   const [moto, dynamo] = await Promise.all([startMoto(), startDynalite()])
+  await chromium
   project.provide('motoEndpoint', moto.endpoint)
   project.provide('motoPython', moto.python)
   project.provide('dynamoEndpoint', dynamo.endpoint)
