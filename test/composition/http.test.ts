@@ -190,6 +190,44 @@ describe('case 3: an answer given instead of the handler is shaped by the chain'
   })
 })
 
+describe('case 3, the other order: chaos .use()d before http-cors', () => {
+  useCapturedLogs()
+  const handler = async () => ({ statusCode: 200, body: 'ok' })
+  const call = (chain: middy.MiddyfiedHandler) =>
+    chain(restApiEvent({ headers: { Origin: ORIGIN } }) as never, makeContext()) as Promise<{
+      statusCode: number
+      headers?: Record<string, string>
+    }>
+
+  it('with no error handler: the configured answer, without CORS headers (README: put chaos after http-cors)', async () => {
+    // Prepare: chaos outermost, so its onError answers last, after CORS's onError found no response
+    const chain = middy(handler)
+      .use(chaosStatusCode({ config: shortCircuit() }))
+      .use(httpCors({ origins: [ORIGIN], credentials: true }))
+
+    // Act
+    const response = await call(chain)
+
+    // Assess
+    expect(response.statusCode).toBe(503)
+    expect(response.headers).toEqual({ 'content-type': 'application/json', 'retry-after': '5' })
+  })
+
+  it('with http-error-handler after http-cors: the error handler answers first, and CORS shapes it', async () => {
+    // Prepare
+    const chain = middy(handler)
+      .use(chaosStatusCode({ config: shortCircuit() }))
+      .use(httpCors({ origins: [ORIGIN], credentials: true }))
+      .use(httpErrorHandler({ logger: false }))
+
+    // Act
+    const response = await call(chain)
+
+    // Assess
+    expect(response).toMatchObject({ statusCode: 503, headers: { 'retry-after': '5', ...CORS } })
+  })
+})
+
 describe('a status replaced after the handler travels as an HTTP error', () => {
   useCapturedLogs()
   const afterHandler = { version: 1, faults: [{ type: 'status_code', statusCode: 503 }] }
