@@ -28,7 +28,8 @@ const SETTLE_MS = 1500
 let dir: string
 let run: Awaited<ReturnType<typeof runCli>>
 let samples: Sample[]
-let report: { outcome: string; restore: { action: string } }
+/** The run's data, from the JSON block of the HTML report the demo writes by default. */
+let report: { outcome: { state: string; restore: { action: string } }; samples: Sample[] }
 
 beforeAll(async () => {
   assertCliBuilt()
@@ -38,15 +39,12 @@ beforeAll(async () => {
     join(repoRoot, 'examples/hello-world/tsconfig.json'),
   ])
   dir = await mkdtemp(join(tmpdir(), 'middy-chaos-demo-'))
-  run = await runCli([
-    'demo',
-    '--param',
-    join(dir, 'demo.json'),
-    '--report',
-    join(dir, 'report.json'),
-  ])
-  report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'))
-  samples = (report as unknown as { samples: Sample[] }).samples
+  // No --report: the demo writes demo-report.html beside its parameter, as `pnpm demo` does.
+  run = await runCli(['demo', '--param', join(dir, 'demo.json')])
+  const html = await readFile(join(dir, 'demo-report.html'), 'utf8')
+  const block = /<script type="application\/json" id="middy-chaos-data">(.*?)<\/script>/s.exec(html)
+  report = JSON.parse(block?.[1] ?? 'null')
+  samples = report.samples
 }, 90_000)
 
 afterAll(async () => {
@@ -68,9 +66,9 @@ const median = (values: number[]) =>
 describe('pnpm demo', () => {
   it('runs to the end by itself and restores the demo parameter', () => {
     expect(run.code, run.stderr).toBe(0)
-    expect(report.outcome).toBe('completed')
-    expect(report.restore.action).toBe('restored')
-    expect(run.stdout).toMatch(/^Report: .*report\.json$/m)
+    expect(report.outcome.state).toBe('completed')
+    expect(report.outcome.restore.action).toBe('restored')
+    expect(run.stdout).toMatch(/^Report: .*demo-report\.html \(open it in a browser/m)
   })
 
   it('shows the four phases in the workshop’s line format, in order, then the per-step summary', () => {
