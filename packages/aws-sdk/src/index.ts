@@ -84,8 +84,9 @@ const DEFAULT_MESSAGE = 'Fault injected by middy-chaos'
 
 /**
  * The AWS SDK's throttling error names (`THROTTLING_ERROR_CODES` of
- * `@smithy/service-error-classification`): an injected error with one of
- * these names is answered with HTTP 400 unless the config says otherwise.
+ * `@smithy/service-error-classification`): an injected error with one of these
+ * names is retried by the SDK with its throttling backoff. A reference for
+ * the `error` field; the status each is answered with is {@link defaultStatus}'s.
  */
 export const THROTTLING_ERRORS: readonly string[] = [
   'BandwidthLimitExceeded',

@@ -89,6 +89,7 @@ export {
   ConfigSource,
   DEFAULT_FETCH_TIMEOUT_MS,
   DEFAULT_MAX_AGE_SECONDS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
 } from './source.js'
 export {
   type ChaosStore,

@@ -39,7 +39,7 @@ export interface ResponseParams {
   statusCode?: number
 }
 
-/** Bounds of the header and status fields (body and path bounds: `ALTER_LIMITS` of the core). */
+/** Bounds of the header fields, `HEADER_LIMITS` of the core (body and path bounds: its `ALTER_LIMITS`). */
 export const RESPONSE_LIMITS = Object.freeze({
   /** Entries of `headers`, and of `removeHeaders`. */
   headers: HEADER_LIMITS.headers,
