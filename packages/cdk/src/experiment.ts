@@ -20,6 +20,7 @@ import {
   type FisExperiment,
   fisRoleStatements,
   fisTrustPolicy,
+  kmsKeyGrant,
   type PolicyDocument,
   RUN_ACTION,
   type TemplateValue,
@@ -265,6 +266,12 @@ export class ChaosExperiment extends Construct {
     const executions = arn('ssm', 'automation-execution', '*')
     const definitions = arn('ssm', 'automation-definition', `${this.runbook.ref}:*`)
 
+    const kmsKey =
+      parameter.encryptionKey === undefined
+        ? undefined
+        : kmsKeyGrant(parameter.encryptionKey.keyArn, (resource) =>
+            stack.formatArn({ service: 'kms', resource }),
+          )
     this.automationRole = new iam.Role(this, 'AutomationRole', {
       description:
         `SSM Automation of middy-chaos experiment ${experiment.name}: the chaos parameter and its lease, nothing else`.slice(
@@ -277,13 +284,18 @@ export class ChaosExperiment extends Construct {
           automationRoleStatements({
             parameterArn: parameter.parameterArn,
             leaseArn: parameter.leaseArn,
-            ...(parameter.encryptionKey === undefined
-              ? {}
-              : { kmsKeyArn: parameter.encryptionKey.keyArn }),
+            ...(kmsKey === undefined ? {} : { kmsKey }),
           }),
         ),
       },
     })
+
+    if (kmsKey?.alias !== undefined)
+      acknowledgeWildcardResource(
+        this.automationRole,
+        kmsKey.keyArn as string,
+        `IAM takes a KMS key by its key ARN only: the key named by its alias ${kmsKey.alias} is granted as AWS documents it, any key of the account and region on condition that it has that alias (kms:ResourceAliases)`,
+      )
 
     this.fisRole = new iam.Role(this, 'FisRole', {
       description:

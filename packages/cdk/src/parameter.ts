@@ -6,7 +6,12 @@
  * @module
  */
 import { FAULTS, turnsFaultsOn, validateConfig } from '@middy-chaos/cli'
-import { functionReadStatements, leaseParameterName } from '@middy-chaos/fis'
+import {
+  functionReadStatements,
+  type KmsKeyGrant,
+  kmsKeyGrant,
+  leaseParameterName,
+} from '@middy-chaos/fis'
 import { Stack, Token } from 'aws-cdk-lib'
 import * as iam from 'aws-cdk-lib/aws-iam'
 import type * as kms from 'aws-cdk-lib/aws-kms'
@@ -14,7 +19,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda'
 import * as ssm from 'aws-cdk-lib/aws-ssm'
 import * as cr from 'aws-cdk-lib/custom-resources'
 import { Construct } from 'constructs'
-import { acknowledge } from './nag.js'
+import { acknowledge, acknowledgeWildcardResource } from './nag.js'
 
 /**
  * Faults off, as the AWS FIS workshop creates its parameter (chaos_lambda's
@@ -114,16 +119,34 @@ abstract class ChaosConfigParameterBase extends Construct implements IChaosConfi
       )
     granted.set(environmentVariable, this.parameterName)
     GRANTED.set(fn, granted)
+    const kmsKey = this.encryptionKey === undefined ? undefined : keyGrant(this, this.encryptionKey)
     const statements = functionReadStatements({
       parameterArn: this.parameterArn,
-      ...(this.encryptionKey === undefined ? {} : { kmsKeyArn: this.encryptionKey.keyArn }),
+      ...(kmsKey === undefined ? {} : { kmsKey }),
     })
+    if (kmsKey?.alias !== undefined) acknowledgeAliasGrant(fn.role ?? fn, kmsKey)
     // Without their Sids: two parameters read by one function would repeat them in its policy.
     for (const { Sid: _sid, ...statement } of statements)
       fn.addToRolePolicy(iam.PolicyStatement.fromJson(statement))
     fn.addEnvironment(environmentVariable, this.parameterName)
   }
 }
+
+/**
+ * How a statement grants on the parameter's key: its ARN, or for a `kms.Alias`
+ * (whose `keyArn` is the alias ARN, which IAM does not take for a key) the
+ * keys of its account and region that have the alias.
+ */
+const keyGrant = (scope: Construct, key: kms.IKey): KmsKeyGrant =>
+  kmsKeyGrant(key.keyArn, (resource) => Stack.of(scope).formatArn({ service: 'kms', resource }))
+
+/** Acknowledges cdk-nag's finding for the `key/*` of a key named by its alias, under `scope`. */
+const acknowledgeAliasGrant = (scope: Construct, grant: KmsKeyGrant): void =>
+  acknowledgeWildcardResource(
+    scope,
+    grant.keyArn as string,
+    `IAM takes a KMS key by its key ARN only: the key named by its alias ${grant.alias} is granted as AWS documents it, any key of the account and region on condition that it has that alias (kms:ResourceAliases)`,
+  )
 
 /** The chaos parameters each function was given, by environment variable. */
 const GRANTED = new WeakMap<lambda.Function, Map<string, string>>()
@@ -221,6 +244,8 @@ export class ChaosConfigParameter extends ChaosConfigParameterBase {
       })
       return
     }
+    const grant = keyGrant(this, key)
+    if (grant.alias !== undefined) acknowledgeAliasGrant(this, grant)
     const put = (overwrite: boolean): cr.AwsSdkCall => ({
       service: 'SSM',
       action: 'PutParameter',
@@ -253,7 +278,12 @@ export class ChaosConfigParameter extends ChaosConfigParameterBase {
         }),
         new iam.PolicyStatement({
           actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
-          resources: [key.keyArn],
+          resources: [grant.keyArn as string],
+          ...(grant.alias === undefined
+            ? {}
+            : {
+                conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': grant.alias } },
+              }),
         }),
       ]),
       installLatestAwsSdk: false,

@@ -8,7 +8,7 @@
 import { join } from 'node:path'
 import { loadExperiment, toFisExperiment } from '@middy-chaos/cli'
 import { buildCloudFormation, type FisExperiment, LOGICAL_IDS } from '@middy-chaos/fis'
-import { App, type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib'
+import { type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions'
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
 import * as kms from 'aws-cdk-lib/aws-kms'
@@ -16,7 +16,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import { AwsSolutionsChecks } from 'cdk-nag'
 import type { IConstruct } from 'constructs'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   ChaosConfigParameter,
   ChaosExperiment,
@@ -32,6 +32,8 @@ import {
   fixture,
   lint,
   type Names,
+  newApp,
+  removeApps,
   statements,
   workshopFile,
 } from './helpers.js'
@@ -48,9 +50,16 @@ const SECRET_STEPS: FisExperiment = {
   ],
 }
 
-/** The stack every test reads: three parameters, three experiments, two functions. */
+/** The key of the SecureString parameter named by its alias, and the ARN the experiments read it by. */
+const ALIAS = 'alias/chaos'
+const ALIAS_ARN = `arn:aws:kms:${ENV.region}:${ENV.account}:${ALIAS}`
+
+/**
+ * The stack every test reads: four parameters (two SecureStrings, one with a
+ * key of ours, one with a key named by its alias), five experiments, two functions.
+ */
 const build = () => {
-  const app = new App()
+  const app = newApp()
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
   const stack = new Stack(app, 'Chaos', { env: ENV })
   const helloWorld = new lambda.Function(stack, 'HelloWorld', {
@@ -103,10 +112,28 @@ const build = () => {
     leaseTtl: Duration.seconds(90),
     logRetention: logs.RetentionDays.ONE_WEEK,
   })
+
+  // The workshop experiment file on each SecureString: the CloudFormation export must match them.
+  const secretWorkshop = new ChaosExperiment(stack, 'SecretWorkshop', {
+    parameter: secret,
+    experiment: workshopFile,
+  })
+  const aliased = ChaosConfigParameter.fromParameterName(stack, 'Aliased', '/chaos/aliased', {
+    encryptionKey: kms.Alias.fromAliasName(stack, 'ChaosAlias', ALIAS),
+  })
+  aliased.grantRead(secretReader, 'CHAOS_PARAM_ALIASED')
+  const aliasedWorkshop = new ChaosExperiment(stack, 'AliasedWorkshop', {
+    parameter: aliased,
+    experiment: workshopFile,
+  })
   return {
     app,
     stack,
     helloWorld,
+    secretReader,
+    secretWorkshop,
+    aliased,
+    aliasedWorkshop,
     errors,
     workshop,
     withAlarms,
@@ -150,6 +177,8 @@ const runbookSteps = (experiment: ChaosExperiment): Step[] =>
       mainSteps: (Step & { action?: string; inputs?: { Steps?: Step[] } })[]
     }
   ).mainSteps.flatMap((step) => (step.action === 'aws:loop' ? (step.inputs?.Steps ?? []) : [step]))
+
+afterAll(removeApps)
 
 beforeAll(() => {
   const started = performance.now()
@@ -281,7 +310,37 @@ describe('ChaosConfigParameter', () => {
         [['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], ['{Key.Arn}']],
       ]),
     )
-    for (const statement of kmsStatements) expect(statement.Resource).toEqual(['{Key.Arn}'])
+    // Every other statement on KMS is on the keys that have the alias (the next test).
+    for (const statement of kmsStatements.filter((s) => s.Condition === undefined))
+      expect(statement.Resource).toEqual(['{Key.Arn}'])
+  })
+
+  it('grants a key named by its alias (kms.Alias) as IAM takes a key: the keys of the account and region that have the alias', () => {
+    // Act
+    const kmsStatements = everyStatement(json).filter((statement) =>
+      statement.Action.some((a) => a.startsWith('kms:')),
+    )
+    const aliased = kmsStatements.filter((statement) => statement.Condition !== undefined)
+
+    // Assess: the reader and the automation role; never the alias ARN as a Resource (E3510)
+    const onTheAlias = {
+      Effect: 'Allow',
+      Resource: [`arn:aws:kms:${ENV.region}:${ENV.account}:key/*`],
+      Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ALIAS } },
+    }
+    expect(aliased).toHaveLength(2)
+    expect(aliased).toEqual(
+      expect.arrayContaining([
+        {
+          ...onTheAlias,
+          Sid: 'SecureStringKey',
+          Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          in: idOf(built.aliasedWorkshop.automationRole),
+        },
+        { ...onTheAlias, Action: ['kms:Decrypt'], in: expect.stringMatching(/^SecretReader/) },
+      ]),
+    )
+    expect(kmsStatements.flatMap((statement) => statement.Resource)).not.toContain(ALIAS_ARN)
   })
 })
 
@@ -350,7 +409,7 @@ describe('ChaosExperiment', () => {
     )
 
     // Assess
-    expect(passRole).toHaveLength(3)
+    expect(passRole).toHaveLength(5)
     for (const statement of passRole) {
       expect(statement.Action).toEqual(['iam:PassRole'])
       expect(statement.Condition).toEqual({
@@ -473,16 +532,22 @@ describe('cfn-lint', () => {
 })
 
 describe('the CDK synth and the CloudFormation export of one experiment file', () => {
+  /** `kms`: the export's `--kms-key`, and the values of the CDK template's `Fn::GetAtt` it stands for. */
   const compare = async (
     experiment: ChaosExperiment,
     file: string,
     parameter: IChaosConfigParameter,
+    kms: { kmsKeyId: string; attributes?: Record<string, string> } | undefined = undefined,
   ) => {
     // Prepare: the export as `middy-chaos experiment export <file> --to cloudformation` makes it
     const exported = buildCloudFormation(toFisExperiment(await loadExperiment(file)).fis, {
       parameterName: parameter.parameterName,
+      ...(kms === undefined ? {} : { kmsKeyId: kms.kmsKeyId }),
     }) as unknown as CfnTemplate
-    const fromCdk: Names = { resources: exportNames(experiment) }
+    const fromCdk: Names = {
+      resources: exportNames(experiment),
+      ...(kms?.attributes === undefined ? {} : { attributes: kms.attributes }),
+    }
     const fromExport: Names = { parameters: { ParameterName: parameter.parameterName } }
     const cdk = (logicalId: string) => resourceOf(logicalId)
     const cfn = (logicalId: string) => exported.Resources[logicalId]
@@ -525,5 +590,19 @@ describe('the CDK synth and the CloudFormation export of one experiment file', (
 
   it('give the same resources for an experiment with alarms, a long wait and a probe', async () => {
     await compare(built.withAlarms, fixture('latency-until-alarm.json'), built.elsewhere)
+  })
+
+  // The CDK names the key by a token (Fn::GetAtt of the key, a Fn::Join for an alias ARN), the
+  // export by the ARN written out: compared once both are evaluated, the key's ARN given for its token.
+  it('give the same resources for a SecureString with a key of ours, the export given its ARN', async () => {
+    const keyArn = `arn:aws:kms:${ENV.region}:${ENV.account}:key/1234abcd-12ab-34cd-56ef-1234567890ab`
+    await compare(built.secretWorkshop, workshopFile, built.secret, {
+      kmsKeyId: keyArn,
+      attributes: { [`${idOf(built.key)}.Arn`]: keyArn },
+    })
+  })
+
+  it('give the same resources for a SecureString with a key named by its alias, the export given the alias ARN', async () => {
+    await compare(built.aliasedWorkshop, workshopFile, built.aliased, { kmsKeyId: ALIAS_ARN })
   })
 })

@@ -1,9 +1,9 @@
 /**
  * examples/fis-workshop, the AWS FIS workshop's stack as a CDK app,
- * synthesized offline once (its function bundled by esbuild here, no
- * Docker), with cdk-nag's AwsSolutions checks and the 5XX stop condition
- * on: zero cdk-nag findings, zero cfn-lint findings, and what the workshop
- * needs is there.
+ * synthesized offline (its function bundled by esbuild here, no Docker)
+ * with cdk-nag's AwsSolutions checks, as deployed by default (no stop
+ * condition) and with the 5XX stop condition on: zero cdk-nag findings and
+ * zero cfn-lint findings either way, and what the workshop needs is there.
  */
 import { execFile } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
@@ -11,54 +11,102 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { App, Validations } from 'aws-cdk-lib'
+import { Validations } from 'aws-cdk-lib'
 import { Match, Template } from 'aws-cdk-lib/assertions'
 import { AwsSolutionsChecks } from 'cdk-nag'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildApp } from '../../../examples/fis-workshop/src/app.js'
-import { CDK_LINT_IGNORES, type CfnTemplate, evaluate, lint, repoRoot } from './helpers.js'
+import { buildApp, type FisWorkshopStack } from '../../../examples/fis-workshop/src/app.js'
+import {
+  CDK_LINT_IGNORES,
+  type CfnTemplate,
+  evaluate,
+  lint,
+  newApp,
+  removeApps,
+  repoRoot,
+} from './helpers.js'
 
 const example = join(repoRoot, 'examples/fis-workshop')
-const outdir = await mkdtemp(join(tmpdir(), 'middy-chaos-fis-workshop-'))
-const app = new App({ outdir, context: { stopOnApi5xx: 'true' } })
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
-const { stack } = buildApp(app)
-let synthError: unknown
-let template: Template
-let json: CfnTemplate
 
-beforeAll(() => {
+/** The workshop's app, with cdk-nag's AwsSolutions checks, synthesized in its own temporary folder. */
+const synthesize = (context: Record<string, string>) => {
+  const app = newApp({ context })
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app))
+  const { stack } = buildApp(app)
+  let synthError: unknown
   try {
     app.synth()
   } catch (error) {
     synthError = error
   }
-  template = Template.fromStack(stack)
-  json = template.toJSON() as CfnTemplate
+  // Template.fromStack synthesizes again, and would throw the findings in beforeAll: the test names them.
+  const template =
+    synthError === undefined ? Template.fromStack(stack) : Template.fromJSON({ Resources: {} })
+  return {
+    app,
+    stack,
+    synthError,
+    template,
+    json: template.toJSON() as CfnTemplate,
+    templateFile: join(app.outdir, stack.templateFile),
+  }
+}
+
+let withStop: ReturnType<typeof synthesize>
+let byDefault: ReturnType<typeof synthesize>
+let stack: FisWorkshopStack
+let template: Template
+let json: CfnTemplate
+let outdir: string
+
+beforeAll(() => {
+  withStop = synthesize({ stopOnApi5xx: 'true' })
+  byDefault = synthesize({})
+  ;({ stack, template, json } = withStop)
+  outdir = withStop.app.outdir
 }, 180_000)
 
-afterAll(async () => {
-  await rm(outdir, { recursive: true, force: true })
-})
+afterAll(removeApps)
 
 const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
   stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string
 
-describe('examples/fis-workshop', () => {
+describe.each([
+  ['with the 5XX stop condition (-c stopOnApi5xx=true)', () => withStop],
+  ['by default, without a stop condition', () => byDefault],
+])('examples/fis-workshop %s', (_, synthesized) => {
   it('synthesizes offline with zero cdk-nag AwsSolutions findings', () => {
     // Assess
+    const { synthError } = synthesized()
     expect(synthError === undefined ? '' : String((synthError as Error).message)).toBe('')
   })
 
   it('has zero cfn-lint findings', async () => {
     // Act
-    const result = await lint(join(outdir, stack.templateFile), CDK_LINT_IGNORES)
+    const result = await lint(synthesized().templateFile, CDK_LINT_IGNORES)
 
     // Assess
     expect(result.output).toBe('')
     expect(result.code).toBe(0)
   })
+})
 
+describe('examples/fis-workshop by default', () => {
+  it('creates the workshop experiment stopped by nothing but a person, and no 5XX alarm', () => {
+    // Act
+    const { template: plain, json: plainJson } = byDefault
+
+    // Assess
+    plain.hasResourceProperties('AWS::FIS::ExperimentTemplate', {
+      Tags: { Name: 'FisWorkshopLambdaFailure' },
+      StopConditions: [{ Source: 'none' }],
+    })
+    expect(Object.keys(plainJson.Resources).filter((id) => id.startsWith('Api5xx'))).toEqual([])
+    expect(plain.findResources('AWS::CloudWatch::Alarm')).toEqual({})
+  })
+})
+
+describe('examples/fis-workshop', () => {
   it('bundles the hello-world handler of examples/hello-world for Node.js 24, reading the chaos parameter', () => {
     // Act
     const [fn] = Object.values(

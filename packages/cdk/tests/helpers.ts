@@ -1,16 +1,19 @@
 /**
- * What the CDK tests share: the repository's experiment files, cfn-lint (its
- * path comes from the Vitest global setup), and a reader of synthesized
+ * What the CDK tests share: the repository's experiment files, Apps that
+ * write their cloud assembly under one temporary folder removed after the
+ * tests, cfn-lint (its path comes from the Vitest global setup), and a reader of synthesized
  * CloudFormation that evaluates intrinsics to plain strings, so a CDK
  * template and the CloudFormation export can be compared whatever their
  * logical ids and ARN spellings (`Fn::Join` against `Fn::Sub`).
  */
 import { execFile } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { App, type AppProps } from 'aws-cdk-lib'
 import { inject } from 'vitest'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
@@ -19,6 +22,27 @@ export const fixture = (name: string): string =>
   fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' } as const
+
+/** The temporary folder of this test file's cloud assemblies, made by the first {@link newApp}. */
+let assemblies: string | undefined
+
+/**
+ * An App writing its cloud assembly in a folder of its own under one
+ * temporary folder, which {@link removeApps} removes: `new App()` without
+ * `outdir` makes a `cdk.outXXXX` in the system's temporary folder and
+ * leaves it there. Give `outdir` to write elsewhere.
+ */
+export const newApp = (props: AppProps = {}): App => {
+  assemblies ??= mkdtempSync(join(tmpdir(), 'middy-chaos-cdk-apps-'))
+  return new App({ outdir: mkdtempSync(join(assemblies, 'app-')), ...props })
+}
+
+/** Removes what {@link newApp} made: `afterAll(removeApps)` in each test file that calls it. */
+export const removeApps = async (): Promise<void> => {
+  const dir = assemblies
+  assemblies = undefined
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+}
 const PSEUDO: Readonly<Record<string, string>> = {
   'AWS::Partition': 'aws',
   'AWS::Region': ENV.region,
@@ -26,21 +50,28 @@ const PSEUDO: Readonly<Record<string, string>> = {
   'AWS::URLSuffix': 'amazonaws.com',
 }
 
-/** How to read references: logical id → a name of your choice, template parameter → its value. */
+/**
+ * How to read references: logical id → a name of your choice, template
+ * parameter → its value, `<logical id>.<attribute>` → the value of that
+ * `Fn::GetAtt` (a key's ARN, to compare with a template that has it written out).
+ */
 export interface Names {
   readonly resources?: Readonly<Record<string, string>>
   readonly parameters?: Readonly<Record<string, string>>
+  readonly attributes?: Readonly<Record<string, string>>
 }
 
 /**
  * A CloudFormation value with every intrinsic evaluated: pseudo parameters
  * to the test environment, `Ref` of a resource to `{Name}`, `Fn::GetAtt` to
- * `{Name.Attribute}`, `Fn::Join` and `Fn::Sub` to the joined string.
+ * `{Name.Attribute}` (or the value given in `attributes`), `Fn::Join` and
+ * `Fn::Sub` to the joined string.
  */
 export const evaluate = (value: unknown, names: Names = {}): unknown => {
   const resource = (id: string) => names.resources?.[id] ?? id
   const ref = (name: string) => PSEUDO[name] ?? names.parameters?.[name] ?? `{${resource(name)}}`
-  const attribute = (id: string, attr: string) => `{${resource(id)}.${attr}}`
+  const attribute = (id: string, attr: string) =>
+    names.attributes?.[`${id}.${attr}`] ?? `{${resource(id)}.${attr}}`
   const visit = (node: unknown): unknown => {
     if (Array.isArray(node)) return node.map(visit)
     if (typeof node !== 'object' || node === null) return node

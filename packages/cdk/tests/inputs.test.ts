@@ -3,17 +3,17 @@
  * synthesized: the three forms of an experiment, parameter names, values
  * with faults on, the lease TTL, and one CHAOS_PARAM per function.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { loadExperiment, parseExperiment } from '@middy-chaos/cli'
-import { App, Duration, Lazy, Stack } from 'aws-cdk-lib'
+import { Duration, Lazy, Stack, Stage } from 'aws-cdk-lib'
 import * as lambda from 'aws-cdk-lib/aws-lambda'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { ChaosConfigParameter, ChaosExperiment } from '../src/index.js'
-import { ENV, fixture, workshopFile } from './helpers.js'
+import { ENV, fixture, newApp, removeApps, workshopFile } from './helpers.js'
 
-const stack = () => new Stack(new App(), 'Inputs', { env: ENV })
+const stack = () => new Stack(newApp(), 'Inputs', { env: ENV })
+afterAll(removeApps)
 const fn = (scope: Stack) =>
   new lambda.Function(scope, 'Fn', {
     runtime: lambda.Runtime.NODEJS_24_X,
@@ -88,7 +88,8 @@ describe('ChaosExperiment inputs', () => {
     // Prepare
     const scope = stack()
     const parameter = ChaosConfigParameter.fromParameterName(scope, 'P', '/chaos/hello-world')
-    const file = join(mkdtempSync(join(tmpdir(), 'middy-chaos-cdk-')), 'bad.json')
+    // In the App's own folder: removed with it.
+    const file = join(Stage.of(scope)?.outdir ?? '', 'bad.json')
     writeFileSync(file, JSON.stringify({ name: 'x', steps: [{ name: 'slow', wait: 'a while' }] }))
 
     // Act

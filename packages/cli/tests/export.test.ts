@@ -1,12 +1,15 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders
 /**
  * `middy-chaos experiment export`, in-process: the experiment file as a
  * CloudFormation template, a runbook or FIS's create-experiment-template
  * input; mistakes refused with one `middy-chaos:` line.
  */
+import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { repoRoot, runMain } from './helpers.js'
 
 const workshop = join(repoRoot, 'examples/hello-world/experiments/workshop.json')
@@ -21,6 +24,15 @@ const toCloudFormation = [
   '/chaos/hello-world',
 ]
 const LATENCY = { is_enabled: true, fault_type: 'latency', delay: 400, rate: 1 }
+/** A KMS key in each form SSM's KeyId (the runbook's KmsKeyId) takes. */
+const KMS_KEYS = {
+  keyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+  keyId: '1234abcd-12ab-34cd-56ef-1234567890ab',
+  alias: 'alias/chaos',
+  aliasArn: 'arn:aws:kms:eu-west-1:123456789012:alias/chaos',
+}
+/** The condition of a grant on the keys that have the alias alias/chaos. */
+const HAS_ALIAS = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/chaos' } }
 const ARNS = [
   '--document-arn',
   'arn:aws:ssm:eu-west-1:123456789012:document/middy-chaos-workshop',
@@ -138,25 +150,90 @@ describe('experiment export', () => {
     })
   })
 
-  it('writes with --kms-key a runbook that uses the key and a role that may use it, nothing else of KMS', async () => {
+  it.each([
+    ['a key ARN', KMS_KEYS.keyArn, { Resource: [KMS_KEYS.keyArn] }],
+    [
+      'a key id',
+      KMS_KEYS.keyId,
+      {
+        Resource: [
+          {
+            'Fn::Sub': `arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${KMS_KEYS.keyId}`,
+          },
+        ],
+      },
+    ],
+    [
+      'an alias name',
+      KMS_KEYS.alias,
+      {
+        Resource: [
+          { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*' },
+        ],
+        Condition: HAS_ALIAS,
+      },
+    ],
+    [
+      'an alias ARN',
+      KMS_KEYS.aliasArn,
+      { Resource: ['arn:aws:kms:eu-west-1:123456789012:key/*'], Condition: HAS_ALIAS },
+    ],
+  ])(
+    'writes with --kms-key %s a runbook that uses the key and a role that may use that key as IAM names it, nothing else of KMS',
+    async (_, key, grant) => {
+      // Act
+      const { code, stdout } = await runMain([...toCloudFormation, '--kms-key', key])
+
+      // Assess
+      expect(code).toBe(0)
+      const template = JSON.parse(stdout)
+      expect(template.Resources.Runbook.Properties.Content.parameters.KmsKeyId.default).toBe(key)
+      const statements = template.Resources.AutomationRole.Properties.Policies[0].PolicyDocument
+        .Statement as { Action: string[] }[]
+      expect(
+        statements.filter((statement) => statement.Action.some((a) => a.startsWith('kms:'))),
+      ).toEqual([
+        {
+          Sid: 'SecureStringKey',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          ...grant,
+        },
+      ])
+    },
+  )
+
+  it('writes with --kms-key in each form a template cfn-lint finds nothing in', async () => {
     // Prepare
-    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab'
+    const files = Object.keys(KMS_KEYS).map((form) => join(dir, `kms-${form}.json`))
+    for (const [index, key] of Object.values(KMS_KEYS).entries()) {
+      const { code } = await runMain([
+        ...toCloudFormation,
+        '--kms-key',
+        key,
+        '--out',
+        files[index] ?? '',
+      ])
+      expect(code).toBe(0)
+    }
 
-    // Act
-    const { code, stdout } = await runMain([...toCloudFormation, '--kms-key', key])
+    // Act: one cfn-lint run (it starts slowly); exit code bit flags, 2 errors, 4 warnings, 8 informational
+    const output = await promisify(execFile)(inject('cfnLint'), [
+      '--format',
+      'parseable',
+      '--',
+      ...files,
+    ]).then(
+      ({ stdout }) => stdout,
+      (error: { code?: number; stdout?: string }) => {
+        if (error.code === 1 || error.stdout === undefined) throw error
+        return error.stdout
+      },
+    )
 
-    // Assess
-    expect(code).toBe(0)
-    const template = JSON.parse(stdout)
-    expect(template.Resources.Runbook.Properties.Content.parameters.KmsKeyId.default).toBe(key)
-    const statements = template.Resources.AutomationRole.Properties.Policies[0].PolicyDocument
-      .Statement as { Action: string[]; Resource: unknown[] }[]
-    expect(
-      statements
-        .filter((statement) => statement.Action.some((action) => action.startsWith('kms:')))
-        .map((statement) => [statement.Action, statement.Resource]),
-    ).toEqual([[['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], [key]]])
-  })
+    // Assess: a key in Resource as IAM takes it (an alias or a key id there is E3510)
+    expect(output.split('\n').filter(Boolean)).toEqual([])
+  }, 60_000)
 
   it.each([
     [
@@ -178,7 +255,12 @@ describe('experiment export', () => {
     [
       ['--to', 'runbook', '--kms-key', 'my key!'],
       1,
-      /^cannot export .*: KMS key "my key!": a key ARN, key id or alias/,
+      /^cannot export .*: KMS key "my key!": a key ARN, key id, alias name \(alias\/<name>\) or alias ARN$/,
+    ],
+    [
+      ['--to', 'cloudformation', '--kms-key', 'chaos'],
+      1,
+      /^cannot export .*: KMS key "chaos": a key ARN, key id, alias name \(alias\/<name>\) or alias ARN$/,
     ],
     [
       ['--to', 'fis-json', '--kms-key', 'alias/chaos', ...ARNS, '--param', '/chaos/x'],

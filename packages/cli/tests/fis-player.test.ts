@@ -12,7 +12,9 @@
  *   SIGINT;
  * - the Automation interpreter: outputs, `nextStep`, `onFailure`, `onCancel`,
  *   `isEnd`; `startAfter` ordering;
- * - what the player cannot play is refused by name before anything runs.
+ * - what the player cannot play is refused by name before anything runs, an
+ *   edited runbook script among it (the player plays only the script
+ *   `@middy-chaos/fis` generates, by its TypeScript equivalent).
  */
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -877,6 +879,25 @@ describe('what the player cannot play is refused by name, before anything runs',
         },
       },
       /step S01_latency: aws:executeScript runs a script the local player cannot run/,
+    )
+  })
+
+  it('an aws:executeScript whose marked script was edited: a Restore that restores nothing', async () => {
+    await refused(
+      {
+        runbook: (runbook) => {
+          const restore = runbook.mainSteps.find((step) => step.name === 'Restore')
+          const inputs = restore?.inputs as Json
+          // The marker stays: only the body tells it from the script @middy-chaos/fis generates.
+          inputs.Script = String(inputs.Script).replace(
+            /def restore\(events, context\):\n[\s\S]*$/,
+            'def restore(events, context):\n    return {}\n',
+          )
+          expect(inputs.Script).toMatch(/^# middy-chaos runbook handlers v1\n/)
+          expect(inputs.Script).toMatch(/def restore\(events, context\):\n {4}return \{\}\n$/)
+        },
+      },
+      /^middy-chaos: cannot play SSM document .*: step Restore: aws:executeScript: its script is not the one @middy-chaos\/fis \d+\.\d+\.\d+\S* generates for handler restore; the player only plays that script unchanged/,
     )
   })
 

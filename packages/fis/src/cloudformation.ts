@@ -12,6 +12,7 @@ import {
   automationTrustPolicy,
   fisRoleStatements,
   fisTrustPolicy,
+  kmsKeyGrant,
   type TemplateValue,
 } from './iam.js'
 import { buildRunbook, DEFAULT_LEASE_TTL_SECONDS } from './runbook.js'
@@ -30,11 +31,14 @@ export interface CloudFormationOptions {
   /** Retention of the experiment log, days (default 30). */
   readonly logRetentionDays?: number
   /**
-   * ARN of the KMS key of a SecureString chaos parameter encrypted with a key
-   * of yours: the runbook writes the parameter and its lease with it, and the
-   * automation role may use it (and nothing else of KMS).
+   * The KMS key of a SecureString chaos parameter encrypted with a key of
+   * yours, as SSM's `KeyId` takes it: key ARN, key id, alias name
+   * (`alias/<name>`) or alias ARN. The runbook writes the parameter and its
+   * lease with it, and the automation role may use that key (and nothing else
+   * of KMS): on its ARN (a key id's, in the stack's account and region), or
+   * for an alias on the keys that have that alias ({@link kmsKeyGrant}).
    */
-  readonly kmsKeyArn?: string
+  readonly kmsKeyId?: string
 }
 
 /** A CloudFormation template. */
@@ -87,7 +91,7 @@ export const buildCloudFormation = (
   const ttl = options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS
   const runbook = buildRunbook(experiment, {
     leaseTtlSeconds: ttl,
-    ...(options.kmsKeyArn === undefined ? {} : { kmsKeyId: options.kmsKeyArn }),
+    ...(options.kmsKeyId === undefined ? {} : { kmsKeyId: options.kmsKeyId }),
   })
   const slash = options.parameterName === undefined || options.parameterName.startsWith('/')
   const pattern = slash ? '^/[a-zA-Z0-9_.\\-/]+$' : '^[a-zA-Z0-9_.\\-]+$'
@@ -142,7 +146,11 @@ export const buildCloudFormation = (
                 Statement: automationRoleStatements({
                   parameterArn,
                   leaseArn,
-                  ...(options.kmsKeyArn === undefined ? {} : { kmsKeyArn: options.kmsKeyArn }),
+                  ...(options.kmsKeyId === undefined
+                    ? {}
+                    : {
+                        kmsKey: kmsKeyGrant(options.kmsKeyId, (resource) => arn('kms', resource)),
+                      }),
                 }),
               },
             },

@@ -3,13 +3,15 @@
  * statements in the CloudFormation export and in the CDK construct):
  *
  * - the automation role reads and writes the one parameter and its lease,
- *   nothing else;
+ *   nothing else (and uses the KMS key of a SecureString, named by its key
+ *   ARN, or by its alias through `kms:ResourceAliases`: {@link kmsKeyGrant});
  * - the FIS role starts that one runbook, watches and stops its executions,
  *   passes the automation role to SSM only, and sets up experiment logging;
- * - the function reads the one parameter.
+ * - the function reads the one parameter (and decrypts it with that key).
  *
  * @module
  */
+import { FisExperimentError } from './experiment.js'
 
 /**
  * A value in a template: a literal string, a CloudFormation intrinsic
@@ -60,14 +62,105 @@ export const ssmParameterArn = (
 /** The name of a parameter's lease: `<name>.lease`, as the CLI's `LEASE_SUFFIX`. */
 export const leaseParameterName = (name: string): string => `${name}.lease`
 
+/** The forms of a KMS key SSM's `KeyId` takes (and so the runbook's `KmsKeyId`). */
+export type KmsKeyForm = 'key ARN' | 'key id' | 'alias name' | 'alias ARN'
+
+const KMS_KEY_ARN = /^arn:[^:]+:kms:[^:]+:[^:]+:key\/[^:/]+$/
+const KMS_ALIAS_ARN = /^(arn:[^:]+:kms:[^:]+:[^:]+):(alias\/[a-zA-Z0-9/_-]+)$/
+const KMS_ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]+$/
+const KMS_KEY_ID =
+  /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
+/** A CDK token in a string (`${Token[…]}`): resolved by CloudFormation, not here. */
+const CDK_TOKEN = '${Token['
+
+/**
+ * Which form a KMS key is written in: `arn:…:kms:<region>:<account>:key/<id>`,
+ * a key id (`1234abcd-12ab-34cd-56ef-1234567890ab`, `mrk-…`), an alias name
+ * (`alias/<name>`) or an alias ARN (`arn:…:kms:<region>:<account>:alias/<name>`);
+ * `undefined` for anything else.
+ */
+export const kmsKeyForm = (key: string): KmsKeyForm | undefined =>
+  KMS_KEY_ARN.test(key)
+    ? 'key ARN'
+    : KMS_ALIAS_ARN.test(key)
+      ? 'alias ARN'
+      : KMS_ALIAS_NAME.test(key)
+        ? 'alias name'
+        : KMS_KEY_ID.test(key)
+          ? 'key id'
+          : undefined
+
+/**
+ * What a policy statement on a KMS key grants on. IAM takes a key only by its
+ * key ARN in `Resource`: an alias there names the alias, not its key, and a
+ * key id is no ARN. So a key named by an alias is granted as AWS documents it,
+ * every key of the alias's account and region on condition that the key has
+ * that alias (`ForAnyValue:StringEquals` on `kms:ResourceAliases`).
+ */
+export interface KmsKeyGrant {
+  /** The statement's `Resource`: the key's ARN, or with {@link alias} `arn:…:kms:<region>:<account>:key/*`. */
+  readonly keyArn: TemplateValue
+  /** `alias/<name>`: the grant holds only for the key that has this alias. */
+  readonly alias?: string
+}
+
+/**
+ * How a statement grants on `key`, the KMS key as the runbook's `KmsKeyId`
+ * takes it: a key ARN as it is; a key id as the ARN `arnHere('key/<id>')`
+ * gives; an alias name as `arnHere('key/*')` with the alias as condition;
+ * an alias ARN as `key/*` of its own account and region (an alias and its
+ * key are always in one account and region), with its name as condition. A
+ * string with a CDK token is taken for a key ARN, unless it reads as an alias
+ * ARN (`kms.Alias`'s `keyArn`). `arnHere` writes an ARN of the stack's
+ * partition, region and account: `Fn::Sub` in a template, `Stack.formatArn` in
+ * the CDK.
+ *
+ * @example
+ * ```ts
+ * kmsKeyGrant('alias/chaos', (resource) => `arn:aws:kms:eu-west-1:123456789012:${resource}`)
+ * // { keyArn: 'arn:aws:kms:eu-west-1:123456789012:key/*', alias: 'alias/chaos' }
+ * ```
+ */
+export const kmsKeyGrant = (
+  key: string,
+  arnHere: (resource: string) => TemplateValue,
+): KmsKeyGrant => {
+  const alias = KMS_ALIAS_ARN.exec(key)
+  if (alias) return { keyArn: `${alias[1]}:key/*`, alias: alias[2] ?? '' }
+  switch (kmsKeyForm(key)) {
+    case 'alias name':
+      return { keyArn: arnHere('key/*'), alias: key }
+    case 'key id':
+      return { keyArn: arnHere(`key/${key}`) }
+    case 'key ARN':
+      return { keyArn: key }
+    default:
+      if (key.includes(CDK_TOKEN)) return { keyArn: key }
+      throw new FisExperimentError(
+        `KMS key "${key.slice(0, 80)}": a key ARN, key id, alias name (alias/<name>) or alias ARN`,
+      )
+  }
+}
+
+/** A statement on a KMS key: on its ARN, or on the keys that have its alias. */
+const kmsStatement = (Sid: string, Action: string[], key: KmsKeyGrant): PolicyStatement => ({
+  Sid,
+  Effect: 'Allow',
+  Action,
+  Resource: [key.keyArn],
+  ...(key.alias === undefined
+    ? {}
+    : { Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': key.alias } } }),
+})
+
 /** What {@link automationRoleStatements} grants on. */
 export interface AutomationRoleResources {
   /** ARN of the chaos config parameter. */
   readonly parameterArn: TemplateValue
   /** ARN of its lease, `<parameter>.lease`. */
   readonly leaseArn: TemplateValue
-  /** The KMS key of a SecureString parameter encrypted with a key of yours. */
-  readonly kmsKeyArn?: TemplateValue
+  /** The KMS key of a SecureString parameter encrypted with a key of yours ({@link kmsKeyGrant}). */
+  readonly kmsKey?: KmsKeyGrant
 }
 
 /**
@@ -87,15 +180,14 @@ export const automationRoleStatements = (resources: AutomationRoleResources): Po
     Action: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
     Resource: [resources.parameterArn, resources.leaseArn],
   },
-  ...(resources.kmsKeyArn === undefined
+  ...(resources.kmsKey === undefined
     ? []
     : [
-        {
-          Sid: 'SecureStringKey',
-          Effect: 'Allow' as const,
-          Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-          Resource: [resources.kmsKeyArn],
-        },
+        kmsStatement(
+          'SecureStringKey',
+          ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources.kmsKey,
+        ),
       ]),
 ]
 
@@ -153,7 +245,8 @@ export const fisRoleStatements = (resources: FisRoleResources): PolicyStatement[
 /** The function's policy: `ssm:GetParameter` on the one parameter (and decrypting it). */
 export const functionReadStatements = (resources: {
   readonly parameterArn: TemplateValue
-  readonly kmsKeyArn?: TemplateValue
+  /** The KMS key of a SecureString parameter ({@link kmsKeyGrant}). */
+  readonly kmsKey?: KmsKeyGrant
 }): PolicyStatement[] => [
   {
     Sid: 'ReadTheChaosParameter',
@@ -161,16 +254,9 @@ export const functionReadStatements = (resources: {
     Action: ['ssm:GetParameter'],
     Resource: [resources.parameterArn],
   },
-  ...(resources.kmsKeyArn === undefined
+  ...(resources.kmsKey === undefined
     ? []
-    : [
-        {
-          Sid: 'DecryptTheChaosParameter',
-          Effect: 'Allow' as const,
-          Action: ['kms:Decrypt'],
-          Resource: [resources.kmsKeyArn],
-        },
-      ]),
+    : [kmsStatement('DecryptTheChaosParameter', ['kms:Decrypt'], resources.kmsKey)]),
 ]
 
 const trustPolicy = (

@@ -35,6 +35,10 @@ export {
   fisRoleStatements,
   fisTrustPolicy,
   functionReadStatements,
+  type KmsKeyForm,
+  type KmsKeyGrant,
+  kmsKeyForm,
+  kmsKeyGrant,
   leaseParameterName,
   type PolicyDocument,
   type PolicyStatement,
@@ -71,3 +75,4 @@ export {
   MAX_DURATION_MARGIN_SECONDS,
   RUN_ACTION,
 } from './template.js'
+export { VERSION } from './version.js'

@@ -24,6 +24,7 @@ import {
   stepName,
 } from './experiment.js'
 import { RUNBOOK_HANDLERS, type RunbookHandler } from './handlers.js'
+import { kmsKeyForm } from './iam.js'
 
 /** The `aws:executeScript` runtime of every step. */
 export const RUNBOOK_RUNTIME = 'python3.11'
@@ -121,7 +122,7 @@ export interface RunbookOptions {
    * SecureString the runbook writes (the parameter, its lease) is then
    * encrypted with it rather than with the account's `aws/ssm` key. The
    * automation role needs `kms:Encrypt`, `kms:Decrypt` and
-   * `kms:GenerateDataKey` on it (`automationRoleStatements({ kmsKeyArn })`).
+   * `kms:GenerateDataKey` on it (`automationRoleStatements({ kmsKey: kmsKeyGrant(kmsKeyId, …) })`).
    */
   readonly kmsKeyId?: string
 }
@@ -136,17 +137,16 @@ export const checkLeaseTtl = (seconds: number): number => {
   return seconds
 }
 
-const KMS_KEY_ID = /^[a-zA-Z0-9:/_-]{0,2048}$/
-
 /**
- * Checks a KMS key id as SSM takes it (an ARN, a key id, `alias/<name>` or an
- * alias ARN). A CDK token (`\${Token[…]}`) is let through: CloudFormation
+ * Checks a KMS key as SSM's `KeyId` takes it: a key ARN, a key id, an alias
+ * name (`alias/<name>`) or an alias ARN ({@link kmsKeyForm}); `''` is no key.
+ * A string with a CDK token (`\${Token[…]}`) is let through: CloudFormation
  * resolves it.
  */
 export const checkKmsKeyId = (key: string): string => {
-  if (key.startsWith('${Token[') || KMS_KEY_ID.test(key)) return key
+  if (key === '' || key.includes('${Token[') || kmsKeyForm(key) !== undefined) return key
   throw new FisExperimentError(
-    `KMS key "${key.slice(0, 80)}": a key ARN, key id or alias (letters, digits and : / _ -)`,
+    `KMS key "${key.slice(0, 80)}": a key ARN, key id, alias name (alias/<name>) or alias ARN`,
   )
 }
 

@@ -14,6 +14,8 @@ import {
   buildCloudFormation,
   type CloudFormationTemplate,
   type FisExperiment,
+  functionReadStatements,
+  kmsKeyGrant,
   type PolicyStatement,
   type RunbookDocument,
   scriptSteps,
@@ -42,6 +44,17 @@ const statements = (template: CloudFormationTemplate, id: string): PolicyStateme
 const list = <T>(value: T | readonly T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T]
 const sub = (text: string) => ({ 'Fn::Sub': text })
+
+const KEY_ID = '1234abcd-12ab-34cd-56ef-1234567890ab'
+/** A KMS key in each form SSM's KeyId (the runbook's KmsKeyId) takes. */
+const KMS_KEYS = {
+  'key ARN': `arn:aws:kms:eu-west-1:123456789012:key/${KEY_ID}`,
+  'key id': KEY_ID,
+  'alias name': 'alias/chaos',
+  'alias ARN': 'arn:aws:kms:eu-west-1:123456789012:alias/chaos',
+} as const
+/** The condition of a grant on the keys that have the alias alias/chaos. */
+const HAS_ALIAS = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/chaos' } }
 
 describe('the CloudFormation export', () => {
   it('gives the automation role the one parameter and its lease, nothing else', async () => {
@@ -208,6 +221,84 @@ describe('the CloudFormation export', () => {
     ])
   })
 
+  it.each([
+    ['key ARN', { Resource: [KMS_KEYS['key ARN']] }],
+    [
+      'key id',
+      {
+        Resource: [
+          sub(`arn:\${AWS::Partition}:kms:\${AWS::Region}:\${AWS::AccountId}:key/${KEY_ID}`),
+        ],
+      },
+    ],
+    [
+      'alias name',
+      {
+        Resource: [sub('arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/*')],
+        Condition: HAS_ALIAS,
+      },
+    ],
+    ['alias ARN', { Resource: ['arn:aws:kms:eu-west-1:123456789012:key/*'], Condition: HAS_ALIAS }],
+  ] as const)(
+    'grants the automation role the KMS key given as a %s as IAM takes a key, and gives the runbook the key as given',
+    async (form, grant) => {
+      // Act
+      const template = buildCloudFormation(await workshop(), {
+        parameterName: '/chaos/hello-world',
+        kmsKeyId: KMS_KEYS[form],
+      })
+
+      // Assess
+      expect(statements(template, 'AutomationRole').slice(1)).toEqual([
+        {
+          Sid: 'SecureStringKey',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          ...grant,
+        },
+      ])
+      const content = resource(template, 'Runbook').Properties.Content as RunbookDocument
+      expect(content.parameters.KmsKeyId.default).toBe(KMS_KEYS[form])
+    },
+  )
+
+  it("lets a function decrypt with a key named by its alias only on the keys that have it, and with a key id on that key's ARN", () => {
+    // Prepare
+    const here = (resource: string) => `arn:aws:kms:eu-west-1:123456789012:${resource}`
+    const parameterArn = 'arn:aws:ssm:eu-west-1:123456789012:parameter/chaos/secret'
+
+    // Act
+    const byAlias = functionReadStatements({
+      parameterArn,
+      kmsKey: kmsKeyGrant('alias/chaos', here),
+    })
+    const byId = functionReadStatements({ parameterArn, kmsKey: kmsKeyGrant(KEY_ID, here) })
+
+    // Assess
+    expect(byAlias[1]).toEqual({
+      Sid: 'DecryptTheChaosParameter',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: ['arn:aws:kms:eu-west-1:123456789012:key/*'],
+      Condition: HAS_ALIAS,
+    })
+    expect(byId[1]?.Resource).toEqual([`arn:aws:kms:eu-west-1:123456789012:key/${KEY_ID}`])
+    expect(byId[1]?.Condition).toBeUndefined()
+  })
+
+  it.each(['chaos', 'arn:aws:kms:eu-west-1:123456789012:chaos', 'arn:aws:s3:::bucket/key/x'])(
+    'refuses %j as a KMS key: none of the forms SSM takes',
+    async (key) => {
+      // Prepare
+      const fis = await workshop()
+
+      // Act / Assess
+      expect(() => buildCloudFormation(fis, { kmsKeyId: key })).toThrow(
+        `KMS key "${key}": a key ARN, key id, alias name (alias/<name>) or alias ARN`,
+      )
+    },
+  )
+
   it('refuses a parameter name SSM would refuse', async () => {
     // Prepare
     const fis = await workshop()
@@ -261,7 +352,7 @@ describe('cfn-lint', () => {
     )
   }
 
-  it('finds nothing in the exports of the workshop experiment and of one with alarms', async () => {
+  it('finds nothing in the exports of the workshop experiment, of one with alarms and of a SecureString with its key in each form', async () => {
     // Prepare
     const fis = await workshop()
     const workshopExport = buildCloudFormation(fis, { parameterName: '/chaos/hello-world' })
@@ -276,6 +367,12 @@ describe('cfn-lint', () => {
       workshop: workshopExport,
       unnamed: buildCloudFormation(fis, { parameterName: 'FisWorkshopLambdaFault' }),
       alarms: buildCloudFormation(withAlarms, { leaseTtlSeconds: 120 }),
+      ...Object.fromEntries(
+        Object.entries(KMS_KEYS).map(([form, key]) => [
+          form.replace(' ', '-'),
+          buildCloudFormation(fis, { parameterName: '/chaos/secret', kmsKeyId: key }),
+        ]),
+      ),
       broken,
     })
 
@@ -283,6 +380,8 @@ describe('cfn-lint', () => {
     expect(findings.workshop).toEqual([])
     expect(findings.unnamed).toEqual([])
     expect(findings.alarms).toEqual([])
+    // A SecureString's key in each form SSM takes: IAM is given a key ARN (E3510 otherwise).
+    for (const form of Object.keys(KMS_KEYS)) expect(findings[form.replace(' ', '-')]).toEqual([])
     // It does check these resources: a misspelt key is an error.
     expect(findings.broken?.join('\n')).toMatch(
       /E3002:Additional properties are not allowed \('Sourc' was unexpected/,

@@ -3,6 +3,7 @@
  * does not look inside an SSM document's content, nor at FIS action
  * parameters' meaning.
  */
+import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import {
   buildExperimentTemplate,
@@ -14,6 +15,7 @@ import {
   type RunbookDocument,
   runbookBytes,
   scriptSteps,
+  VERSION,
 } from '../src/index.js'
 import { experiment, LATENCY, OFF, runbookProblems, workshop } from './helpers.js'
 
@@ -186,6 +188,16 @@ describe('the runbook', () => {
       expect(step.inputs.Script.split('\n')[0]).toBe(RUNBOOK_MARKER)
       expect(step.inputs.Script).toContain(`def ${step.inputs.Handler}(events, context):`)
     }
+  })
+
+  it('names the version of the package that generates the scripts: the one in its package.json', async () => {
+    // Act
+    const manifest = JSON.parse(
+      await readFile(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as { version: string }
+
+    // Assess: the local player names it when it refuses a script that is not this version's
+    expect(VERSION).toBe(manifest.version)
   })
 
   it('stays under SSM 64 KB document limit for the workshop experiment and for 12 hours of waits', async () => {

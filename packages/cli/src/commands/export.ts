@@ -54,8 +54,10 @@ export const EXPORT_HELP = `middy-chaos experiment export <file> --to cloudforma
   --param <name>         the chaos parameter (default: the file's "parameter"); required for fis-json
   --lease-ttl <duration> lease and expiry TTL (default 60s, 30s to 1h): a dead automation's faults
                          stop within it
-  --kms-key <arn>        a SecureString parameter encrypted with a key of yours: the runbook writes
-                         it and its lease with that key (cloudformation: the role may use it)
+  --kms-key <key>        a SecureString parameter encrypted with a key of yours (key ARN, key id,
+                         alias/<name> or alias ARN): the runbook writes it and its lease with that
+                         key; cloudformation: the role may use that key (an alias: the key that
+                         has it, kms:ResourceAliases)
   --wait, --time-scale   as for run: shorter waits for a first try
   fis-json: --document-arn, --automation-role-arn, --fis-role-arn, --log-group-arn (required)`
 
@@ -171,7 +173,7 @@ export const runExport = async (
         ? buildCloudFormation(fis, {
             leaseTtlSeconds,
             ...(parameterName === undefined ? {} : { parameterName }),
-            ...(kmsKey === undefined ? {} : { kmsKeyArn: kmsKey }),
+            ...(kmsKey === undefined ? {} : { kmsKeyId: kmsKey }),
           })
         : to === 'runbook'
           ? buildRunbook(fis, {

@@ -2,7 +2,8 @@
  * An SSM Automation document (schemaVersion 0.3, YAML or JSON), read and
  * checked for what the local player can interpret: `aws:executeAwsApi` with
  * SSM's `GetParameter` / `PutParameter` / `DeleteParameter`, `aws:sleep`,
- * `aws:executeScript` running the middy-chaos runbook handlers, and `aws:loop`
+ * `aws:executeScript` running the middy-chaos runbook handlers exactly as
+ * `@middy-chaos/fis` generates them, and `aws:loop`
  * over literal `Iterators` (unrolled: its steps once per iterator, with
  * `{{ <loop>.CurrentIteratorValue }}` and `CurrentIteration` filled in); `onFailure`,
  * `onCancel`, `nextStep`, `isEnd`, `isCritical`, `maxAttempts`,
@@ -16,7 +17,13 @@ import { basename } from 'node:path'
 import { isRecord } from '@middy-chaos/core'
 import { parse as parseYaml } from 'yaml'
 import { CliError, describeError } from '../errors.js'
-import { HANDLER_INPUTS, type HandlerName, RUNBOOK_MARKER } from './handlers.js'
+import {
+  FIS_VERSION,
+  HANDLER_INPUTS,
+  type HandlerName,
+  isGeneratedScript,
+  RUNBOOK_MARKER,
+} from './handlers.js'
 import { parseIsoDuration } from './template.js'
 import {
   EXECUTION_ID_VARIABLE,
@@ -336,6 +343,12 @@ const parseStep = (raw: unknown, index: number, problems: string[]): AutomationS
       if (typeof handler !== 'string' || !(handler in HANDLER_INPUTS)) {
         problems.push(
           `${at}: Handler ${JSON.stringify(handler)} is not a middy-chaos runbook handler (${Object.keys(HANDLER_INPUTS).join(', ')})`,
+        )
+        return undefined
+      }
+      if (!isGeneratedScript(script, handler as HandlerName)) {
+        problems.push(
+          `${at}: aws:executeScript: its script is not the one @middy-chaos/fis ${FIS_VERSION} generates for handler ${handler}; the player only plays that script unchanged (it runs a TypeScript equivalent, never the script itself)`,
         )
         return undefined
       }

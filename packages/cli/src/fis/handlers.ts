@@ -2,7 +2,9 @@
  * The middy-chaos runbook handlers, played locally: the TypeScript equivalent
  * of the Python `acquire` / `hold` / `restore` that the runbook this project
  * generates runs in `aws:executeScript` steps (their Script starts with
- * {@link RUNBOOK_MARKER}). They keep the lease and the stamp exactly as
+ * {@link RUNBOOK_MARKER}). The TypeScript stands for that Python only: a step
+ * is played only when its Script is exactly the one the `@middy-chaos/fis` this
+ * CLI depends on generates ({@link isGeneratedScript}). They keep the lease and the stamp exactly as
  * `experiment run` does (`lease.ts`, `stamp.ts`), through the same store:
  *
  * - `acquire` creates the lease `<parameter>.lease` atomically, id = the
@@ -23,7 +25,12 @@
  */
 import { hostname } from 'node:os'
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
-import { RUNBOOK_MARKER, type RunbookHandler } from '@middy-chaos/fis'
+import {
+  VERSION as FIS_VERSION,
+  RUNBOOK_MARKER,
+  type RunbookHandler,
+  runbookScript,
+} from '@middy-chaos/fis'
 import { CliError } from '../errors.js'
 import {
   describeLease,
@@ -38,7 +45,17 @@ import { stampExpiry } from '../stamp.js'
 import type { ConfigStore } from '../store.js'
 
 /** The first line of the runbook's handlers module: the player recognises it. */
-export { RUNBOOK_MARKER }
+export { FIS_VERSION, RUNBOOK_MARKER }
+
+/**
+ * Whether `script` is the `Script` `@middy-chaos/fis` ({@link FIS_VERSION})
+ * generates for `handler` (as `runbookScript(handler)` writes it: comment lines
+ * out, the marker kept), line ends and the whitespace around it aside. Only
+ * that script is played: its TypeScript equivalent here does what it does,
+ * and an edited one (a `restore` that returns at once) would not.
+ */
+export const isGeneratedScript = (script: string, handler: HandlerName): boolean =>
+  script.replace(/\r\n/g, '\n').trim() === runbookScript(handler).trim()
 
 export type HandlerName = RunbookHandler
 
