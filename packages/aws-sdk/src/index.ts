@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core'
 import {
   activateInScope,
   type ChaosMiddlewareOptions,
-  createScopedFaultMiddleware,
+  createFaultMiddleware,
   currentScope,
   describeValue,
   type FaultDefinition,
@@ -230,6 +230,7 @@ export const awsSdkFault: FaultDefinition<AwsSdkParams, ChaosAwsSdkOptions> = {
     'makes the AWS SDK v3 calls of the invocation slow or failing, per attempt, below the retry layer',
   phases: ['before'],
   defaultPhase: 'before',
+  scope: 'calls',
   setup({ options }) {
     for (const client of options.clients ?? []) instrumentClient(client)
   },
@@ -386,4 +387,4 @@ export const awsSdkFault: FaultDefinition<AwsSdkParams, ChaosAwsSdkOptions> = {
  * ```
  */
 export const chaosAwsSdk = (options: ChaosAwsSdkOptions): MiddlewareObj =>
-  createScopedFaultMiddleware(awsSdkFault, options)
+  createFaultMiddleware(awsSdkFault, options)

@@ -78,7 +78,6 @@ export {
 } from './net.js'
 export {
   activateInScope,
-  createScopedFaultMiddleware,
   currentScope,
   endScope,
   InvocationScope,

@@ -10,6 +10,7 @@ import { registerFault } from './catalog.js'
 import { noteInvocation } from './chain.js'
 import { resolveLogger } from './logger.js'
 import { FaultRunner } from './runner.js'
+import { scopeInvocations } from './scope.js'
 import type { ConfigSnapshot } from './source.js'
 import { getConfigSource } from './sources.js'
 import { isEnvFlagOn } from './time.js'
@@ -52,6 +53,15 @@ const named = <F extends (...args: never[]) => unknown>(name: string, fn: F): F 
 export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
   definition: FaultDefinition<P, O>,
   userOptions: O = {} as O,
+): MiddlewareObj =>
+  definition.scope === 'calls' && !isEnvFlagOn(KILL_SWITCH_ENV)
+    ? scopeInvocations(definition, userOptions, buildFaultMiddleware(definition, userOptions))
+    : buildFaultMiddleware(definition, userOptions)
+
+/** The middleware of {@link createFaultMiddleware}, before any invocation scope. */
+const buildFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
+  definition: FaultDefinition<P, O>,
+  userOptions: O,
 ): MiddlewareObj => {
   const options = withDefaults(definition.defaults, userOptions)
   const supported = definition.phases

@@ -6,7 +6,7 @@
  * Instances), not after the invocation, however it ends.
  *
  * A Middy `before` hook cannot wrap the handler in `AsyncLocalStorage.run`, so
- * {@link createScopedFaultMiddleware} enters the scope with
+ * {@link scopeInvocations} enters the scope with
  * `AsyncLocalStorage.enterWith`, synchronously, within its `before` hook.
  * Measured on Node 24 (AsyncContextFrame, `tests/unit/scope.test.ts`), this
  * reaches the handler whatever the position of the middleware in the chain:
@@ -35,10 +35,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { MiddlewareObj, Request } from '@middy/core'
-import { createFaultMiddleware, KILL_SWITCH_ENV } from './middleware.js'
 import type { ConfigSnapshot } from './source.js'
 import { getConfigSource } from './sources.js'
-import { isEnvFlagOn } from './time.js'
 import type { ChaosMiddlewareOptions, FaultDefinition } from './types.js'
 import { withDefaults } from './util.js'
 
@@ -125,8 +123,8 @@ let deciding: Request | undefined
  * and returns the scope. `onEnd` runs once when the invocation ends, however
  * it ends: in `after` or `onError`, or as soon as Middy records an early
  * answer from any middleware. Returns `undefined`, and activates nothing, when
- * the invocation has no scope (its middleware was not made with
- * {@link createScopedFaultMiddleware}): a fault that cannot be scoped is not
+ * the invocation has no scope (its fault definition has no `scope: 'calls'`):
+ * a fault that cannot be scoped is not
  * injected.
  */
 export const activateInScope = (
@@ -193,28 +191,22 @@ const opened = (request: Request): InvocationScope => {
 }
 
 /**
- * Like `createFaultMiddleware`, for a fault that acts on the calls an
- * invocation makes rather than on the invocation itself (AWS SDK calls,
- * outbound HTTP): its `plan` activates state with {@link activateInScope}, and
- * its interceptors read {@link currentScope}. The middleware enters the
- * invocation's scope in `before`, synchronously: once the fault has fired
- * (the common case: the config is cached and the decision synchronous), or
- * first thing while the config is still being fetched (the decision is then
- * written into it). Otherwise it hides the scope of any other invocation. It
- * ends the scope in `after` and `onError`.
- *
- * @example
- * ```ts
- * export const chaosHttp = (options: ChaosHttpOptions = {}) =>
- *   createScopedFaultMiddleware(httpFault, options)
- * ```
+ * What `createFaultMiddleware` does for a fault with `scope: 'calls'`, one
+ * that acts on the calls an invocation makes rather than on the invocation
+ * itself (AWS SDK calls, outbound HTTP): its `plan` activates state with
+ * {@link activateInScope}, and its interceptors read {@link currentScope}.
+ * Around the fault's own middleware (`inner`), it enters the invocation's
+ * scope in `before`, synchronously: once the fault has fired (the common
+ * case: the config is cached and the decision synchronous), or first thing
+ * while the config is still being fetched (the decision is then written into
+ * it). Otherwise it hides the scope of any other invocation. It ends the scope
+ * in `after` and `onError`.
  */
-export const createScopedFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
+export const scopeInvocations = <P, O extends ChaosMiddlewareOptions>(
   definition: FaultDefinition<P, O>,
-  userOptions: O = {} as O,
+  userOptions: O,
+  inner: MiddlewareObj,
 ): MiddlewareObj => {
-  const inner = createFaultMiddleware(definition, userOptions)
-  if (isEnvFlagOn(KILL_SWITCH_ENV)) return inner
   const source = getConfigSource(withDefaults(definition.defaults, userOptions))
   const types = new Set([definition.type, ...(definition.aliases ?? [])])
   let lastSnapshot: ConfigSnapshot | undefined

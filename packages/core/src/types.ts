@@ -252,6 +252,15 @@ export interface FaultDefinition<P = unknown, O = ChaosMiddlewareOptions> {
    */
   readonly throwsHttpErrors?: boolean
   /**
+   * What the fault acts on: the invocation itself (the default), or `calls`,
+   * the calls it makes (AWS SDK, outbound HTTP). A `calls` fault's `plan`
+   * activates its state with `activateInScope`, and its interceptors read
+   * `currentScope()`: `createFaultMiddleware` then gives each invocation its
+   * own scope (`AsyncLocalStorage`), so that calls made outside it, or by
+   * another invocation in the same process, are never touched.
+   */
+  readonly scope?: 'invocation' | 'calls'
+  /**
    * Once per middleware, when it is created; skipped under the kill switch
    * (`CHAOS_DISABLED`). For work such as instrumenting clients.
    */

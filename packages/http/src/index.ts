@@ -2,7 +2,7 @@ import type { MiddlewareObj } from '@middy/core'
 import {
   activateInScope,
   type ChaosMiddlewareOptions,
-  createScopedFaultMiddleware,
+  createFaultMiddleware,
   currentScope,
   describeValue,
   type FaultDefinition,
@@ -219,6 +219,7 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
     'makes the outbound HTTP requests of the invocation (fetch, http, https) slow or failing, per host',
   phases: ['before'],
   defaultPhase: 'before',
+  scope: 'calls',
   defaults: { deadlineMargin: 100 },
   parse(fields) {
     // An array; or one string, comma-separated, as `middy-chaos enable http --hosts a,b` writes it.
@@ -400,4 +401,4 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
  * ```
  */
 export const chaosHttp = (options: ChaosHttpOptions = {}): MiddlewareObj =>
-  createScopedFaultMiddleware(httpFault, options)
+  createFaultMiddleware(httpFault, options)

@@ -6,7 +6,6 @@ import { makeContext, useCapturedLogs } from '../../../../test/helpers/index.js'
 import {
   activateInScope,
   createFaultMiddleware,
-  createScopedFaultMiddleware,
   currentScope,
   type FaultDefinition,
 } from '../../src/index.js'
@@ -16,6 +15,7 @@ const probeFault = (ended: string[] = []): FaultDefinition<{ label: string }> =>
   type: 'probe',
   phases: ['before'],
   defaultPhase: 'before',
+  scope: 'calls',
   parse: (fields) => ({ label: fields.string('label', { default: 'on', maxLength: 10 }) }),
   plan: ({ params, request }) => ({
     run: () => {
@@ -42,33 +42,33 @@ const asyncMiddleware = {
   },
 }
 
-describe('createScopedFaultMiddleware', () => {
+describe("createFaultMiddleware with a fault of scope: 'calls'", () => {
   useCapturedLogs()
 
   it.each([
     [
       'first in the chain',
-      () => middy(lambda).use(createScopedFaultMiddleware(probeFault(), { config: doc() })),
+      () => middy(lambda).use(createFaultMiddleware(probeFault(), { config: doc() })),
     ],
     [
       'after an asynchronous middleware',
       () =>
         middy(lambda)
           .use(asyncMiddleware)
-          .use(createScopedFaultMiddleware(probeFault(), { config: doc() })),
+          .use(createFaultMiddleware(probeFault(), { config: doc() })),
     ],
     [
       "after Powertools Logger's injectLambdaContext",
       () =>
         middy(lambda)
           .use(injectLambdaContext(new Logger({ serviceName: 'orders' }), { resetKeys: true }))
-          .use(createScopedFaultMiddleware(probeFault(), { config: doc() })),
+          .use(createFaultMiddleware(probeFault(), { config: doc() })),
     ],
     [
       'before an asynchronous middleware',
       () =>
         middy(lambda)
-          .use(createScopedFaultMiddleware(probeFault(), { config: doc() }))
+          .use(createFaultMiddleware(probeFault(), { config: doc() }))
           .use(asyncMiddleware),
     ],
   ])('reaches the calls of the handler when %s', async (_, make) => {
@@ -77,6 +77,19 @@ describe('createScopedFaultMiddleware', () => {
 
     // Assess
     expect(result).toEqual({ first: 'on', later: 'on' })
+  })
+
+  it("gives no scope to a fault that acts on the invocation itself (no scope: 'calls')", async () => {
+    // Prepare: the same fault without its scope
+    const { scope: _, ...invocationFault } = probeFault()
+
+    // Act
+    const result = await middy(lambda).use(
+      createFaultMiddleware(invocationFault, { config: doc() }),
+    )({}, makeContext())
+
+    // Assess: its plan ran, but the calls of the handler see nothing
+    expect(result).toEqual({ first: undefined, later: undefined })
   })
 
   it('reaches the handler while the config is still being fetched (cold start)', async () => {
@@ -88,7 +101,7 @@ describe('createScopedFaultMiddleware', () => {
       },
     }
     const handler = middy(lambda).use(
-      createScopedFaultMiddleware(probeFault(), { provider, parameterName: '/scope/cold' }),
+      createFaultMiddleware(probeFault(), { provider, parameterName: '/scope/cold' }),
     )
 
     // Act
@@ -101,9 +114,7 @@ describe('createScopedFaultMiddleware', () => {
   it('ends with the invocation: calls made after it, or outside any invocation, see nothing', async () => {
     // Prepare
     const ended: string[] = []
-    const handler = middy(lambda).use(
-      createScopedFaultMiddleware(probeFault(ended), { config: doc() }),
-    )
+    const handler = middy(lambda).use(createFaultMiddleware(probeFault(ended), { config: doc() }))
     expect(seen()).toBeUndefined()
 
     // Act
@@ -126,7 +137,7 @@ describe('createScopedFaultMiddleware', () => {
       if (throws) throw new Error('handler failed')
       return lambda()
     })
-      .use(createScopedFaultMiddleware(probeFault(ended), { config: doc() }))
+      .use(createFaultMiddleware(probeFault(ended), { config: doc() }))
       .use(later)
 
     // Act
@@ -144,7 +155,7 @@ describe('createScopedFaultMiddleware', () => {
     const handler = middy(async () => {
       throw new Error('handler failed')
     })
-      .use(createScopedFaultMiddleware(probeFault(ended), { config: doc() }))
+      .use(createFaultMiddleware(probeFault(ended), { config: doc() }))
       .use({
         onError: () => {
           duringOnError = seen()
@@ -171,7 +182,7 @@ describe('createScopedFaultMiddleware', () => {
       const first = seen()
       await gate
       return { id: event.id, first, later: seen() }
-    }).use(createScopedFaultMiddleware(probeFault(), { config: doc({ every: 2 }) }))
+    }).use(createFaultMiddleware(probeFault(), { config: doc({ every: 2 }) }))
 
     // Act: both start from the same caller, the second while the first waits
     const one = handler({ id: 'one' }, makeContext())
@@ -193,10 +204,10 @@ describe('createScopedFaultMiddleware', () => {
   it('hides another invocation when it is invoked from inside it', async () => {
     // Prepare
     const inner = middy(lambda).use(
-      createScopedFaultMiddleware(probeFault(), { config: doc({ rate: 0 }) }),
+      createFaultMiddleware(probeFault(), { config: doc({ rate: 0 }) }),
     )
     const outer = middy(async () => ({ outer: seen(), inner: await inner({}, makeContext()) })).use(
-      createScopedFaultMiddleware(probeFault(), { config: doc({ label: 'outer' }) }),
+      createFaultMiddleware(probeFault(), { config: doc({ label: 'outer' }) }),
     )
 
     // Act
@@ -210,7 +221,7 @@ describe('createScopedFaultMiddleware', () => {
     // Prepare
     let request: object | undefined
     const handler = middy(lambda)
-      .use(createScopedFaultMiddleware(probeFault(), { config: doc() }))
+      .use(createFaultMiddleware(probeFault(), { config: doc() }))
       .use({
         after: (r) => {
           request = r
@@ -227,20 +238,9 @@ describe('createScopedFaultMiddleware', () => {
     })
   })
 
-  it('activates nothing for a fault made without a scope', async () => {
-    // Prepare
-    const handler = middy(lambda).use(createFaultMiddleware(probeFault(), { config: doc() }))
-
-    // Act
-    const result = await handler({}, makeContext())
-
-    // Assess
-    expect(result).toEqual({ first: undefined, later: undefined })
-  })
-
   it('with the kill switch, is the plain disabled middleware', () => {
     vi.stubEnv('CHAOS_DISABLED', 'true')
-    const middleware = createScopedFaultMiddleware(probeFault(), { config: doc() })
+    const middleware = createFaultMiddleware(probeFault(), { config: doc() })
     vi.unstubAllEnvs()
     expect(Object.keys(middleware)).toEqual(['before'])
   })
