@@ -7,7 +7,9 @@
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@middy-chaos/core'
 import { describeError, UsageError } from './errors.js'
+import { PROBE_INTERVAL_BOUNDS } from './probe.js'
 import type { StoreSelection } from './store.js'
+import { formatDuration } from './time-format.js'
 
 /** The options of a command, as `parseArgs` takes them. */
 export type OptionSpecs = Record<
@@ -35,11 +37,40 @@ export const STORE_OPTIONS: OptionSpecs = {
 /** Their lines in a command's help. */
 export const STORE_HELP = '  plus the config store options (--store, --param, --endpoint, --region)'
 
+/**
+ * `--for -5s` as `--for=-5s`: a value that reads as a negative number or
+ * duration is never an option, so the option's own reader says what is wrong
+ * with it (`parseArgs` would call it "ambiguous").
+ */
+const joinNegativeValues = (args: readonly string[], options: OptionSpecs): string[] => {
+  const joined: string[] = []
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index] as string
+    const next = args[index + 1]
+    if (arg === '--') {
+      joined.push(...args.slice(index))
+      break
+    }
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined
+    if (
+      name !== undefined &&
+      Object.hasOwn(options, name) &&
+      options[name]?.type === 'string' &&
+      next !== undefined &&
+      /^-\.?[0-9]/.test(next)
+    ) {
+      joined.push(`--${name}=${next}`)
+      index++
+    } else joined.push(arg)
+  }
+  return joined
+}
+
 /** Parses a command's arguments strictly: an unknown option is a usage error. */
 export const parseOptions = (args: string[], options: OptionSpecs): ParsedArgs => {
   try {
     const { values, positionals } = parseArgs({
-      args,
+      args: joinNegativeValues(args, options),
       options: { ...options, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
       strict: true,
@@ -88,13 +119,31 @@ export const durationOption = (
   if (text === undefined) return fallback
   const ms = parseDuration(text) ?? parseDuration(`${text}s`)
   if (ms === undefined) {
-    throw new UsageError(`--${name}: "${text}" is not a duration (examples: 500ms, 4s, 1m)`)
+    throw new UsageError(
+      /^\s*-/.test(text)
+        ? `--${name}: "${text}" is negative (a duration is 0 or more: 500ms, 4s, 1m)`
+        : `--${name}: "${text}" is not a duration (examples: 500ms, 4s, 1m)`,
+    )
   }
   if (ms > max) {
     throw new UsageError(
       `--${name}: "${text}" is longer than the ${Math.round(max / 60_000)} min allowed`,
     )
   }
+  return ms
+}
+
+/**
+ * `--interval`: the time between two requests of the probe, from 10 ms to
+ * 1 h ({@link PROBE_INTERVAL_BOUNDS}): `0` would send requests back to back.
+ */
+export const intervalOption = (values: OptionValues, fallback: number): number => {
+  const text = stringOption(values, 'interval')
+  const ms = durationOption('interval', text, fallback)
+  if (ms < PROBE_INTERVAL_BOUNDS.min || ms > PROBE_INTERVAL_BOUNDS.max)
+    throw new UsageError(
+      `--interval: "${text}" is not from ${formatDuration(PROBE_INTERVAL_BOUNDS.min)} to ${formatDuration(PROBE_INTERVAL_BOUNDS.max)}`,
+    )
   return ms
 }
 

@@ -18,10 +18,24 @@ export class CliError extends Error {
   }
 }
 
-/** A command line that does not parse: exit code 2, as for shell builtins. */
-export class UsageError extends CliError {
+/**
+ * What the command was given is wrong, found before anything was changed: an
+ * option, or the content of a file it reads (an invalid experiment, waits past
+ * 12 h, a stop alarm that does not exist). Exit code 2, as for shell builtins;
+ * failures while running (a store, a file or CloudWatch that cannot be read,
+ * a step that fails) keep 1.
+ */
+export class InputError extends CliError {
   public constructor(message: string) {
     super(message, { exitCode: 2 })
+    this.name = 'InputError'
+  }
+}
+
+/** A command line that does not parse: an {@link InputError} (exit code 2). */
+export class UsageError extends InputError {
+  public constructor(message: string) {
+    super(message)
     this.name = 'UsageError'
   }
 }

@@ -8,11 +8,11 @@
 import { readFile } from 'node:fs/promises'
 import { type FaultCatalog, isRecord, parseDuration } from '@middy-chaos/core'
 import { describeConfig, validateConfig } from './config-check.js'
-import { CliError, describeError } from './errors.js'
+import { CliError, describeError, InputError } from './errors.js'
 import { type Expectation, parseExpectations } from './expect.js'
 import { FAULTS } from './faults.js'
 import { parseProbeThreshold, type StopConditionSpec } from './stop.js'
-import { formatDuration } from './time-format.js'
+import { formatDuration, formatExactDuration } from './time-format.js'
 
 /**
  * Longest experiment: 12 hours, AWS FIS's own maximum. Every wait, and their
@@ -88,23 +88,24 @@ const parseStopConditions = (raw: unknown, problems: string[]): StopConditionSpe
 /**
  * Refuses an experiment whose waits cannot be kept: a wait or a total past
  * {@link MAX_EXPERIMENT_MS} (a timer would overflow long before the store
- * noticed), checked after `--wait` / `--time-scale` too.
+ * noticed), checked after `--wait` / `--time-scale` too. The durations are
+ * printed exactly (`12h0.5s`, never a rounded `12h`).
  */
 export const checkDurations = (experiment: Experiment, source = 'experiment'): void => {
   const problems: string[] = []
   experiment.steps.forEach((step, index) => {
     if (step.waitMs !== undefined && step.waitMs > MAX_EXPERIMENT_MS)
       problems.push(
-        `steps[${index}].wait: ${formatDuration(step.waitMs)} is longer than ${formatDuration(MAX_EXPERIMENT_MS)}, AWS FIS's maximum experiment duration`,
+        `steps[${index}].wait: ${formatExactDuration(step.waitMs)} is longer than ${formatDuration(MAX_EXPERIMENT_MS)}, AWS FIS's maximum experiment duration`,
       )
   })
   const total = totalWait(experiment)
   if (problems.length === 0 && total > MAX_EXPERIMENT_MS)
     problems.push(
-      `steps: the waits add up to ${formatDuration(total)}, longer than ${formatDuration(MAX_EXPERIMENT_MS)}, AWS FIS's maximum experiment duration`,
+      `steps: the waits add up to ${formatExactDuration(total)}, longer than ${formatDuration(MAX_EXPERIMENT_MS)}, AWS FIS's maximum experiment duration`,
     )
   if (problems.length > 0)
-    throw new CliError(`invalid experiment ${source}: ${problems.join('; ')}`)
+    throw new InputError(`invalid experiment ${source}: ${problems.join('; ')}`)
 }
 
 /**
@@ -123,7 +124,7 @@ export const parseExperiment = (
 ): Experiment => {
   const problems: string[] = []
   if (!isRecord(raw)) {
-    throw new CliError(
+    throw new InputError(
       `invalid experiment ${source}: must be a JSON object with "name" and "steps"`,
     )
   }
@@ -202,7 +203,7 @@ export const parseExperiment = (
     })
   }
   if (problems.length > 0) {
-    throw new CliError(`invalid experiment ${source}: ${problems.join('; ')}`)
+    throw new InputError(`invalid experiment ${source}: ${problems.join('; ')}`)
   }
   const experiment: Experiment = {
     name: raw.name as string,
@@ -233,7 +234,7 @@ export const loadExperiment = async (
   try {
     raw = JSON.parse(text)
   } catch (error) {
-    throw new CliError(`invalid experiment ${path}: not valid JSON (${describeError(error)})`)
+    throw new InputError(`invalid experiment ${path}: not valid JSON (${describeError(error)})`)
   }
   return parseExperiment(raw, path, faults)
 }

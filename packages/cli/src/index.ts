@@ -4,7 +4,7 @@
 
 export { EXPORT_TARGETS, toFisExperiment } from './commands/export.js'
 export { type ConfigCheck, checkConfig, describeConfig, validateConfig } from './config-check.js'
-export { CliError, UsageError } from './errors.js'
+export { CliError, InputError, UsageError } from './errors.js'
 export {
   EXPECTATION_FAILED_EXIT_CODE,
   type Expectation,

@@ -75,9 +75,18 @@ export interface ProbeSample {
   phaseOffsetMs: number
 }
 
+/**
+ * Shortest and longest time between two requests of the probe: `--interval`
+ * is refused outside them, and a {@link Probe} given less waits the minimum.
+ */
+export const PROBE_INTERVAL_BOUNDS = { min: 10, max: 3_600_000 } as const
+
 export interface ProbeOptions {
   url: string
-  /** Time between the starts of two requests, ms (default 1000, as the workshop's loop). */
+  /**
+   * Time between the starts of two requests, ms (default 1000, as the
+   * workshop's loop; at least {@link PROBE_INTERVAL_BOUNDS}.min).
+   */
   intervalMs?: number
   /** Per-request timeout, ms (default 10 s). */
   requestTimeoutMs?: number
@@ -122,8 +131,14 @@ export class Probe {
     clearTimeout(abortLater)
   }
 
+  /**
+   * One request at a time. Between two, the loop always waits on a timer (at
+   * least until the next turn of the event loop), also when a request fails
+   * at once (`fetch` refuses some ports without any I/O): timers, `stop()`
+   * and signal handlers always get their turn.
+   */
   async #loop(): Promise<void> {
-    const interval = this.#options.intervalMs ?? 1000
+    const interval = Math.max(PROBE_INTERVAL_BOUNDS.min, this.#options.intervalMs ?? 1000)
     let seq = 0
     while (!this.#stopped) {
       const started = Date.now()
@@ -136,8 +151,8 @@ export class Probe {
           // a broken printer must not stop the probe
         }
       }
-      const rest = interval - (Date.now() - started)
-      if (rest > 0 && !this.#stopped) {
+      const rest = Math.max(0, interval - (Date.now() - started))
+      if (!this.#stopped) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, rest)
           this.#wake = () => {

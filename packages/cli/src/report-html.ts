@@ -57,8 +57,8 @@ const isError = (sample: ProbeSample) => sample.status === 0 || sample.status >=
 /** What the exit codes mean. */
 const EXIT_CODES: Readonly<Record<number, string>> = {
   0: 'completed',
-  1: 'a step failed (restored)',
-  2: 'usage',
+  1: 'a runtime failure (restored)',
+  2: 'refused for what it was given (nothing written)',
   3: 'the restore failed',
   4: 'stopped by a stop condition (restored)',
   5: 'refused: another experiment holds the parameter',

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { isRecord } from '@middy-chaos/core'
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda'
 import { CliError, describeError } from './errors.js'
 
@@ -237,9 +238,6 @@ interface HttpAnswer {
   headers: Record<string, string[]>
   body: Buffer
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 const isScalar = (value: unknown) =>
   typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'

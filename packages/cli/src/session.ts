@@ -1,6 +1,6 @@
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
 import { describeConfig } from './config-check.js'
-import { CliError } from './errors.js'
+import { UsageError } from './errors.js'
 import {
   EXPECTATION_FAILED_EXIT_CODE,
   type Expectation,
@@ -101,14 +101,12 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
   const alarms = conditions.flatMap((c) => ('alarm' in c ? [c.alarm] : []))
   const thresholds = conditions.flatMap((c) => ('probe' in c ? [parseProbeThreshold(c.probe)] : []))
   if (thresholds.length > 0 && !options.url)
-    throw new CliError('a probe threshold stop condition needs --probe <url>', { exitCode: 2 })
+    throw new UsageError('a probe threshold stop condition needs --probe <url>')
   const runExpectations = [...(experiment.expect ?? []), ...(options.expect ?? [])]
   const expected =
     runExpectations.length > 0 || experiment.steps.some((step) => (step.expect ?? []).length > 0)
   if (expected && !options.url)
-    throw new CliError('expectations are judged on what the probe sees: add --probe <url>', {
-      exitCode: 2,
-    })
+    throw new UsageError('expectations are judged on what the probe sees: add --probe <url>')
 
   const stop = new AbortController()
   const trip = (reason: string) => {

@@ -7,7 +7,7 @@
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch'
 import { parseDuration } from '@middy-chaos/core'
-import { CliError, describeError } from './errors.js'
+import { CliError, describeError, InputError } from './errors.js'
 import { type ProbeSample, percentile } from './probe.js'
 
 /** Default sliding window of a probe threshold. */
@@ -71,8 +71,8 @@ const checkAnswers = (answers: string): string | undefined => {
 }
 
 /**
- * Reads a threshold on what the probe measures; a {@link CliError} naming the
- * syntax when it is not one. Stop conditions and expectations share it; only
+ * Reads a threshold on what the probe measures; an {@link InputError} (exit 2)
+ * naming the syntax when it is not one. Stop conditions and expectations share it; only
  * a stop condition takes a window (`over 30s`).
  *
  * @example
@@ -86,7 +86,7 @@ export const parseThreshold = (text: string, use: ThresholdUse): ProbeThreshold 
     ? `${THRESHOLD_SYNTAX}, then " over <duration>" for the window (for example "errors>20%", "p95>2s over 30s")`
     : `${THRESHOLD_SYNTAX} (for example "2xx>=99%", "p95<500ms", "errors==0")`
   const match = THRESHOLD.exec(text)
-  if (!match) throw new CliError(`${noun} "${text}" is not a threshold: ${syntax}`)
+  if (!match) throw new InputError(`${noun} "${text}" is not a threshold: ${syntax}`)
   const metric = (match[1] as string).toLowerCase().replace(/\s+/g, '')
   const operator = match[2] as Operator
   const raw = (match[3] as string).replace(/\s+/g, '')
@@ -95,32 +95,32 @@ export const parseThreshold = (text: string, use: ThresholdUse): ProbeThreshold 
     count || metric === 'requests' ? 'count' : /^p[0-9]+$/.test(metric) ? 'latency' : 'share'
   const of = kind === 'latency' ? undefined : metric === 'requests' ? 'all' : (count?.[1] ?? metric)
   const wrongAnswers = of === undefined ? undefined : checkAnswers(of)
-  if (wrongAnswers) throw new CliError(`${noun} "${text}": ${wrongAnswers}`)
+  if (wrongAnswers) throw new InputError(`${noun} "${text}": ${wrongAnswers}`)
   let value: number
   if (kind === 'share') {
     const number = Number(raw.replace(/%$/, ''))
     value = raw.endsWith('%') ? number / 100 : number
     if (!(value >= 0 && value <= 1) || /(ms|s|m)$/.test(raw))
-      throw new CliError(`${noun} "${text}": ${metric} is a share, from 0 to 1 or 0% to 100%`)
+      throw new InputError(`${noun} "${text}": ${metric} is a share, from 0 to 1 or 0% to 100%`)
   } else if (kind === 'count') {
     value = Number(raw)
     if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(value))
-      throw new CliError(`${noun} "${text}": ${metric} is a number of requests, such as 0 or 3`)
+      throw new InputError(`${noun} "${text}": ${metric} is a number of requests, such as 0 or 3`)
   } else {
     const ms = parseDuration(/^[0-9.]+$/.test(raw) ? `${raw}s` : raw)
     if (ms === undefined || raw.endsWith('%'))
-      throw new CliError(`${noun} "${text}": ${metric} is a time, such as 500ms or 2s`)
+      throw new InputError(`${noun} "${text}": ${metric} is a time, such as 500ms or 2s`)
     value = ms / 1000
   }
   let windowMs = DEFAULT_STOP_WINDOW_MS
   if (match[4] !== undefined) {
     if (!use.window)
-      throw new CliError(
+      throw new InputError(
         `${noun} "${text}": an ${noun} is judged over all the requests of its step; "over <window>" is for stop conditions`,
       )
     const ms = parseDuration(match[4])
     if (ms === undefined || ms < 1000 || ms > 3_600_000)
-      throw new CliError(`${noun} "${text}": the window is a duration from 1s to 1h`)
+      throw new InputError(`${noun} "${text}": the window is a duration from 1s to 1h`)
     windowMs = ms
   }
   return {
@@ -276,7 +276,7 @@ export class AlarmWatch {
     } while (NextToken)
     const missing = this.#alarms.filter((name) => !states.has(name))
     if (missing.length > 0) {
-      throw new CliError(
+      throw new InputError(
         `stop condition: no CloudWatch alarm named ${missing.map((n) => `"${n}"`).join(', ')}`,
       )
     }

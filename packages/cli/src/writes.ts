@@ -7,7 +7,7 @@
 import { type FaultCatalog, isRecord } from '@middy-chaos/core'
 import { durationOption, type OptionSpecs, type OptionValues, stringOption } from './args.js'
 import { checkConfig, describeConfig } from './config-check.js'
-import { CliError } from './errors.js'
+import { InputError, UsageError } from './errors.js'
 import { stampExpiry, turnsFaultsOn } from './stamp.js'
 import type { ConfigStore } from './store.js'
 import type { Terminal } from './terminal.js'
@@ -27,7 +27,7 @@ export const parseStored = (value: string | undefined): Record<string, unknown> 
 export const assertValid = (value: string, faults: FaultCatalog, what = 'chaos config'): void => {
   const { issues } = checkConfig(value, faults)
   if (issues.length > 0) {
-    throw new CliError(
+    throw new InputError(
       `invalid ${what}: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')} (nothing written)`,
     )
   }
@@ -40,23 +40,40 @@ export const DEFAULT_FOR_MS = 3_600_000
 export const FOR_OPTION: OptionSpecs = { for: { type: 'string' } }
 
 /** Its help line. */
-export const FOR_HELP = `  --for <duration>       faults stop by themselves after this long (default 1h, at most 12h);
-                         --for never keeps them on until disabled`
+export const FOR_HELP = `  --for <duration>       faults stop by themselves after this long (default 1h, more than 0,
+                         at most 12h); --for never keeps them on until disabled`
+
+/**
+ * Reads `--for`: a duration more than 0 (default 1 h, at most 12 h), or
+ * `never`, the explicit opt-in to faults that stay on (`undefined`). `0` or a
+ * negative duration is a usage error: it would mean "never" by accident.
+ */
+export const forOption = (values: OptionValues): number | undefined => {
+  const text = stringOption(values, 'for')
+  if (text?.trim().toLowerCase() === 'never') return undefined
+  const refuse = () =>
+    new UsageError(
+      `--for: "${text}" is not a duration more than 0 (examples: 30m, 1h; --for never keeps faults on until disabled)`,
+    )
+  if (text !== undefined && /^\s*-/.test(text)) throw refuse()
+  const ms = durationOption('for', text, DEFAULT_FOR_MS)
+  if (ms <= 0) throw refuse()
+  return ms
+}
 
 /**
  * Stamps a value that turns faults on with `expiresAt` = now + `--for`
  * (default 1 h): a tool that writes a config never leaves faults on by
- * accident. `--for never` writes the value as it is.
+ * accident. `--for never` writes the value as it is. `--for` is read (and a
+ * wrong one refused) whatever the value.
  */
 export const withExpiry = (
   value: string,
   values: OptionValues,
   faults: FaultCatalog,
 ): { value: string; expiresAt?: number } => {
-  const text = stringOption(values, 'for')
-  if (text?.trim().toLowerCase() === 'never' || !turnsFaultsOn(value, faults)) return { value }
-  const ms = durationOption('for', text, DEFAULT_FOR_MS)
-  if (ms <= 0) return { value }
+  const ms = forOption(values)
+  if (ms === undefined || !turnsFaultsOn(value, faults)) return { value }
   const expiresAt = Date.now() + ms
   const stamped = stampExpiry(value, expiresAt, faults)
   return stamped === value ? { value } : { value: stamped, expiresAt }

@@ -320,7 +320,7 @@ describe('status, enable, disable, set', () => {
     })
 
     const refused = await run('set', '{"version":1,"faults":[{"type":"latency","delay":-5}]}')
-    expect(refused.code).toBe(1)
+    expect(refused.code).toBe(2)
     expect(refused.stderr).toMatch(
       /^middy-chaos: invalid chaos config: faults\[0\]\.delay: .*nothing written/,
     )

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { readFileHistory, writeFileValue } from '@middy-chaos/core'
+import { parseConfig, readFileHistory, writeFileValue } from '@middy-chaos/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cpuBurnFault } from '../../../test/fixtures/packages/cpu-burn/src/index.js'
 import { COMMANDS } from '../src/commands/index.js'
@@ -56,6 +56,54 @@ describe('help', () => {
   })
 })
 
+describe('disable', () => {
+  it.each([
+    [
+      'failure-lambda 1.x',
+      {
+        latency: { enabled: true, min_latency: 100, max_latency: 400 },
+        denylist: { enabled: true, deny_list: ['s3.*.amazonaws.com'] },
+        exception: { enabled: false, exception_msg: 'boom' },
+      },
+      {
+        latency: { enabled: false, min_latency: 100, max_latency: 400 },
+        denylist: { enabled: false, deny_list: ['s3.*.amazonaws.com'] },
+        exception: { enabled: false, exception_msg: 'boom' },
+      },
+    ],
+    [
+      'failure-lambda 0.x',
+      { isEnabled: true, failureMode: 'latency', rate: 1, minLatency: 100, maxLatency: 400 },
+      { isEnabled: false, failureMode: 'latency', rate: 1, minLatency: 100, maxLatency: 400 },
+    ],
+    [
+      'chaos_lambda',
+      { is_enabled: true, fault_type: 'status_code', error_code: 503, rate: 1 },
+      { is_enabled: false, fault_type: 'status_code', error_code: 503, rate: 1 },
+    ],
+    [
+      'middy-chaos',
+      { version: 1, faults: [{ type: 'latency', delay: 400 }] },
+      { version: 1, faults: [{ type: 'latency', delay: 400 }], enabled: false },
+    ],
+  ])('turns every fault of a %s value off in its own format, settings kept', async (_, on, off) => {
+    // Prepare
+    const param = freshParam()
+    await writeFile(param, JSON.stringify(on))
+
+    // Act
+    const { code, stderr } = await runMain(['disable', '--param', param])
+
+    // Assess: the value is off as its own format reads it, and core finds no fault in it
+    expect(code, stderr).toBe(0)
+    const written = JSON.parse(await readFile(param, 'utf8'))
+    expect(written).toMatchObject(off)
+    expect(
+      parseConfig(written).document.enabled && parseConfig(written).document.faults.length,
+    ).toBeFalsy()
+  })
+})
+
 describe('set and experiment validate refuse invalid entries, and write nothing', () => {
   const invalid = [
     {
@@ -82,7 +130,7 @@ describe('set and experiment validate refuse invalid entries, and write nothing'
     const result = await runMain(['set', value, '--store', 'file', '--param', param])
 
     // Assess
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(2)
     expect(result.stderr).toMatch(says)
     expect(result.stderr.trim().split('\n')).toHaveLength(1)
     expect(await readFile(param, 'utf8')).toBe('{"is_enabled":false}')
@@ -101,7 +149,7 @@ describe('set and experiment validate refuse invalid entries, and write nothing'
     const result = await runMain(['experiment', 'validate', file])
 
     // Assess
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/^middy-chaos: invalid experiment .*steps\[0\]\.set\.faults\[0\]/)
     expect(result.stderr).toMatch(says)
   })
@@ -116,7 +164,7 @@ describe('set and experiment validate refuse invalid entries, and write nothing'
       '--param',
       param,
     ])
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/fault_type: unknown fault type "explode" \(known: latency/)
     expect(existsSync(param)).toBe(false)
   })
@@ -137,7 +185,7 @@ describe('set and experiment validate refuse invalid entries, and write nothing'
       'middy-chaos: --error-code is not a flag of latency (its flags: --delay)\n',
     )
     const value = await runMain(['enable', 'latency', '--delay=-5', '--param', param])
-    expect(value.code).toBe(1)
+    expect(value.code).toBe(2)
     expect(value.stderr).toMatch(/delay: must be an integer from 0 to 900000 ms \(got -5\)/)
     expect(existsSync(param)).toBe(false)
   })
@@ -195,7 +243,7 @@ describe('a new fault package, with nothing changed but the registry line', () =
     const good = '{"version":1,"faults":[{"type":"cpu_burn","percent":30}]}'
     const bad = '{"version":1,"faults":[{"type":"cpu","percent":300}]}'
     const refused = await runMain(['set', bad, '--param', param], withCpuBurn)
-    expect(refused.code).toBe(1)
+    expect(refused.code).toBe(2)
     expect(refused.stderr).toMatch(
       /faults\[0\]\.percent: must be an integer from 1 to 100 \(got 300\)/,
     )
@@ -236,7 +284,143 @@ describe('a new fault package, with nothing changed but the registry line', () =
       '--param',
       param,
     ])
-    expect(result.code).toBe(1)
+    expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/unknown fault type "cpu_burn"/)
+  })
+})
+
+describe('failure-lambda documents: what the translation would drop or skip is refused', () => {
+  const BEFORE = '{"is_enabled":false}'
+  const modes = 'latency, statuscode, exception, denylist, corruption, timeout, diskspace'
+  const refused = [
+    {
+      value: '{"isEnabled":true,"failureMode":"explode","rate":1}',
+      says: 'failureMode: "explode" is not a failure-lambda 0.x mode (known: latency, statuscode, exception, denylist, diskspace)',
+    },
+    {
+      value: '{"isEnabled":"maybe","failureMode":"latency","rate":1}',
+      says: 'isEnabled: must be true or false (got "maybe")',
+    },
+    {
+      value: '{"latency":{"enabled":"maybe"}}',
+      says: 'latency: enabled must be true or false (got "maybe") (failure-lambda skips this flag)',
+    },
+    {
+      value:
+        '{"latency":{"enabled":true,"min_latency":1,"max_latency":9,"match":[{"path":"a","operator":"regex","value":"a.*b"}]}}',
+      says: 'latency: dropped: latency.match[0]: the regex "a.*b" is not an anchored literal',
+    },
+    {
+      value:
+        '{"latency":{"enabled":true,"min_latency":1,"max_latency":9},"explode":{"enabled":true}}',
+      says: `explode: not a failure-lambda mode (known: ${modes})`,
+    },
+    {
+      value: '{"explode":{"enabled":true}}',
+      says: `(document): not a chaos config (got keys "explode"): write middy-chaos's {"version":1,"faults":[{"type":…}]} (fault types: ${known}), chaos_lambda's {"is_enabled":true,"fault_type":…}, or failure-lambda's {"<mode>":{"enabled":true,…}} (modes: ${modes})`,
+    },
+  ]
+
+  it.each(refused)('set refuses $value, naming the part', async ({ value, says }) => {
+    // Prepare
+    const param = freshParam()
+    await writeFileValue(param, BEFORE, { label: 'setup' })
+
+    // Act
+    const result = await runMain(['set', value, '--param', param])
+
+    // Assess
+    expect(result.code).toBe(2)
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(result.stderr).toContain(`middy-chaos: invalid chaos config: ${says}`)
+    expect(await readFile(param, 'utf8')).toBe(BEFORE)
+    expect(await readFileHistory(param)).toHaveLength(1)
+  })
+
+  it('experiment validate and run refuse a step that sets one, and write nothing', async () => {
+    // Prepare
+    const param = freshParam()
+    await writeFileValue(param, BEFORE, { label: 'setup' })
+    const file = join(dir, `experiment-${++count}.json`)
+    await writeFile(
+      file,
+      JSON.stringify({
+        name: 'explode',
+        steps: [{ name: 'on', set: { isEnabled: true, failureMode: 'explode' } }],
+      }),
+    )
+
+    // Act
+    const validate = await runMain(['experiment', 'validate', file])
+    const run = await runMain(['experiment', 'run', file, '--param', param])
+
+    // Assess
+    for (const result of [validate, run]) {
+      expect(result.code).toBe(2)
+      expect(result.stderr).toMatch(
+        /^middy-chaos: invalid experiment .*: steps\[0\]\.set\.failureMode: "explode" is not a failure-lambda 0\.x mode \(known: latency, /,
+      )
+      expect(result.stderr.trimEnd().split('\n')).toHaveLength(1)
+    }
+    expect(await readFileHistory(param)).toHaveLength(1)
+  })
+
+  it('keeps an approximation a note, and writes the value', async () => {
+    // Prepare
+    const param = freshParam()
+    const value = '{"latency":{"enabled":true,"rate":0.5,"min_latency":100,"max_latency":400}}'
+
+    // Act
+    const result = await runMain(['set', value, '--param', param])
+
+    // Assess
+    expect(result.code).toBe(0)
+    expect(result.stderr).toBe(
+      'note: latency: "rate" (a 1.0 pre-release spelling) read as the probability 0.5; failure-lambda 1.0 reads only "percentage" and would inject every time\n',
+    )
+    expect(JSON.parse(await readFile(param, 'utf8'))).toMatchObject(JSON.parse(value))
+  })
+})
+
+describe('--force and --for never leave faults on by accident', () => {
+  it('set --force writes a value with problems, says them, and still stamps expiresAt', async () => {
+    // Prepare
+    const param = freshParam()
+    const value = '{"version":1,"faults":[{"type":"latency","delay":400},{"type":"explode"}]}'
+    const before = Date.now()
+
+    // Act
+    const result = await runMain(['set', '--force', value, '--param', param])
+
+    // Assess
+    expect(result.code).toBe(0)
+    expect(result.stderr).toMatch(
+      /^warning: faults\[1\]\.type: unknown fault type "explode" .*\(written anyway: --force\)\n$/,
+    )
+    const { expiresAt } = JSON.parse(await readFile(param, 'utf8'))
+    expect(Date.parse(expiresAt) - before).toBeGreaterThanOrEqual(3_600_000)
+    expect(Date.parse(expiresAt) - before).toBeLessThan(3_610_000)
+  })
+
+  it.each([
+    [['enable', 'latency', '--for', '0'], '0'],
+    [['enable', 'latency', '--for', '-5s'], '-5s'],
+    [['enable', 'latency', '--for=-5s'], '-5s'],
+    [['set', '{"is_enabled":true,"fault_type":"latency","delay":400}', '--for', '0ms'], '0ms'],
+    [['set', '--force', '{"version":1,"faults":[{"type":"x"}]}', '--for', '-1'], '-1'],
+  ])('refuses %j: --for is more than 0, or never', async (argv, given) => {
+    // Prepare
+    const param = freshParam()
+    await writeFileValue(param, '{"is_enabled":false}', { label: 'setup' })
+
+    // Act
+    const result = await runMain([...argv, '--param', param])
+
+    // Assess
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe(
+      `middy-chaos: --for: "${given}" is not a duration more than 0 (examples: 30m, 1h; --for never keeps faults on until disabled)\n`,
+    )
+    expect(await readFileHistory(param)).toHaveLength(1)
   })
 })

@@ -219,7 +219,7 @@ describe('mistakes, refused before anything is written', () => {
       }),
     )
     const { code, stdout, stderr } = await runMain(['experiment', 'validate', invalid])
-    expect([code, stdout]).toEqual([1, ''])
+    expect([code, stdout]).toEqual([2, ''])
     expect(stderr.split('\n')).toHaveLength(2)
     expect(stderr).toMatch(
       /^middy-chaos: invalid experiment .*invalid-expect\.json: expect\[0\]: expectation "p95 under 1s" is not a threshold: .*; steps\[0\]\.expect\[0\]: expectation "2xx>=150%": 2xx is a share, from 0 to 1 or 0% to 100%; steps\[0\]\.expect\[1\]: needs "body" .*\n$/,

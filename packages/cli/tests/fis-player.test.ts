@@ -848,7 +848,7 @@ describe('what the player cannot play is refused by name, before anything runs',
     const files = await generated(edit)
     const param = join(dir, `refused-${++count}.json`)
     const { code, stderr } = await runMain([...runArgs(files), '--store', 'file', '--param', param])
-    expect(code).toBe(1)
+    expect(code).toBe(2)
     expect(stderr).toMatch(pattern)
     expect(stderr.trim().split('\n')).toHaveLength(1)
     expect(existsSync(param)).toBe(false)

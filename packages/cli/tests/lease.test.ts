@@ -277,16 +277,43 @@ describe('inputs', () => {
       '--param',
       store.parameter,
     ])
-    expect(grown.code).toBe(1)
+    expect(grown.code).toBe(2)
     expect(grown.stderr).toMatch(/14h is longer than 12h/)
+    expect(await readFileHistory(store.parameter)).toHaveLength(1)
+  })
+
+  it('prints the exact duration of a wait just past 12 hours, never a rounded one', async () => {
+    // Prepare
+    const store = await fileStore()
+    const file = await writeExperiment({ name: 'x', steps: [{ name: 'w', wait: 'PT12H0.5S' }] })
+
+    // Act
+    const result = await runMain(['experiment', 'run', file, '--param', store.parameter])
+
+    // Assess
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe(
+      `middy-chaos: invalid experiment ${file}: steps[0].wait: 12h0.5s is longer than 12h, AWS FIS's maximum experiment duration\n`,
+    )
     expect(await readFileHistory(store.parameter)).toHaveLength(1)
   })
 
   it('gives one middy-chaos line, a non-zero exit and an untouched store for every malformed input', async () => {
     const store = await fileStore()
     const good = await writeExperiment({ name: 'ok', steps: [{ name: 'on', set: LATENCY }] })
+    const explode = await writeExperiment({
+      name: 'explode',
+      steps: [{ name: 'on', set: { isEnabled: true, failureMode: 'explode' } }],
+    })
     const p = ['--param', store.parameter]
     const cases: string[][] = [
+      ['set', '{"isEnabled":true,"failureMode":"explode","rate":1}', ...p],
+      ['set', '{"latency":{"enabled":"maybe"}}', ...p],
+      ['set', '{"explode":{"enabled":true}}', ...p],
+      ['enable', 'latency', '--for', '0', ...p],
+      ['enable', 'latency', '--for', '-5s', ...p],
+      ['experiment', 'run', good, '--interval', '0', ...p],
+      ['experiment', 'run', explode, ...p],
       ['disable', 'now', ...p],
       ['status', 'everything', ...p],
       ['recover', 'it', ...p],

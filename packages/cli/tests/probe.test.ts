@@ -1,7 +1,13 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
-import { afterEach, describe, expect, it } from 'vitest'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { formatProbeLine, formatSummary } from '../src/output.js'
 import { PhaseTracker, Probe, type ProbeSample, percentile, summarise } from '../src/probe.js'
+import { assertCliBuilt, cliBin, startCli } from './helpers.js'
 
 const sample = (phase: string, status: number, seconds: number): ProbeSample => ({
   seq: 0,
@@ -164,4 +170,88 @@ describe('Probe', () => {
       body: expect.stringContaining('ECONNREFUSED'),
     })
   })
+})
+
+describe('the probe always gives timers and signals their turn', () => {
+  // A port fetch refuses without any I/O: a loop of such requests that never waits on a timer
+  // starves the event loop (no --duration, no Ctrl-C). Run as processes, killed if they hang.
+  const KILL_AFTER_MS = 8000
+  const run = async (args: string[]) => {
+    const cli = startCli(args)
+    const killer = setTimeout(() => cli.child.kill('SIGKILL'), KILL_AFTER_MS)
+    const { code } = await cli.exited
+    clearTimeout(killer)
+    return { code, stderr: cli.stderr() }
+  }
+  let dir: string
+  beforeAll(async () => {
+    assertCliBuilt()
+    dir = await mkdtemp(join(tmpdir(), 'middy-chaos-interval-'))
+  })
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it.each([
+    ['probe', '0'],
+    ['probe', '5ms'],
+    ['probe', '2h'],
+    ['experiment run', '0'],
+  ])(
+    '%s refuses --interval %s with one line',
+    async (command, interval) => {
+      // Prepare
+      const dir = await mkdtemp(join(tmpdir(), 'middy-chaos-interval-'))
+      const file = join(dir, 'experiment.json')
+      await writeFile(file, JSON.stringify({ name: 'x', steps: [{ name: 'hold', wait: '2s' }] }))
+      const args =
+        command === 'probe'
+          ? ['probe', 'http://127.0.0.1:1/', '--duration', '1s']
+          : [
+              'experiment',
+              'run',
+              file,
+              '--probe',
+              'http://127.0.0.1:1/',
+              '--param',
+              join(dir, 'c.json'),
+            ]
+
+      // Act
+      const result = await run([...args, '--interval', interval])
+
+      // Assess
+      await rm(dir, { recursive: true, force: true })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toBe(`middy-chaos: --interval: "${interval}" is not from 10ms to 1h\n`)
+    },
+    20_000,
+  )
+
+  it('a Probe given intervalMs 0 against such a port still lets a timer stop it', async () => {
+    // Prepare
+    const probeModule = pathToFileURL(join(cliBin, '..', 'probe.js')).href
+    const script = `
+      import { Probe } from ${JSON.stringify(probeModule)}
+      const probe = new Probe({ url: 'http://127.0.0.1:1/', intervalMs: 0 })
+      probe.start()
+      setTimeout(async () => {
+        await probe.stop()
+        console.log(probe.samples.length)
+      }, 300)`
+
+    // Act
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script])
+    let out = ''
+    child.stdout.on('data', (chunk) => (out += chunk))
+    const killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS)
+    const code = await new Promise((resolve) => child.once('exit', resolve))
+    clearTimeout(killer)
+
+    // Assess: it stopped, after at most one request per 10 ms
+    expect(code).toBe(0)
+    const requests = Number(out.trim())
+    expect(requests).toBeGreaterThan(0)
+    expect(requests).toBeLessThanOrEqual(300 / 10 + 5)
+  }, 20_000)
 })

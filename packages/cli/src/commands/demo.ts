@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { durationOption, numberOption, stringOption } from '../args.js'
+import { durationOption, intervalOption, numberOption, stringOption } from '../args.js'
 import type { Command } from '../command.js'
 import { CliError } from '../errors.js'
 import { adjustWaits, loadExperiment } from '../experiment.js'
@@ -89,7 +89,7 @@ export const demoCommand: Command = {
   Serves examples/hello-world, probes it and runs the workshop experiment with short waits.
   --wait <duration>      length of each wait step (default 4s; the workshop's is 1m)
   --lead / --tail        probing before the first step / after the restore (default 3s each)
-  --interval <duration>  probe interval (default 300ms)
+  --interval <duration>  probe interval (default 300ms; 10ms to 1h)
   --max-age <seconds>    chaos config cache of the served function (default 1)
   --handler <module>     default examples/hello-world/lib/index.js
   --experiment <file>    default examples/hello-world/experiments/workshop.json
@@ -123,7 +123,7 @@ export const demoCommand: Command = {
     )
     const maxAge = numberOption('max-age', stringOption(values, 'max-age'), 1, (n) => n >= 0)
     const waitMs = durationOption('wait', stringOption(values, 'wait'), 4000)
-    const intervalMs = durationOption('interval', stringOption(values, 'interval'), 300)
+    const intervalMs = intervalOption(values, 300)
     const leadMs = durationOption('lead', stringOption(values, 'lead'), 3000)
     const tailMs = durationOption('tail', stringOption(values, 'tail'), 3000)
     const experiment = adjustWaits(await loadExperiment(experimentPath, faults), { waitMs })

@@ -1,3 +1,4 @@
+import { isFailureLambdaConfig, isRecord } from '@middy-chaos/core'
 import { STORE_HELP, STORE_OPTIONS, storeSelection } from '../args.js'
 import type { Command } from '../command.js'
 import { createStore } from '../store.js'
@@ -13,6 +14,26 @@ const WORKSHOP_OFF = {
   fault_type: 'latency',
 }
 
+/**
+ * A value with every fault off, in the format it is in, its settings kept:
+ * middy-chaos's `enabled: false`; failure-lambda 0.x's `isEnabled: false`, 1.x's
+ * `enabled: false` on every flag (failure-lambda reads nothing else); otherwise
+ * chaos_lambda's `is_enabled: false`.
+ */
+export const turnedOff = (current: Record<string, unknown>): Record<string, unknown> => {
+  if (Array.isArray(current.faults)) return { ...current, enabled: false }
+  if (isFailureLambdaConfig(current)) {
+    if ('isEnabled' in current) return { ...current, isEnabled: false }
+    return Object.fromEntries(
+      Object.entries(current).map(([key, flag]) => [
+        key,
+        isRecord(flag) && 'enabled' in flag ? { ...flag, enabled: false } : flag,
+      ]),
+    )
+  }
+  return { ...WORKSHOP_OFF, ...current, is_enabled: false }
+}
+
 /** `middy-chaos disable`: faults off, settings kept. */
 export const disableCommand: Command = {
   name: 'disable',
@@ -20,7 +41,8 @@ export const disableCommand: Command = {
   usage: ['disable'],
   help: () => `middy-chaos disable [options]
   Turns every fault off and keeps the fault settings (as the workshop's S07_DisableFaults does):
-  "is_enabled": false in chaos_lambda's format, "enabled": false in middy-chaos's.
+  "is_enabled": false in chaos_lambda's format, "enabled": false in middy-chaos's, and in
+  failure-lambda's "isEnabled": false (0.x) or "enabled": false on every flag (1.x).
 ${STORE_HELP}`,
   options: () => STORE_OPTIONS,
   async run({ values }, { terminal, faults }) {
@@ -34,9 +56,7 @@ ${STORE_HELP}`,
     }
     // The settings stay; the expiry of the faults that were on goes with them.
     const { expiresAt: _, ...current } = parseStored(stored.value) ?? {}
-    const value: Record<string, unknown> = Array.isArray(current.faults)
-      ? { ...current, enabled: false }
-      : { ...WORKSHOP_OFF, ...current, is_enabled: false }
+    const value = turnedOff(current)
     return writeAndReport(store, JSON.stringify(value), 'cli: disable', terminal, faults)
   },
 }

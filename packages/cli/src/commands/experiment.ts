@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import {
   durationOption,
+  intervalOption,
   numberOption,
   STORE_HELP,
   STORE_OPTIONS,
@@ -54,7 +55,7 @@ export const experimentCommand: Command = {
   help: () => `middy-chaos experiment run <file> [options]
   Runs the steps in order, then restores the parameter's pre-experiment value (also on Ctrl-C and on failure).
   --probe <url>          probe this URL during the experiment; prints a summary per step
-  --interval <duration>  probe interval (default 1s)
+  --interval <duration>  probe interval (default 1s; 10ms to 1h)
   --lead <duration>      probe this long before the first step (default 0)
   --tail <duration>      probe this long after the restore (default 0)
   --wait <duration>      replace every wait of the experiment by this duration
@@ -72,8 +73,10 @@ export const experimentCommand: Command = {
                          faults stop by themselves within it
   --takeover             take over a stale lease (its runner is gone) and restore the value it recorded
 ${STORE_HELP}
-Exit codes: 0 completed, 1 failed (restored), 2 usage, 3 the restore failed, 4 stopped by a stop
-condition (restored), 5 refused: another experiment holds the parameter, 6 completed but an
+Exit codes: 0 completed, 1 a runtime failure (a step failed: restored; or the file, the store or
+CloudWatch could not be read), 2 refused for what it was given (a malformed option, an invalid
+experiment, an alarm that does not exist; nothing written), 3 the restore failed, 4 stopped by a
+stop condition (restored), 5 refused: another experiment holds the parameter, 6 completed but an
 expectation failed (restored), 130/143 SIGINT/SIGTERM.
 middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... [options]
   Plays an AWS FIS experiment template (the JSON of aws fis get-experiment-template) locally with
@@ -81,7 +84,7 @@ middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... 
   store; SIGINT / SIGTERM stop it as aws fis stop-experiment. --wait / --time-scale shorten
   aws:fis:wait, aws:sleep and the runbook's holds; --probe, --stop-on-alarm and the store options
   apply. Exit codes as above (1: an action failed; 3: a runbook's Restore failed; 5: its
-  AcquireLease was refused); what it cannot play is refused by name before anything runs.
+  AcquireLease was refused); what it cannot play is refused by name before anything runs (2).
 middy-chaos experiment validate <file>: checks the file and prints its steps and expectations
 ${EXPORT_HELP}`,
   options: () => ({
@@ -142,7 +145,7 @@ ${EXPORT_HELP}`,
     const results = stringOption(values, 'results')
     if (results !== undefined) resultsPath(results)
     const expect = list(values, 'expect').map((text) => readExpectOption(text))
-    const intervalMs = durationOption('interval', stringOption(values, 'interval'), 1000)
+    const intervalMs = intervalOption(values, 1000)
     const probe = stringOption(values, 'probe')
     if (probe) urlOption(probe)
     const leadMs = durationOption('lead', stringOption(values, 'lead'), 0)

@@ -1,4 +1,4 @@
-import { durationOption, numberOption, stringOption, urlOption } from '../args.js'
+import { durationOption, intervalOption, numberOption, stringOption, urlOption } from '../args.js'
 import type { Command } from '../command.js'
 import { UsageError } from '../errors.js'
 import {
@@ -30,7 +30,7 @@ export const probeCommand: Command = {
   ],
   help: () => `middy-chaos probe <url> [options]
   Prints "BODY - STATUS - SECONDS" per request, as the AWS FIS workshop's test.sh, and a summary on exit.
-  --interval <duration>  time between requests (default 1s)
+  --interval <duration>  time between the starts of two requests (default 1s; 10ms to 1h)
   --count <n>            stop after n requests
   --duration <duration>  stop after this long
   --timeout <duration>   per-request timeout (default 10s)
@@ -68,7 +68,7 @@ export const probeCommand: Command = {
     if (reportPath !== undefined) reportFormat(reportPath)
     const results = stringOption(values, 'results')
     if (results !== undefined) resultsPath(results)
-    const intervalMs = durationOption('interval', stringOption(values, 'interval'), 1000)
+    const intervalMs = intervalOption(values, 1000)
     let finish: () => void = () => {}
     const finished = new Promise<void>((resolveFinish) => {
       finish = resolveFinish

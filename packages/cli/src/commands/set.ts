@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { STORE_HELP, STORE_OPTIONS, storeSelection, stringOption } from '../args.js'
 import type { Command } from '../command.js'
 import { checkConfig } from '../config-check.js'
-import { CliError, describeError, UsageError } from '../errors.js'
+import { CliError, describeError, InputError, UsageError } from '../errors.js'
 import { createStore } from '../store.js'
 import { FOR_HELP, FOR_OPTION, withExpiry, writeAndReport } from '../writes.js'
 
@@ -13,9 +13,11 @@ export const setCommand: Command = {
   usage: ["set '<json>' | --file <config.json>"],
   help: ({ faults }) => `middy-chaos set '<json>' | --file <config.json> [options]
   Writes a chaos config, in any accepted format (middy-chaos, chaos_lambda, failure-lambda),
-  after checking every entry with its fault's own rules (known faults: ${faults.map((f) => f.type).join(', ')}).
+  after checking every entry with its fault's own rules (known faults: ${faults.map((f) => f.type).join(', ')});
+  in a failure-lambda document, what the middlewares would drop or skip is refused too.
   --file <path>          read the value from a file
-  --force                write it even if it has problems
+  --force                write it even if it has problems (a value that turns faults on still
+                         gets its expiresAt)
 ${FOR_HELP}
                          (a value with its own earlier expiresAt keeps it)
 ${STORE_HELP}`,
@@ -47,14 +49,16 @@ ${STORE_HELP}`,
       )
     const { issues, notes } = checkConfig(value, faults)
     if (issues.length > 0 && values.force !== true) {
-      throw new CliError(
+      throw new InputError(
         `invalid chaos config: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')} (nothing written; --force writes it anyway)`,
       )
     }
+    // Read before anything is written: a wrong --for is refused with or without --force.
+    const { value: stamped } = withExpiry(value.trim(), values, faults)
     const store = createStore(storeSelection(values))
+    for (const issue of issues)
+      terminal.error(`warning: ${issue.path}: ${issue.message} (written anyway: --force)`)
     for (const note of notes) terminal.error(`note: ${note}`)
-    const stamped =
-      issues.length > 0 ? value.trim() : withExpiry(value.trim(), values, faults).value
     return writeAndReport(store, stamped, 'cli: set', terminal, faults)
   },
 }

@@ -10,6 +10,7 @@
 import { sleep } from '@middy-chaos/core'
 import {
   durationOption,
+  intervalOption,
   numberOption,
   type OptionValues,
   storeSelection,
@@ -87,7 +88,7 @@ export const runFisTemplate = async (
     timeScale,
     ...(wait === undefined ? {} : { waitMs: durationOption('wait', wait, 0) }),
   }
-  const intervalMs = durationOption('interval', stringOption(values, 'interval'), 1000)
+  const intervalMs = intervalOption(values, 1000)
   const probeUrl = stringOption(values, 'probe')
   if (probeUrl) urlOption(probeUrl)
   const leadMs = durationOption('lead', stringOption(values, 'lead'), 0)

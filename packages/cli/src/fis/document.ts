@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { isRecord } from '@middy-chaos/core'
 import { parse as parseYaml } from 'yaml'
-import { CliError, describeError } from '../errors.js'
+import { CliError, describeError, InputError } from '../errors.js'
 import {
   FIS_VERSION,
   HANDLER_INPUTS,
@@ -161,7 +161,7 @@ export const parseAutomationDocument = (
   source = name,
 ): AutomationDocument => {
   const fail = (problems: string[]) =>
-    new CliError(`cannot play SSM document ${name} (${source}): ${problems.join('; ')}`)
+    new InputError(`cannot play SSM document ${name} (${source}): ${problems.join('; ')}`)
   if (!isRecord(raw)) throw fail(['must be a YAML or JSON object with "mainSteps"'])
   const problems: string[] = []
   if (String(raw.schemaVersion) !== '0.3')
@@ -542,7 +542,7 @@ export const loadAutomationDocument = async (
       raw = parseYaml(raw.Content)
     }
   } catch (error) {
-    throw new CliError(`invalid SSM document ${path}: not YAML or JSON (${describeError(error)})`)
+    throw new InputError(`invalid SSM document ${path}: not YAML or JSON (${describeError(error)})`)
   }
   return parseAutomationDocument(raw, name ?? basename(path).replace(/\.(ya?ml|json)$/i, ''), path)
 }

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
-import { CliError, describeError } from '../errors.js'
+import { CliError, describeError, InputError } from '../errors.js'
 import { FAULTS } from '../faults.js'
 import { LeaseHeldError } from '../lease.js'
 import type { ConfigStore, StoredValue } from '../store.js'
@@ -117,7 +117,7 @@ export const planFisExperiment = (
       `the documents touch ${names.size} parameters (${[...names].map(([name, where]) => `${name} in ${where}`).join(', ')}); the player plays one parameter on one store`,
     )
   if (problems.length > 0)
-    throw new CliError(`cannot play FIS template ${template.name}: ${problems.join('; ')}`)
+    throw new InputError(`cannot play FIS template ${template.name}: ${problems.join('; ')}`)
   const [parameterName] = names.keys()
   return {
     template,

@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { isRecord } from '@middy-chaos/core'
-import { CliError, describeError } from '../errors.js'
+import { CliError, describeError, InputError } from '../errors.js'
 import { MAX_EXPERIMENT_MS } from '../experiment.js'
 
 /** The FIS action that starts an SSM Automation and waits for it. */
@@ -169,9 +169,9 @@ const CLOUDFORMATION_HINT =
 export const parseFisTemplate = (raw: unknown, source = 'template'): FisTemplate => {
   const root = isRecord(raw) && isRecord(raw.experimentTemplate) ? raw.experimentTemplate : raw
   if (!isRecord(root))
-    throw new CliError(`invalid FIS template ${source}: must be a JSON object with "actions"`)
+    throw new InputError(`invalid FIS template ${source}: must be a JSON object with "actions"`)
   if (root.Actions !== undefined || root.ExperimentTemplate !== undefined)
-    throw new CliError(`invalid FIS template ${source}: ${CLOUDFORMATION_HINT}`)
+    throw new InputError(`invalid FIS template ${source}: ${CLOUDFORMATION_HINT}`)
   const problems: string[] = []
   for (const key of Object.keys(root)) {
     if (!TEMPLATE_FIELDS.has(key)) problems.push(`${key}: unknown field`)
@@ -192,7 +192,7 @@ export const parseFisTemplate = (raw: unknown, source = 'template'): FisTemplate
   }
   const stopConditions = parseStopConditions(root.stopConditions, problems)
   if (problems.length > 0)
-    throw new CliError(`cannot play FIS template ${source}: ${problems.join('; ')}`)
+    throw new InputError(`cannot play FIS template ${source}: ${problems.join('; ')}`)
   const tags = isRecord(root.tags) ? root.tags : {}
   const name =
     typeof tags.Name === 'string' && tags.Name
@@ -371,7 +371,7 @@ export const loadFisTemplate = async (path: string): Promise<FisTemplate> => {
   try {
     raw = JSON.parse(text)
   } catch (error) {
-    throw new CliError(
+    throw new InputError(
       `invalid FIS template ${path}: not JSON (${describeError(error)}); give the JSON that "aws fis get-experiment-template --id <id>" prints`,
     )
   }
