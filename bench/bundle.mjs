@@ -8,16 +8,21 @@ import { build } from 'esbuild'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 
+/** How esbuild bundles a function for Lambda here: one minified ESM file, the AWS SDK external. */
+export const LAMBDA_BUNDLE = Object.freeze({
+  bundle: true,
+  minify: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  external: ['@aws-sdk/*', '@smithy/*'],
+})
+
 /** Bytes of the bundle in all, and of this project's own code in it (packages/*). */
 export const measureBundle = async () => {
   const result = await build({
+    ...LAMBDA_BUNDLE,
     entryPoints: [`${root}examples/hello-world/src/index.ts`],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*', '@smithy/*'],
     write: false,
     metafile: true,
     logLevel: 'silent',

@@ -1,4 +1,5 @@
 // Cold start: import + the first response, in fresh Node processes, of
+//   - bare Middy, answering at once (no config at all),
 //   - bare Middy fetching one parameter with Powertools SSMProvider (the baseline),
 //   - the same with Powertools Logger imported,
 //   - the workshop chain (latency, status code, exception) reading its config from SSM, faults off.
@@ -12,6 +13,7 @@ import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { LAMBDA_BUNDLE } from './bundle.mjs'
 
 const OFF =
   '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}'
@@ -26,7 +28,9 @@ if (variant === 'bundled') {
   const event = { httpMethod: 'GET', path: '/' }
   const { default: middy } = await import('@middy/core')
   let handler
-  if (variant === 'middy+ssm' || variant === 'middy+logger+ssm') {
+  if (variant === 'middy') {
+    handler = middy(async () => ({ statusCode: 200, body: 'Hello from Lambda!' }))
+  } else if (variant === 'middy+ssm' || variant === 'middy+logger+ssm') {
     if (variant === 'middy+logger+ssm') {
       const { Logger } = await import('@aws-lambda-powertools/logger')
       new Logger({ serviceName: 'bench' })
@@ -74,7 +78,7 @@ const env = {
   POWERTOOLS_SERVICE_NAME: 'bench',
 }
 const self = fileURLToPath(import.meta.url)
-const variants = ['middy+ssm', 'middy+logger+ssm', 'workshop chain']
+const variants = ['middy', 'middy+ssm', 'middy+logger+ssm', 'workshop chain']
 
 // The same three functions, bundled as esbuild does for Lambda.
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -87,6 +91,10 @@ import middy from '@middy/core'`
   const report = `await handler({ httpMethod: 'GET', path: '/' }, context)
 process.stdout.write(JSON.stringify(performance.now()))
 process.exit(0)`
+  if (name === 'middy')
+    return `${first}
+const handler = middy(async () => ({ statusCode: 200, body: 'Hello from Lambda!' }))
+${report}`
   if (name === 'workshop chain')
     return `${first}
 import { chaosLatency } from '${root}packages/latency/lib/index.js'
@@ -109,13 +117,8 @@ const bundled = {}
 for (const name of variants) {
   const outfile = join(bundles, `${name.replace(/\W+/g, '-')}.mjs`)
   await build({
+    ...LAMBDA_BUNDLE,
     stdin: { contents: entry(name), resolveDir: join(root, 'packages/core'), loader: 'js' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    external: ['@aws-sdk/*', '@smithy/*'],
     outfile,
     logLevel: 'silent',
   })
@@ -152,6 +155,6 @@ for (const name of keys) {
   const m = median(results[name])
   const base = median(results[name.endsWith('(bundled)') ? 'middy+ssm (bundled)' : 'middy+ssm'])
   console.log(
-    `| ${name} | ${m.toFixed(1)} | ${name.startsWith('middy+ssm') ? '—' : `+${(m - base).toFixed(1)}`} |`,
+    `| ${name} | ${m.toFixed(1)} | ${name.startsWith('middy+ssm') ? '—' : `${m - base >= 0 ? '+' : ''}${(m - base).toFixed(1)}`} |`,
   )
 }

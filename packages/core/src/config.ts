@@ -12,10 +12,10 @@ import { ChaosConfigError } from './errors.js'
 import { isChaosLambdaDocument, parseChaosLambda } from './formats/chaos-lambda.js'
 import { EMPTY_DOCUMENT } from './formats/common.js'
 import {
-  fromFailureLambda,
+  failureLambdaReader,
   isDroppedNote,
   isFailureLambdaConfig,
-} from './formats/failure-lambda.js'
+} from './formats/failure-lambda-detect.js'
 import { isMiddyChaosDocument, parseMiddyChaos } from './formats/middy-chaos.js'
 import type { ChaosDocument, ConfigIssue, FaultCatalog, ParseResult } from './types.js'
 import { isRecord, kindOf } from './util.js'
@@ -88,7 +88,19 @@ export const parseConfig = (input: unknown, options: ParseOptions = {}): ParseRe
     }
   }
   if (!isMiddyChaosDocument(raw) && isFailureLambdaConfig(raw)) {
-    const converted = fromFailureLambda(raw, catalog)
+    const read = failureLambdaReader()
+    if (read === undefined)
+      return {
+        document: EMPTY_DOCUMENT,
+        issues: [
+          {
+            path: '(document)',
+            message:
+              "a failure-lambda configuration, and this function was bundled without its reader: call useFailureLambdaFormat() from '@middy-chaos/core/failure-lambda' in the function",
+          },
+        ],
+      }
+    const converted = read(raw, catalog)
     const document = parseMiddyChaos(converted.document, issues, catalog)
     const warnings = converted.notes.filter(isDroppedNote)
     return {

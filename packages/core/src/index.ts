@@ -57,6 +57,7 @@ export {
   type FailureLambdaFormat,
   fromFailureLambda,
   isFailureLambdaConfig,
+  useFailureLambdaFormat,
 } from './formats/failure-lambda.js'
 export { isAlbEvent, isHttpApiEvent, isHttpEvent, statusLine } from './http.js'
 export { getDefaultLogger } from './logger.js'

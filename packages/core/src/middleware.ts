@@ -10,7 +10,6 @@ import { registerFault } from './catalog.js'
 import { noteInvocation } from './chain.js'
 import { resolveLogger } from './logger.js'
 import { FaultRunner } from './runner.js'
-import { scopeInvocations } from './scope.js'
 import type { ConfigSnapshot } from './source.js'
 import { getConfigSource } from './sources.js'
 import { isEnvFlagOn } from './time.js'
@@ -53,10 +52,29 @@ const named = <F extends (...args: never[]) => unknown>(name: string, fn: F): F 
 export const createFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
   definition: FaultDefinition<P, O>,
   userOptions: O = {} as O,
-): MiddlewareObj =>
-  definition.scope === 'calls' && !isEnvFlagOn(KILL_SWITCH_ENV)
-    ? scopeInvocations(definition, userOptions, buildFaultMiddleware(definition, userOptions))
-    : buildFaultMiddleware(definition, userOptions)
+): MiddlewareObj => {
+  const middleware = buildFaultMiddleware(definition, userOptions)
+  if (definition.scope !== 'calls' || isEnvFlagOn(KILL_SWITCH_ENV)) return middleware
+  // Always set: a `calls` fault reaches its scope through scope.ts's exports, which loads it.
+  return scopeCalls ? scopeCalls(definition, userOptions, middleware) : middleware
+}
+
+/** What gives a `scope: 'calls'` fault's middleware its invocation scopes. */
+type ScopeCalls = <P, O extends ChaosMiddlewareOptions>(
+  definition: FaultDefinition<P, O>,
+  userOptions: O,
+  inner: MiddlewareObj,
+) => MiddlewareObj
+
+let scopeCalls: ScopeCalls | undefined
+
+/**
+ * Called by scope.ts when it loads: so a function whose faults act on the
+ * invocation only (the workshop's) never loads nor bundles the scopes.
+ */
+export const provideScopes = (scope: ScopeCalls): void => {
+  scopeCalls = scope
+}
 
 /** The middleware of {@link createFaultMiddleware}, before any invocation scope. */
 const buildFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(

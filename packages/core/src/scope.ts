@@ -35,6 +35,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { MiddlewareObj, Request } from '@middy/core'
+import { provideScopes } from './middleware.js'
 import type { ConfigSnapshot } from './source.js'
 import { getConfigSource } from './sources.js'
 import type { ChaosMiddlewareOptions, FaultDefinition } from './types.js'
@@ -272,3 +273,5 @@ export const scopeInvocations = <P, O extends ChaosMiddlewareOptions>(
     }),
   }
 }
+
+provideScopes(scopeInvocations)

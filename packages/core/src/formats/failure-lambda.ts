@@ -45,29 +45,24 @@
 import { registeredFaults } from '../catalog.js'
 import type { AnyFaultDefinition, FaultCatalog } from '../types.js'
 import { describeValue, FORBIDDEN_SEGMENTS, isRecord } from '../util.js'
+import {
+  FAILURE_LAMBDA_MODES,
+  type FailureLambdaConversion,
+  hasFlags,
+  hasOwn,
+  isFailureLambdaConfig,
+  isV0,
+  own,
+  provideFailureLambdaReader,
+} from './failure-lambda-detect.js'
 
-/** Which failure-lambda format a document was written in. */
-export type FailureLambdaFormat = 'failure-lambda-0' | 'failure-lambda-1'
-
-/** What {@link fromFailureLambda} returns. */
-export interface FailureLambdaConversion {
-  /** A middy-chaos version 1 document: `{ version: 1, enabled, faults: [...] }`. */
-  document: Record<string, unknown>
-  /** What was dropped, skipped or approximated, one sentence each. Informational, not errors. */
-  notes: string[]
-  format: FailureLambdaFormat
-}
-
-/** failure-lambda 1.x modes, in the order it injects them. */
-export const FAILURE_LAMBDA_MODES = [
-  'latency',
-  'timeout',
-  'diskspace',
-  'denylist',
-  'statuscode',
-  'exception',
-  'corruption',
-] as const
+export {
+  FAILURE_LAMBDA_MODES,
+  type FailureLambdaConversion,
+  type FailureLambdaFormat,
+  isDroppedNote,
+  isFailureLambdaConfig,
+} from './failure-lambda-detect.js'
 
 /** failure-lambda 0.x `failureMode` values. */
 const V0_MODES: ReadonlySet<string> = new Set([
@@ -80,44 +75,6 @@ const V0_MODES: ReadonlySet<string> = new Set([
 ])
 /** middy-chaos keys a failure-lambda document may carry: failure-lambda ignores them. */
 const TIMING_KEYS = ['expiresAt', 'duration', 'writtenAt'] as const
-/** Keys that mark another format: middy-chaos (`faults`, `version`) or chaos_lambda. */
-const FOREIGN_KEYS = ['faults', 'version', 'is_enabled', 'fault_type'] as const
-
-const hasOwn = (record: object, key: string): boolean => Object.hasOwn(record, key)
-
-const own = (record: Record<string, unknown>, key: string): unknown =>
-  hasOwn(record, key) ? record[key] : undefined
-
-const hasFlags = (raw: Record<string, unknown>): boolean =>
-  FAILURE_LAMBDA_MODES.some((mode) => isRecord(own(raw, mode)))
-
-const isV0 = (raw: Record<string, unknown>): boolean =>
-  hasOwn(raw, 'isEnabled') || hasOwn(raw, 'failureMode')
-
-/**
- * Whether a parsed document is a failure-lambda configuration: 1.x when a
- * mode key (`latency`, `exception`, …) holds an object, 0.x when it has
- * `isEnabled` or `failureMode`. Documents with `faults` or `version`
- * (middy-chaos) or `is_enabled` or `fault_type` (chaos_lambda) never are.
- * Never throws.
- *
- * @example
- * ```ts
- * isFailureLambdaConfig({ latency: { enabled: true, min_latency: 100, max_latency: 400 } }) // true
- * isFailureLambdaConfig({ isEnabled: true, failureMode: 'latency', rate: 1 }) // true
- * isFailureLambdaConfig({ is_enabled: true, fault_type: 'latency', delay: 400 }) // false
- * ```
- */
-export const isFailureLambdaConfig = (raw: Record<string, unknown>): boolean => {
-  try {
-    if (!isRecord(raw)) return false
-    if (FOREIGN_KEYS.some((key) => hasOwn(raw, key))) return false
-    return hasFlags(raw) || isV0(raw)
-  } catch {
-    return false
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Shared mapping helpers
 
@@ -458,14 +415,6 @@ const fromV0 = (
 }
 
 /**
- * Whether a note says that part of the configuration was dropped or skipped
- * (an invalid flag, a mode no fault declares, an untranslatable pattern): such
- * notes are logged as warnings; the others (approximations) as information.
- */
-export const isDroppedNote = (note: string): boolean =>
-  /^[\w.[\]]+: (dropped|skipped)\b/.test(note) || note.startsWith('could not be read')
-
-/**
  * Maps a failure-lambda configuration (0.x or 1.x, see
  * {@link isFailureLambdaConfig}) to a middy-chaos version 1 document, to be
  * read by `parseConfig` like any other. Each mode maps onto the fault of
@@ -518,3 +467,21 @@ export const fromFailureLambda = (
     }
   }
 }
+
+provideFailureLambdaReader(fromFailureLambda)
+
+/**
+ * Makes a bundled function read failure-lambda configurations: call it once,
+ * at the top of the function's module. A function loaded from `node_modules`
+ * reads them without it; one bundled without it (esbuild, CDK's
+ * `NodejsFunction`, SAM's esbuild build) leaves the reader out of its bundle,
+ * and a failure-lambda configuration then injects nothing, with a warning
+ * naming this call.
+ *
+ * @example
+ * ```ts
+ * import { useFailureLambdaFormat } from '@middy-chaos/core/failure-lambda'
+ * useFailureLambdaFormat()
+ * ```
+ */
+export const useFailureLambdaFormat = (): void => provideFailureLambdaReader(fromFailureLambda)

@@ -1,0 +1,123 @@
+/**
+ * Functions as esbuild bundles them for Lambda (one file, AWS SDK external,
+ * tree-shaken): what a bundle leaves out must not change what it does.
+ *
+ * - The failure-lambda reader is out of a bundle that does not ask for it: a
+ *   failure-lambda configuration then injects nothing, with a warning naming
+ *   `useFailureLambdaFormat()`; with that call, the bundle reads it.
+ * - The invocation scopes are in a bundle with a fault that acts on the
+ *   invocation's calls (aws-sdk), and its faults reach those calls.
+ */
+import { execFile } from 'node:child_process'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { build } from 'esbuild'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LAMBDA_BUNDLE } from '../../bench/bundle.mjs'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+let dir: string
+
+beforeAll(async () => {
+  await mkdir(join(root, '.tmp'), { recursive: true })
+  dir = await mkdtemp(join(root, '.tmp', 'bundled-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Bundles `source` as a function's module and runs it; returns its log lines and what it printed. */
+const bundleAndRun = async (name: string, source: string) => {
+  const outfile = join(dir, `${name}.mjs`)
+  const result = await build({
+    // Resolved from a fault package, as a function depending on it resolves @middy-chaos/core.
+    stdin: { contents: source, resolveDir: join(root, 'packages/aws-sdk'), loader: 'ts' },
+    ...LAMBDA_BUNDLE,
+    outfile,
+    metafile: true,
+    logLevel: 'silent',
+  })
+  const inputs = Object.keys(
+    result.metafile.outputs[Object.keys(result.metafile.outputs)[0] ?? '']?.inputs ?? {},
+  )
+  const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
+    env: { ...process.env, POWERTOOLS_DEV: 'false', AWS_REGION: 'us-east-1' },
+  })
+  const lines = stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+  return { inputs, lines, stdout }
+}
+
+const lib = (pkg: string) => join(root, 'packages', pkg, 'lib/index.js')
+const FAILURE_LAMBDA = JSON.stringify({
+  latency: { enabled: true, min_latency: 20, max_latency: 21 },
+})
+const workshopFunction = (extra: string) => `
+import middy from '@middy/core'
+import { chaosLatency } from '${lib('latency')}'
+${extra}
+const config = ${FAILURE_LAMBDA}
+const handler = middy(async () => ({ statusCode: 200 })).use(chaosLatency({ config }))
+await handler({}, { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'r', functionName: 'f' })
+`
+
+describe('a bundled function', () => {
+  it('without useFailureLambdaFormat(): no failure-lambda reader in the bundle, no fault, a warning naming the call', async () => {
+    // Act
+    const { inputs, lines } = await bundleAndRun('without-reader', workshopFunction(''))
+
+    // Assess
+    expect(inputs.some((path) => path.endsWith('formats/failure-lambda.js'))).toBe(false)
+    expect(lines.filter((line) => line.message === 'Chaos fault injected')).toEqual([])
+    expect(JSON.stringify(lines.filter((line) => line.level === 'WARN'))).toMatch(
+      /useFailureLambdaFormat\(\) from '@middy-chaos\/core\/failure-lambda'/,
+    )
+  }, 60_000)
+
+  it('with useFailureLambdaFormat(): reads the failure-lambda configuration', async () => {
+    // Act
+    const { inputs, lines } = await bundleAndRun(
+      'with-reader',
+      workshopFunction(
+        `import { useFailureLambdaFormat } from '@middy-chaos/core/failure-lambda'\nuseFailureLambdaFormat()`,
+      ),
+    )
+
+    // Assess
+    expect(inputs.some((path) => path.endsWith('formats/failure-lambda.js'))).toBe(true)
+    expect(lines.filter((line) => line.level === 'WARN')).toEqual([])
+    expect(lines.filter((line) => line.message === 'Chaos fault injected')).toMatchObject([
+      { chaos: { faultType: 'latency' } },
+    ])
+  }, 60_000)
+
+  it('with the aws-sdk fault: the invocation scopes are in, and the fault reaches the call', async () => {
+    // Act: a DynamoDB client whose HTTP handler answers from memory; the fault fails every attempt
+    const { inputs, stdout } = await bundleAndRun(
+      'aws-sdk',
+      `
+import middy from '@middy/core'
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
+import { chaosAwsSdk } from '${lib('aws-sdk')}'
+const requestHandler = { handle: async () => ({ response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: new TextEncoder().encode('{"TableNames":[]}') } }) }
+const ddb = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, requestHandler, maxAttempts: 1 })
+const config = { version: 1, faults: [{ type: 'aws_sdk', error: 'ValidationException' }] }
+const handler = middy(async () => {
+  try { await ddb.send(new ListTablesCommand({})); return 'call succeeded' } catch (error) { return 'call failed: ' + error.name }
+}).use(chaosAwsSdk({ config, clients: [ddb] }))
+console.log('inside: ' + await handler({}, { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'r', functionName: 'f' }))
+await ddb.send(new ListTablesCommand({}))
+console.log('after: call succeeded')
+`,
+    )
+
+    // Assess
+    expect(inputs.some((path) => path.endsWith('core/lib/scope.js'))).toBe(true)
+    expect(stdout).toContain('inside: call failed: ValidationException')
+    expect(stdout).toContain('after: call succeeded')
+  }, 60_000)
+})
