@@ -128,7 +128,8 @@ describe('examples/fis-workshop', () => {
     expect(readdirSync(join(outdir, asset))).toEqual(['index.mjs'])
     expect(bundle).toContain('Hello from Lambda!')
     expect(bundle).toContain('Chaos fault injected')
-    expect(bundle).not.toMatch(/from ['"]@middy-chaos\//)
+    // No import left for the runtime to resolve (a warning may name a module in its words).
+    expect(bundle).not.toMatch(/\bimport\s*(?:[\w{},*\s]+from\s*)?\(?\s*['"]@middy-chaos\//)
   })
 
   it('puts it behind API Gateway, GET /', () => {
