@@ -224,7 +224,7 @@ describe('two runs of one experiment at once', () => {
   it.each(['file', 'ssm'] as const)(
     'on the %s store: each time exactly one is refused, and the parameter ends as it was',
     async (kind) => {
-      const rounds = kind === 'file' ? 10 : 3
+      const rounds = 10
       for (let round = 0; round < rounds; round++) {
         const store = await stores[kind]()
         const file = await experimentFile([
