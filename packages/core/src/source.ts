@@ -175,8 +175,9 @@ export class ConfigSource {
   public current(): ConfigSnapshot | Promise<ConfigSnapshot> {
     let snapshot = this.#snapshot
     // A fault registered since the value was read (a chain's middlewares are created one by
-    // one, after the first prefetch): read the same value again, without asking the store.
-    if (snapshot !== undefined && this.#generation !== catalogGeneration() && this.#lastRaw.ok) {
+    // one, after the first prefetch): read the same value again, without asking the store
+    // (a fetch that failed stays failed until its retry time).
+    if (snapshot !== undefined && this.#generation !== catalogGeneration()) {
       snapshot = this.#reparse(snapshot)
     }
     if (snapshot !== undefined && this.#generation === catalogGeneration()) {
@@ -368,6 +369,8 @@ export class ConfigSource {
         reject(new ChaosConfigTimeoutError(this.description, this.#requestTimeoutMs))
         controller.abort()
       }, this.#requestTimeoutMs)
+      // The bound never keeps a process alive by itself (a request's own socket does).
+      timer.unref?.()
     })
     let request: Promise<unknown>
     try {

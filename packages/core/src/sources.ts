@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger'
 import { withAbortSignal } from './abort.js'
+import { getDefaultLogger } from './logger.js'
 import {
   ConfigSource,
   DEFAULT_FETCH_TIMEOUT_MS,
@@ -14,6 +15,7 @@ import {
   DEFAULT_REQUEST_TIMEOUT_MS,
 } from './source.js'
 import type { ChaosSourceOptions, ConfigProvider } from './types.js'
+import { describeValue, MAX_TIMER_MS, safeLog } from './util.js'
 
 /** Environment variable naming the SSM parameter, as in chaos_lambda. */
 export const PARAMETER_ENV = 'CHAOS_PARAM'
@@ -81,6 +83,26 @@ const resolveStore = (store: string | undefined): ChaosStore => {
   return value === 'file' ? 'file' : 'ssm'
 }
 
+/**
+ * A time bound of the options in ms: a number from 0 to {@link MAX_TIMER_MS};
+ * anything else is read as the default, with a warning (a timer given
+ * `Infinity` or `NaN` would fire at once, failing every fetch).
+ */
+const timeoutOption = (
+  name: string,
+  value: unknown,
+  fallback: number,
+  logger: (() => Logger) | undefined,
+): number => {
+  if (value === undefined) return fallback
+  if (typeof value === 'number' && value >= 0 && value <= MAX_TIMER_MS) return value
+  safeLog(logger ?? getDefaultLogger, 'warn', `Chaos option ${name} ignored; the default is used`, {
+    problem: `${name} must be a number of ms from 0 to ${MAX_TIMER_MS} (got ${describeValue(value)})`,
+    default: fallback,
+  })
+  return fallback
+}
+
 const sharedSources = new Map<string, ConfigSource>()
 const providerSources = new WeakMap<object, Map<string, ConfigSource>>()
 const staticSources = new WeakMap<object, ConfigSource>()
@@ -100,10 +122,15 @@ let noSource: ConfigSource | undefined
  */
 export const getConfigSource = (options: ChaosSourceOptions = {}): ConfigSource => {
   const logger = options.logger ? () => options.logger as Logger : undefined
-  const fetchTimeoutMs = options.fetchTimeout ?? DEFAULT_FETCH_TIMEOUT_MS
+  const fetchTimeoutMs = timeoutOption(
+    'fetchTimeout',
+    options.fetchTimeout,
+    DEFAULT_FETCH_TIMEOUT_MS,
+    logger,
+  )
   const requestTimeoutMs = Math.max(
     fetchTimeoutMs,
-    options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    timeoutOption('requestTimeout', options.requestTimeout, DEFAULT_REQUEST_TIMEOUT_MS, logger),
   )
   if (options.config !== undefined) {
     const config = options.config

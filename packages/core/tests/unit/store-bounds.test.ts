@@ -125,6 +125,75 @@ describe('a slow store', () => {
   }, 20_000)
 })
 
+describe('a store that is down, read by a chain of several faults', () => {
+  const logs = useCapturedLogs()
+  afterEach(() => resetConfigSources())
+
+  it('makes only the cold start wait, and is asked again no sooner than a second later', async () => {
+    // Prepare: two faults registered one after the other (the catalog grows after the first
+    // prefetch), a store that never answers
+    const asked: number[] = []
+    const provider = {
+      get: () => {
+        asked.push(Date.now())
+        return new Promise(() => undefined)
+      },
+    }
+    const options = {
+      provider,
+      parameterName: '/down',
+      maxAge: 5,
+      fetchTimeout: 300,
+      requestTimeout: 400,
+    }
+    const handler = middy(helloWorld)
+      .use(createFaultMiddleware(noop, options))
+      .use(createFaultMiddleware(counting().fault, options))
+
+    // Act: the cold start, then 2 s of traffic
+    await handler({}, makeContext())
+    const waits: number[] = []
+    const end = Date.now() + 2000
+    while (Date.now() < end) {
+      const started = performance.now()
+      await handler({}, makeContext())
+      waits.push(performance.now() - started)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+
+    // Assess
+    expect(Math.max(...waits)).toBeLessThan(20)
+    for (let i = 1; i < asked.length; i++)
+      expect((asked[i] ?? 0) - (asked[i - 1] ?? 0)).toBeGreaterThanOrEqual(990)
+    expect(logs.byLevel('warn').length).toBeGreaterThanOrEqual(1)
+  }, 20_000)
+
+  it('reads an option that no timer can hold as its default, with a warning', async () => {
+    // Prepare: a store answering in 20 ms; requestTimeout Infinity would fire at once
+    const provider = {
+      get: () =>
+        new Promise((resolve) => setTimeout(() => resolve('{"version":1,"faults":[]}'), 20)),
+    }
+    const handler = middy(helloWorld).use(
+      createFaultMiddleware(noop, { provider, parameterName: '/inf', requestTimeout: Infinity }),
+    )
+
+    // Act
+    await handler({}, makeContext())
+
+    // Assess: the config loaded; the one warning names the option
+    expect(logs.byLevel('warn')).toMatchObject([
+      {
+        message: 'Chaos option requestTimeout ignored; the default is used',
+        problem: expect.stringMatching(
+          /requestTimeout must be a number of ms from 0 to 2147483647/,
+        ),
+        default: 5000,
+      },
+    ])
+  })
+})
+
 describe('a store that hangs', () => {
   let sockets: Socket[] = []
   afterEach(() => {
