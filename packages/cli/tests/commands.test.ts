@@ -72,6 +72,21 @@ describe('disable', () => {
       },
     ],
     [
+      'failure-lambda document with 0.x keys and 1.x flags (read as 1.x)',
+      {
+        isEnabled: true,
+        failureMode: 'latency',
+        rate: 1,
+        latency: { enabled: true, min_latency: 300, max_latency: 300 },
+      },
+      {
+        isEnabled: false,
+        failureMode: 'latency',
+        rate: 1,
+        latency: { enabled: false, min_latency: 300, max_latency: 300 },
+      },
+    ],
+    [
       'failure-lambda 0.x',
       { isEnabled: true, failureMode: 'latency', rate: 1, minLatency: 100, maxLatency: 400 },
       { isEnabled: false, failureMode: 'latency', rate: 1, minLatency: 100, maxLatency: 400 },

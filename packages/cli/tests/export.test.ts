@@ -254,12 +254,12 @@ describe('experiment export', () => {
     ],
     [
       ['--to', 'runbook', '--kms-key', 'my key!'],
-      1,
+      2,
       /^cannot export .*: KMS key "my key!": a key ARN, key id, alias name \(alias\/<name>\) or alias ARN$/,
     ],
     [
       ['--to', 'cloudformation', '--kms-key', 'chaos'],
-      1,
+      2,
       /^cannot export .*: KMS key "chaos": a key ARN, key id, alias name \(alias\/<name>\) or alias ARN$/,
     ],
     [
@@ -269,7 +269,7 @@ describe('experiment export', () => {
     ],
     [
       ['--to', 'cloudformation', '--param', 'chaos param'],
-      1,
+      2,
       /^cannot export .*: parameter name "chaos param"/,
     ],
   ])('refuses %j with one middy-chaos: line', async (args, exitCode, message) => {

@@ -53,6 +53,7 @@ export {
   writeFileValue,
 } from './file-store.js'
 export {
+  FAILURE_LAMBDA_MODES,
   type FailureLambdaConversion,
   type FailureLambdaFormat,
   fromFailureLambda,

@@ -1,6 +1,12 @@
-import { isFailureLambdaConfig, isRecord } from '@middy-chaos/core'
+import {
+  FAILURE_LAMBDA_MODES,
+  type FaultCatalog,
+  isFailureLambdaConfig,
+  isRecord,
+} from '@middy-chaos/core'
 import { STORE_HELP, STORE_OPTIONS, storeSelection } from '../args.js'
 import type { Command } from '../command.js'
+import { turnsFaultsOn } from '../stamp.js'
 import { createStore } from '../store.js'
 import { parseStored, writeAndReport } from '../writes.js'
 
@@ -23,15 +29,26 @@ const WORKSHOP_OFF = {
 export const turnedOff = (current: Record<string, unknown>): Record<string, unknown> => {
   if (Array.isArray(current.faults)) return { ...current, enabled: false }
   if (isFailureLambdaConfig(current)) {
-    if ('isEnabled' in current) return { ...current, isEnabled: false }
-    return Object.fromEntries(
+    // Both spellings off: a document with 0.x keys and 1.x flags is read as 1.x.
+    const off = Object.fromEntries(
       Object.entries(current).map(([key, flag]) => [
         key,
-        isRecord(flag) && 'enabled' in flag ? { ...flag, enabled: false } : flag,
+        isRecord(flag) && (FAILURE_LAMBDA_MODES as readonly string[]).includes(key)
+          ? { ...flag, enabled: false }
+          : flag,
       ]),
     )
+    return 'isEnabled' in current ? { ...off, isEnabled: false } : off
   }
   return { ...WORKSHOP_OFF, ...current, is_enabled: false }
+}
+
+/** Faults off for certain: the value {@link turnedOff} gives, else an empty disabled document. */
+const offValue = (current: Record<string, unknown>, faults: FaultCatalog): string => {
+  const value = JSON.stringify(turnedOff(current))
+  return turnsFaultsOn(value, faults)
+    ? JSON.stringify({ version: 1, enabled: false, faults: [] })
+    : value
 }
 
 /** `middy-chaos disable`: faults off, settings kept. */
@@ -56,7 +73,6 @@ ${STORE_HELP}`,
     }
     // The settings stay; the expiry of the faults that were on goes with them.
     const { expiresAt: _, ...current } = parseStored(stored.value) ?? {}
-    const value = turnedOff(current)
-    return writeAndReport(store, JSON.stringify(value), 'cli: disable', terminal, faults)
+    return writeAndReport(store, offValue(current, faults), 'cli: disable', terminal, faults)
   },
 }

@@ -25,7 +25,7 @@ import {
   stringOption,
 } from '../args.js'
 import type { CommandContext } from '../command.js'
-import { CliError, describeError, UsageError } from '../errors.js'
+import { CliError, describeError, InputError, UsageError } from '../errors.js'
 import { adjustWaits, checkDurations, type Experiment, loadExperiment } from '../experiment.js'
 import { FAULTS } from '../faults.js'
 import { turnsFaultsOn } from '../stamp.js'
@@ -183,7 +183,8 @@ export const runExport = async (
           : buildFisJson(fis, fisJson(fis, values, parameterName), { leaseTtlSeconds })
   } catch (error) {
     if (error instanceof FisExperimentError)
-      throw new CliError(`cannot export ${file}: ${error.message}`)
+      // What the experiment or an option asks cannot be exported: an input error.
+      throw new InputError(`cannot export ${file}: ${error.message}`)
     throw error
   }
   const text = `${JSON.stringify(output, null, 2)}\n`
