@@ -255,12 +255,22 @@ describe('experiment export', () => {
     [
       ['--to', 'runbook', '--kms-key', 'my key!'],
       2,
-      /^cannot export .*: KMS key "my key!": a key ARN, key id, alias name \(alias\/<name>\) or alias ARN$/,
+      '--kms-key: "my key!" is not a key ARN, key id, alias name (alias/<name>) or alias ARN',
     ],
     [
       ['--to', 'cloudformation', '--kms-key', 'chaos'],
       2,
-      /^cannot export .*: KMS key "chaos": a key ARN, key id, alias name \(alias\/<name>\) or alias ARN$/,
+      '--kms-key: "chaos" is not a key ARN, key id, alias name (alias/<name>) or alias ARN',
+    ],
+    [
+      ['--to', 'runbook', '--kms-key', ''],
+      2,
+      '--kms-key: "" is not a key ARN, key id, alias name (alias/<name>) or alias ARN',
+    ],
+    [
+      ['--to', 'runbook', '--kms-key', '${Token[TOKEN.123]}'],
+      2,
+      '--kms-key: "${Token[TOKEN.123]}" is not a key ARN, key id, alias name (alias/<name>) or alias ARN',
     ],
     [
       ['--to', 'fis-json', '--kms-key', 'alias/chaos', ...ARNS, '--param', '/chaos/x'],

@@ -233,7 +233,7 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
     if (!Array.isArray(raw) || raw.length === 0 || raw.length > MAX_HOSTS)
       return fields.issue(
         'hosts',
-        `must be an array of 1 to ${MAX_HOSTS} host patterns (got ${describeValue(raw)})`,
+        `must be an array of 1 to ${MAX_HOSTS} host patterns (got ${Array.isArray(raw) ? `${raw.length} patterns` : describeValue(raw)})`,
       )
     const hosts: string[] = []
     for (const [index, pattern] of raw.entries()) {
@@ -341,19 +341,21 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
           : [`deny_list must be an array of strings (got ${describeValue(patterns)})`]
       },
       fields(flag, { version, note }) {
-        if (version === 1) {
-          // 1.x replaces dns.lookup: a matching host fails with ENOTFOUND.
-          return { hosts: failureLambdaPatterns(flag.deny_list, 'deny_list', note), fault: 'dns' }
+        // 1.x replaces dns.lookup (a matching host fails with ENOTFOUND); 0.x (mitm) ends the
+        // connection of a matching host: the client sees a reset.
+        const key =
+          version === 1 ? 'deny_list' : flag.failureMode === 'blacklist' ? 'blacklist' : 'denylist'
+        const patterns = isRecord(flag) ? flag[key] : undefined
+        if (!Array.isArray(patterns) || patterns.length === 0) {
+          note(`denylist: no ${key} pattern, so failure-lambda blocks nothing; the entry is off`)
+          return { enabled: false }
         }
-        // 0.x (mitm) ends the connection of a matching host: the client sees a reset.
-        const key = flag.failureMode === 'blacklist' ? 'blacklist' : 'denylist'
+        if (version === 1)
+          return { hosts: failureLambdaPatterns(patterns, key, note), fault: 'dns' }
         note(
           `denylist: failure-lambda 0.x ends the connection (mitm), read as "fault": "reset"; 1.x fails DNS ("dns")`,
         )
-        return {
-          hosts: failureLambdaPatterns(isRecord(flag) ? flag[key] : undefined, key, note),
-          fault: 'reset',
-        }
+        return { hosts: failureLambdaPatterns(patterns, key, note), fault: 'reset' }
       },
     },
   },

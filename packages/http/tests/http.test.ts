@@ -537,6 +537,24 @@ describe('failure-lambda denylist', () => {
   })
 
   it.each([
+    [{ denylist: { enabled: true } }],
+    [{ denylist: { enabled: true, deny_list: [] } }],
+    [{ isEnabled: true, failureMode: 'denylist', rate: 1 }],
+  ])(
+    'reads %j, which blocks nothing in failure-lambda, as no fault, with a note and no issue',
+    (value) => {
+      // Act
+      const { document, notes, issues, warnings } = parse(value)
+
+      // Assess
+      expect(issues).toEqual([])
+      expect(warnings).toBeUndefined()
+      expect(document.faults).toEqual([])
+      expect(notes?.join(' ')).toMatch(/so failure-lambda blocks nothing; the entry is off/)
+    },
+  )
+
+  it.each([
     [{ isEnabled: true, failureMode: 'denylist', rate: 1, denylist: ['localhost'] }],
     [{ isEnabled: true, failureMode: 'blacklist', rate: 1, blacklist: ['localhost'] }],
   ])('maps 0.x %j onto a reset, as its mitm ended the connection', (value) => {

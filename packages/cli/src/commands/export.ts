@@ -15,6 +15,7 @@ import {
   DEFAULT_LEASE_TTL_SECONDS,
   type FisExperiment,
   FisExperimentError,
+  kmsKeyForm,
   LEASE_TTL_SECONDS_BOUNDS,
 } from '@middy-chaos/fis'
 import {
@@ -165,6 +166,11 @@ export const runExport = async (
   if (kmsKey !== undefined && to === 'fis-json')
     throw new UsageError(
       'experiment export --to fis-json: --kms-key belongs to the runbook (export --to runbook or cloudformation)',
+    )
+  // From a command line, only a key as AWS writes it (a CDK token is for the construct).
+  if (kmsKey !== undefined && kmsKeyForm(kmsKey) === undefined)
+    throw new UsageError(
+      `--kms-key: "${kmsKey.slice(0, 80)}" is not a key ARN, key id, alias name (alias/<name>) or alias ARN`,
     )
   let output: unknown
   try {
