@@ -9,7 +9,7 @@ import { parseDuration } from '@middy-chaos/core'
 import { describeError, UsageError } from './errors.js'
 import { PROBE_INTERVAL_BOUNDS } from './probe.js'
 import type { StoreSelection } from './store.js'
-import { formatDuration } from './time-format.js'
+import { formatDuration, formatExactDuration } from './time-format.js'
 
 /** The options of a command, as `parseArgs` takes them. */
 export type OptionSpecs = Record<
@@ -127,7 +127,7 @@ export const durationOption = (
   }
   if (ms > max) {
     throw new UsageError(
-      `--${name}: "${text}" is longer than the ${Math.round(max / 60_000)} min allowed`,
+      `--${name}: "${text}" is longer than the ${formatExactDuration(max)} allowed`,
     )
   }
   return ms

@@ -438,4 +438,22 @@ describe('--force and --for never leave faults on by accident', () => {
     )
     expect(await readFileHistory(param)).toHaveLength(1)
   })
+
+  it('reads --for in parts (1h30m) as the messages write durations, and names 12h as the bound', async () => {
+    // Prepare
+    const param = freshParam()
+
+    // Act
+    const started = Date.now()
+    const ok = await runMain(['enable', 'latency', '--for', '1h30m', '--param', param])
+    const tooLong = await runMain(['enable', 'latency', '--for', '12h0.5s', '--param', param])
+
+    // Assess
+    expect(ok.code, ok.stderr).toBe(0)
+    const { expiresAt } = JSON.parse(await readFile(param, 'utf8')) as { expiresAt: string }
+    expect(Date.parse(expiresAt) - started).toBeGreaterThanOrEqual(5_400_000 - 1000)
+    expect(Date.parse(expiresAt) - started).toBeLessThanOrEqual(5_400_000 + 5000)
+    expect(tooLong.code).toBe(2)
+    expect(tooLong.stderr).toBe('middy-chaos: --for: "12h0.5s" is longer than the 12h allowed\n')
+  })
 })

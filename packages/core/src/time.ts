@@ -10,8 +10,9 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 
 /**
  * Reads a duration: a number of milliseconds, a string such as `500ms`, `30s`,
- * `1.5s`, `15m`, `2h`, `1d`, or ISO 8601 as AWS FIS writes it (`PT1M`,
- * `PT1M30S`). `undefined` when it is none of these.
+ * `1.5s`, `15m`, `2h`, `1d`, or parts of these, larger units first (`1h30m`,
+ * `12h0.5s`), or ISO 8601 as AWS FIS writes it (`PT1M`, `PT1M30S`).
+ * `undefined` when it is none of these.
  *
  * @example
  * ```ts
@@ -22,9 +23,17 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000,
 export const parseDuration = (value: unknown): number | undefined => {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined
   if (typeof value !== 'string' || value.length > 32) return undefined
-  const simple = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/i.exec(value)
-  if (simple) {
-    return Math.round(Number(simple[1]) * (UNITS[(simple[2] as string).toLowerCase()] as number))
+  if (/^\s*(?:\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)\s*)+$/i.test(value)) {
+    // One or more parts, each unit once and larger units first: `90s`, `1h30m`, `12h0.5s`.
+    let total = 0
+    let previous = Number.POSITIVE_INFINITY
+    for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)/gi)) {
+      const size = UNITS[(unit as string).toLowerCase()] as number
+      if (size >= previous) return undefined
+      previous = size
+      total += Number(amount) * size
+    }
+    return Math.round(total)
   }
   const iso = /^\s*PT(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?\s*$/i.exec(
     value,

@@ -11,7 +11,12 @@ import {
 import { chaosException } from '../../../exception/src/index.js'
 import { chaosLatency } from '../../../latency/src/index.js'
 import { chaosStatusCode } from '../../../status-code/src/index.js'
-import { type ConfigProvider, parseConfig, resetConfigSources } from '../../src/index.js'
+import {
+  type ConfigProvider,
+  parseConfig,
+  parseDuration,
+  resetConfigSources,
+} from '../../src/index.js'
 
 const hello = { statusCode: 200, body: 'Hello from Lambda!' }
 const statusFault = { type: 'status_code', statusCode: 503 }
@@ -266,4 +271,26 @@ describe('metrics', () => {
     expect(own).not.toHaveProperty('faultType')
     expect(own).not.toHaveProperty('ChaosFaultInjected')
   })
+})
+
+describe('parseDuration', () => {
+  it.each([
+    ['500ms', 500],
+    ['1.5s', 1500],
+    ['15m', 900_000],
+    ['1h30m', 5_400_000],
+    ['12h0.5s', 43_200_500],
+    ['1d 2h', 93_600_000],
+    ['PT1M30S', 90_000],
+    [250, 250],
+  ])('reads %j as %i ms', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms)
+  })
+
+  it.each(['30m1h', '1m1m', '1h-30m', 'h', '', 'PT', '1 hour', -5, Number.NaN])(
+    'reads %j as no duration',
+    (text) => {
+      expect(parseDuration(text)).toBeUndefined()
+    },
+  )
 })
