@@ -176,7 +176,11 @@ export const parseExpectations = (raw: unknown, at: string, problems: string[]):
 export const judgedSamples = (
   samples: readonly ProbeSample[],
   phases: ReadonlySet<string>,
-): ProbeSample[] => samples.filter((sample) => !sample.straddles && phases.has(sample.phase))
+): ProbeSample[] =>
+  samples.filter(
+    // A request the probe itself cut off (`stopped`) says nothing about the service.
+    (sample) => !sample.straddles && sample.stopped !== true && phases.has(sample.phase),
+  )
 
 const judgeThreshold = (threshold: ProbeThreshold, samples: readonly ProbeSample[]) => {
   const n = samples.length

@@ -65,7 +65,14 @@ export interface ProbeSample {
   /** HTTP status; 0 when no answer came (curl's `000`). */
   status: number
   body: string
+  /** Why no answer came: `timed out`, `stopped`, `ECONNREFUSED`, … */
   error?: string
+  /**
+   * True when the probe itself ended the request (`--duration`, Ctrl-C): status
+   * 0, error `stopped`. It says nothing about the service, so `probe --expect`
+   * leaves it out; the summary counts it (as `000`).
+   */
+  stopped?: true
   /** Phase when the request started, and when it ended. */
   phase: string
   phaseAtEnd: string
@@ -80,6 +87,10 @@ export interface ProbeSample {
  * is refused outside them, and a {@link Probe} given less waits the minimum.
  */
 export const PROBE_INTERVAL_BOUNDS = { min: 10, max: 3_600_000 } as const
+
+/** Abort reasons of a request: the probe was stopped, or the request timed out. */
+const STOPPED = 'stopped'
+const TIMED_OUT = 'timed out'
 
 export interface ProbeOptions {
   url: string
@@ -122,11 +133,16 @@ export class Probe {
     this.#running ??= this.#loop()
   }
 
-  /** Stops after the request in flight (aborted after `graceMs`). */
+  /**
+   * Stops after the request in flight, aborted after `graceMs` (0: at once); an
+   * aborted request is recorded as a sample with status 0 and error `stopped`.
+   */
   public async stop(graceMs = 2000): Promise<void> {
     this.#stopped = true
     this.#wake?.()
-    const abortLater = setTimeout(() => this.#inflight?.abort(), graceMs)
+    const abort = () => this.#inflight?.abort(STOPPED)
+    const abortLater = graceMs > 0 ? setTimeout(abort, graceMs) : undefined
+    if (abortLater === undefined) abort()
     await this.#running
     clearTimeout(abortLater)
   }
@@ -143,13 +159,11 @@ export class Probe {
     while (!this.#stopped) {
       const started = Date.now()
       const sample = await this.#request(++seq)
-      if (sample) {
-        this.samples.push(sample)
-        try {
-          this.#options.onSample?.(sample)
-        } catch {
-          // a broken printer must not stop the probe
-        }
+      this.samples.push(sample)
+      try {
+        this.#options.onSample?.(sample)
+      } catch {
+        // a broken printer must not stop the probe
       }
       const rest = Math.max(0, interval - (Date.now() - started))
       if (!this.#stopped) {
@@ -164,7 +178,7 @@ export class Probe {
     }
   }
 
-  async #request(seq: number): Promise<ProbeSample | undefined> {
+  async #request(seq: number): Promise<ProbeSample> {
     const tracker = this.#tracker
     const phase = tracker.name
     const generation = tracker.generation
@@ -172,11 +186,15 @@ export class Probe {
     const startedAtMs = tracker.elapsed()
     const controller = new AbortController()
     this.#inflight = controller
-    const timeout = setTimeout(() => controller.abort(), this.#options.requestTimeoutMs ?? 10_000)
+    const timeout = setTimeout(
+      () => controller.abort(TIMED_OUT),
+      this.#options.requestTimeoutMs ?? 10_000,
+    )
     const t0 = performance.now()
     let status = 0
     let body = ''
     let error: string | undefined
+    let stopped = false
     try {
       const response = await fetch(this.#options.url, {
         signal: controller.signal,
@@ -185,10 +203,14 @@ export class Probe {
       status = response.status
       body = await response.text()
     } catch (cause) {
-      if (this.#stopped && controller.signal.aborted) return undefined
-      error = controller.signal.aborted
-        ? 'timed out'
-        : describeError((cause as Error).cause ?? cause)
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined
+      error =
+        reason === STOPPED || reason === TIMED_OUT
+          ? reason
+          : describeError((cause as Error).cause ?? cause)
+      stopped = reason === STOPPED
+      // Stopped by the probe, even after its headers: no answer, `000`.
+      if (stopped) status = 0
       body = `(${error})`
     } finally {
       clearTimeout(timeout)
@@ -202,6 +224,7 @@ export class Probe {
       status,
       body,
       ...(error === undefined ? {} : { error }),
+      ...(stopped ? { stopped: true as const } : {}),
       phase,
       phaseAtEnd: tracker.name,
       straddles: tracker.generation !== generation,

@@ -1,9 +1,12 @@
 import {
   type AnyFaultDefinition,
+  FAILURE_LAMBDA_MODES,
   type FaultCatalog,
   type FaultFlag,
   faultTypeNames,
   findFault,
+  isFailureLambdaConfig,
+  isRecord,
 } from '@middy-chaos/core'
 import {
   numberOption,
@@ -70,19 +73,62 @@ const chaosLambdaValue = (
   return value
 }
 
-/** middy-chaos's own format, with this one fault. */
+/** middy-chaos's own format, with this one fault; `kept` fills what no flag gives. */
 const middyChaosValue = (
   fault: AnyFaultDefinition,
   values: OptionValues,
   rate: number | undefined,
+  kept: Record<string, unknown> = {},
 ): Record<string, unknown> => {
   const entry: Record<string, unknown> = { type: fault.type }
   for (const flag of fault.flags ?? []) {
-    const chosen = flagValue(flag, values) ?? flag.default
+    const chosen = flagValue(flag, values) ?? kept[flag.field] ?? flag.default
     if (chosen !== undefined) entry[flag.field] = chosen
   }
-  if (rate !== undefined) entry.rate = rate
+  const chosenRate = rate ?? kept.rate
+  if (chosenRate !== undefined) entry.rate = chosenRate
   return { version: 1, faults: [entry] }
+}
+
+/** The flags given for this fault that chaos_lambda's format has no key for. */
+const unspelledFlags = (fault: AnyFaultDefinition, values: OptionValues): FaultFlag[] => {
+  const spelled = fault.formats?.chaosLambda ?? {}
+  return (fault.flags ?? []).filter(
+    (flag) => values[flag.name] !== undefined && !Object.hasOwn(spelled, flag.field),
+  )
+}
+
+/** This fault's settings in a chaos_lambda value (as chaos_lambda's format would keep them), and its rate. */
+const keptFromChaosLambda = (
+  fault: AnyFaultDefinition,
+  current: Record<string, unknown>,
+): Record<string, unknown> => {
+  const kept: Record<string, unknown> = {}
+  for (const [field, key] of Object.entries(fault.formats?.chaosLambda ?? {}))
+    if (current[key] !== undefined) kept[field] = current[key]
+  if (current.rate !== undefined) kept.rate = current.rate
+  return kept
+}
+
+/**
+ * A failure-lambda value turned back on in its own format: 0.x `isEnabled:
+ * true`; 1.x `enabled: true` on every flag (mode) it holds, as which were on
+ * before `disable` is not recorded. `undefined` for another format.
+ */
+const failureLambdaOn = (
+  current: Record<string, unknown>,
+): { value: Record<string, unknown>; modes?: string[] } | undefined => {
+  if (!isFailureLambdaConfig(current)) return undefined
+  if ('isEnabled' in current || 'failureMode' in current)
+    return { value: { ...current, isEnabled: true } }
+  const modes: string[] = FAILURE_LAMBDA_MODES.filter((mode) => isRecord(current[mode]))
+  const value = Object.fromEntries(
+    Object.entries(current).map(([key, flag]) => [
+      key,
+      modes.includes(key) && isRecord(flag) ? { ...flag, enabled: true } : flag,
+    ]),
+  )
+  return { value, modes }
 }
 
 /** `middy-chaos enable [fault] [flags]`: turns one fault on, with the flags its package offers. */
@@ -101,9 +147,11 @@ export const enableCommand: Command = {
       return `  ${fault.type}: ${fault.summary ?? ''}${flags ? `\n${flags}` : ''}`
     })
     return `middy-chaos enable [<fault>] [flags] [options]
-  Turns a fault on. Without a fault, turns the stored config back on as it is.
+  Turns a fault on. Without a fault, turns the stored config back on as it is (in
+  failure-lambda 1.x's format: every flag it holds).
   Faults with a chaos_lambda spelling (the workshop's) are written in chaos_lambda's format when
-  the store holds that format or nothing; the others in middy-chaos's format.
+  the store holds that format or nothing, unless a flag given has no chaos_lambda key
+  (--prevent-execution); the others in middy-chaos's format.
   --rate <0..1>          share of invocations (default 1)
 ${FOR_HELP}
 ${lines.join('\n')}
@@ -122,15 +170,20 @@ ${STORE_HELP}`
     if (requested === undefined) {
       // Re-enable what is there.
       const { expiresAt: _, ...settings } = current ?? {}
+      const failureLambda = failureLambdaOn(settings)
       const again =
         current && isChaosLambda(current) && typeof current.fault_type === 'string'
           ? { ...settings, is_enabled: true }
           : current && Array.isArray(current.faults)
             ? { ...settings, enabled: true }
-            : undefined
+            : failureLambda?.value
       if (again !== undefined) {
         const { value } = withExpiry(JSON.stringify(again), values, faults)
         assertValid(value, faults)
+        if (failureLambda?.modes)
+          terminal.line(
+            `Turned on every failure-lambda flag the value holds: ${failureLambda.modes.join(', ')} (which were on before disable is not recorded)`,
+          )
         return writeAndReport(store, value, 'cli: enable', terminal, faults)
       }
       throw new UsageError(`enable: which fault? (${faultTypeNames(faults)})`)
@@ -153,11 +206,23 @@ ${STORE_HELP}`
       rateText === undefined
         ? undefined
         : numberOption('rate', rateText, 1, (n) => n >= 0 && n <= 1)
-    const workshopShaped = current === undefined || isChaosLambda(current)
+    const workshopShaped =
+      fault.formats?.chaosLambda !== undefined && (current === undefined || isChaosLambda(current))
+    // A flag chaos_lambda's format has no key for (--prevent-execution) would be lost in it.
+    const unspelled = workshopShaped ? unspelledFlags(fault, values) : []
+    if (unspelled.length > 0)
+      terminal.error(
+        `note: chaos_lambda's format has no key for ${unspelled.map((flag) => `--${flag.name}`).join(', ')}: written in middy-chaos's format`,
+      )
     const value =
-      fault.formats?.chaosLambda && workshopShaped
+      workshopShaped && unspelled.length === 0
         ? chaosLambdaValue(fault, faults, current, values, rate)
-        : middyChaosValue(fault, values, rate)
+        : middyChaosValue(
+            fault,
+            values,
+            rate,
+            current && unspelled.length > 0 ? keptFromChaosLambda(fault, current) : {},
+          )
     const { value: text } = withExpiry(JSON.stringify(value), values, faults)
     assertValid(text, faults)
     return writeAndReport(store, text, `cli: enable ${fault.type}`, terminal, faults)
