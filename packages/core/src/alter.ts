@@ -60,6 +60,14 @@ export type BodyChange =
 /** The body-changing fields, in the order they are reported. */
 export const BODY_FIELDS = ['body', 'truncate', 'mangle', 'invalidJson'] as const
 
+/**
+ * Whether an entry's field asks for a change: present, and not a flag turned
+ * off (`"mangle": false`, `"invalidJson": false`). `"body": false` is a body
+ * (the JSON `false`), so it does.
+ */
+export const asksForChange = (fields: FieldReader, name: string): boolean =>
+  fields.has(name) && !(fields.raw(name) === false && name !== 'body')
+
 const labelOf = (raw: unknown): string => (typeof raw === 'string' ? raw : JSON.stringify(raw))
 
 const startsWith = (long: readonly string[], short: readonly string[]): boolean =>

@@ -4,6 +4,7 @@
 export {
   ALTER_LIMITS,
   applyEdits,
+  asksForChange,
   BODY_FIELDS,
   type BodyChange,
   type BodyOutcome,

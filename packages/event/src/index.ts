@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
   applyEdits,
+  asksForChange,
   type BodyChange,
   type BodyOutcome,
   type ChaosMiddlewareOptions,
@@ -122,7 +123,7 @@ export const eventFault: FaultDefinition<EventParams, ChaosEventOptions> = {
     const target = fields.has('target') ? fields.oneOf('target', ['event', 'body']) : 'event'
     const body = readBodyChange(fields)
     const edits = readPathEdits(fields)
-    if (!CHANGES.some((name) => fields.has(name) && fields.raw(name) !== false))
+    if (!CHANGES.some((name) => asksForChange(fields, name)))
       return fields.issue(
         'set',
         `is required, or one of ${CHANGES.filter((name) => name !== 'set')

@@ -12,7 +12,8 @@ const inBounds = (params: EventParams, entry: Readonly<Record<string, unknown>>)
   if (target !== (entry.target ?? 'event')) return false
   if (entry.target !== undefined && edits === undefined) return false
   const bodyFields = ['body', 'truncate', 'mangle', 'invalidJson'].filter(
-    (name) => entry[name] !== undefined && entry[name] !== false,
+    // A flag turned off asks for nothing; `"body": false` is a body.
+    (name) => entry[name] !== undefined && (entry[name] !== false || name === 'body'),
   )
   if (bodyFields.length > 1 || (bodyFields.length === 1) !== (body !== undefined)) return false
   if (body?.kind === 'replace') {

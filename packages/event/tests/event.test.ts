@@ -342,3 +342,35 @@ describe('eventFault.describe', () => {
     expect(eventFault.describe?.(params as NonNullable<typeof params>)).toBe(expected)
   })
 })
+
+describe('what an entry asks for', () => {
+  const read = (entry: Record<string, unknown>) => {
+    const issues: ConfigIssue[] = []
+    const params = eventFault.parse(new FieldReader(entry, 'faults[0]', issues), {})
+    return { params, issues }
+  }
+
+  it.each([[{ body: false }], [{ body: false, remove: 'a' }]])(
+    'reads "body": false in %j as the body false, alone or with edits',
+    (entry) => {
+      // Act
+      const { params, issues } = read(entry)
+
+      // Assess
+      expect(issues).toEqual([])
+      expect(params?.body).toMatchObject({ kind: 'replace', text: 'false' })
+    },
+  )
+
+  it.each([[{ mangle: false }], [{ invalidJson: false }]])(
+    'reports %j: a flag turned off asks for nothing',
+    (entry) => {
+      // Act
+      const { params, issues } = read(entry)
+
+      // Assess
+      expect(params).toBeUndefined()
+      expect(issues.map((issue) => issue.path)).toEqual(['faults[0].set'])
+    },
+  )
+})

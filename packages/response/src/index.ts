@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
   applyEdits,
+  asksForChange,
   type BodyChange,
   type BodyOutcome,
   type ChaosMiddlewareOptions,
@@ -283,7 +284,7 @@ export const responseFault: FaultDefinition<ResponseParams, ChaosResponseOptions
     const edits = readPathEdits(fields)
     const headers = readHeaders(fields)
     const statusCode = fields.number('statusCode', { min: 100, max: 599, integer: true })
-    if (!CHANGES.some((name) => fields.has(name) && fields.raw(name) !== false))
+    if (!CHANGES.some((name) => asksForChange(fields, name)))
       return fields.issue(
         'body',
         `is required, or one of ${CHANGES.slice(1)

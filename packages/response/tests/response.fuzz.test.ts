@@ -21,7 +21,8 @@ const inBounds = (params: ResponseParams, entry: Readonly<Record<string, unknown
   const { body, edits, headers, removeHeaders, statusCode } = params
   // At most one change of the body, and never one together with edits inside it.
   const bodyFields = ['body', 'truncate', 'mangle', 'invalidJson'].filter(
-    (name) => entry[name] !== undefined && entry[name] !== false,
+    // A flag turned off asks for nothing; `"body": false` is a body.
+    (name) => entry[name] !== undefined && (entry[name] !== false || name === 'body'),
   )
   if (bodyFields.length > 1 || (body !== undefined && edits !== undefined)) return false
   if (bodyFields.length === 1 && body === undefined) return false
