@@ -23,6 +23,7 @@ export default defineConfig({
       'examples/*/tests/**/*.test.ts',
     ],
     globalSetup: ['./test/setup/peers.ts'],
+    setupFiles: ['./test/setup/fast-check.ts'],
     env: {
       POWERTOOLS_DEV: 'true',
       POWERTOOLS_LOGGER_LOG_EVENT: 'false',
