@@ -1,6 +1,6 @@
 /**
  * Headless Chromium for the tests that open a report: Debian's `chromium`
- * (`apt-get install chromium`; `.ci/run` installs it), driven by
+ * (`apt-get install chromium`; the test setup installs it when it may), driven by
  * playwright-core. No network: background services are off, and every
  * request that is not a `file:` or `data:` URL is refused and recorded.
  */
@@ -39,7 +39,7 @@ export interface OpenedPage {
 export const launchChromium = async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`,
+      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium; the test setup does it when it may), or set CHROMIUM_PATH`,
     )
   const profile = await mkdtemp(join(tmpdir(), 'middy-chaos-chromium-'))
   const context: BrowserContext = await chromium.launchPersistentContext(profile, {

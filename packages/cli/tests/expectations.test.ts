@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeFileValue } from '@middy-chaos/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertCliBuilt, fixtures, repoRoot, runCli, runMain, startCli } from './helpers.js'
+import { assertCliBuilt, repoRoot, runCli, runMain, serveFixture } from './helpers.js'
 
 const OFF =
   '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}'
@@ -33,29 +33,7 @@ afterAll(async () => {
 /** The workshop's function behind `middy-chaos serve`, reading its config at every request. */
 const serve = async (param: string) => {
   await writeFileValue(param, OFF, { label: 'setup' })
-  const server = startCli([
-    'serve',
-    join(fixtures, 'chaos-handler.mjs'),
-    '--port',
-    '0',
-    '--store',
-    'file',
-    '--param',
-    param,
-    '--max-age',
-    '0',
-  ])
-  const [, url] = (await server.waitFor(/Listening on (http:\/\/\S+)/)) as unknown as [
-    string,
-    string,
-  ]
-  return {
-    url,
-    stop: async () => {
-      server.child.kill('SIGTERM')
-      await server.exited
-    },
-  }
+  return serveFixture(['--store', 'file', '--param', param, '--max-age', '0'])
 }
 
 /** Runs an example experiment against its own served function. */

@@ -121,3 +121,29 @@ export const runMain = async (args: string[], options: MainOptions = {}) => {
   const code = await main(args, terminal, options)
   return { code, stdout: stdout(), stderr: stderr() }
 }
+
+/**
+ * The workshop's function (`fixtures/chaos-handler.mjs`) behind `middy-chaos
+ * serve` on a free port, with `args` (store, `--max-age`, …): its URL, and
+ * `stop()`, which ends the server.
+ */
+export const serveFixture = async (
+  args: string[],
+  options: { env?: Record<string, string | undefined> } = {},
+) => {
+  const server = startCli(
+    ['serve', join(fixtures, 'chaos-handler.mjs'), '--port', '0', ...args],
+    options,
+  )
+  const [, url] = (await server.waitFor(/Listening on (http:\/\/\S+)/)) as unknown as [
+    string,
+    string,
+  ]
+  return {
+    url,
+    stop: async () => {
+      server.child.kill('SIGTERM')
+      await server.exited
+    },
+  }
+}

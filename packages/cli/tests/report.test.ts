@@ -21,7 +21,7 @@ import {
 } from '../src/report.js'
 import { escapeHtml, renderHtmlReport, scriptJson } from '../src/report-html.js'
 import { launchChromium, type OpenedPage } from './browser.js'
-import { assertCliBuilt, fixtures, repoRoot, runCli, startCli } from './helpers.js'
+import { assertCliBuilt, repoRoot, runCli, serveFixture } from './helpers.js'
 
 const OFF = '{"is_enabled":false,"fault_type":"status_code","error_code":503,"rate":1}'
 const EVIL = '</script><script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">'
@@ -203,23 +203,9 @@ describe('the HTML report in Chromium', () => {
   beforeAll(async () => {
     const param = join(dir, 'config.json')
     await writeFileValue(param, OFF, { label: 'setup' })
-    const server = startCli([
-      'serve',
-      join(fixtures, 'chaos-handler.mjs'),
-      '--port',
-      '0',
-      '--store',
-      'file',
-      '--param',
-      param,
-      '--max-age',
-      '0',
-    ])
+    const server = await serveFixture(['--store', 'file', '--param', param, '--max-age', '0'])
     try {
-      const [, url] = (await server.waitFor(/Listening on (http:\/\/\S+)/)) as unknown as [
-        string,
-        string,
-      ]
+      const { url } = server
       run = await runCli([
         'experiment',
         'run',
@@ -244,8 +230,7 @@ describe('the HTML report in Chromium', () => {
         join(dir, 'run.jsonl'),
       ])
     } finally {
-      server.child.kill('SIGTERM')
-      await server.exited
+      await server.stop()
     }
     requests = (await readFile(join(dir, 'run.jsonl'), 'utf8'))
       .trimEnd()

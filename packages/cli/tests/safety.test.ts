@@ -18,7 +18,7 @@ import {
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { writeFileValue } from '@middy-chaos/core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { assertCliBuilt, fixtures, runCli, startCli } from './helpers.js'
+import { assertCliBuilt, runCli, serveFixture, startCli } from './helpers.js'
 
 const BEFORE =
   '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}'
@@ -82,23 +82,8 @@ const stores = {
   },
 }
 
-const serve = async (args: string[], env: Record<string, string>) => {
-  const server = startCli(
-    ['serve', join(fixtures, 'chaos-handler.mjs'), '--port', '0', '--max-age', '1', ...args],
-    { env },
-  )
-  const [, url] = (await server.waitFor(/Listening on (http:\/\/\S+)/)) as unknown as [
-    string,
-    string,
-  ]
-  return {
-    url,
-    stop: async () => {
-      server.child.kill('SIGTERM')
-      await server.exited
-    },
-  }
-}
+const serve = (args: string[], env: Record<string, string>) =>
+  serveFixture(['--max-age', '1', ...args], { env })
 
 /** A CloudWatch alarm on moto, in state INSUFFICIENT_DATA. */
 const createAlarm = async (label: string) => {
