@@ -96,6 +96,8 @@ export class ConfigSource {
   #snapshot: ConfigSnapshot | undefined
   #expiresAt = 0
   #inflight: Promise<ConfigSnapshot> | undefined
+  /** With `maxAge: 0`, the one fetch that starts when the one in flight ends. */
+  #queued: Promise<ConfigSnapshot> | undefined
   #lastWarningAt = Number.NEGATIVE_INFINITY
   #lastSlowWarningAt = Number.NEGATIVE_INFINITY
   /** An invocation has stopped waiting for the first value: the next ones do not wait. */
@@ -187,7 +189,7 @@ export class ConfigSource {
         // background (bounded by requestTimeout) while this invocation uses the last document
         // known: its faults, none once expired. `maxAge: 0` asks for every invocation to
         // wait for a fresh value instead.
-        if (this.#maxAgeMs === 0) return this.refresh()
+        if (this.#maxAgeMs === 0) return this.#refreshFromNow()
         void this.refresh()
       }
       return now < snapshot.faultsEndAt || snapshot.inert ? snapshot : this.#ended(snapshot)
@@ -239,6 +241,22 @@ export class ConfigSource {
       this.#inflight = undefined
     })
     return this.#inflight
+  }
+
+  /**
+   * A fetch that starts no earlier than now (`maxAge: 0`: a fresh value for
+   * every invocation): the one in flight may have read the store before a
+   * write this invocation must see, so callers arriving meanwhile share the
+   * one fetch that starts when it ends.
+   */
+  #refreshFromNow(): Promise<ConfigSnapshot> {
+    const inflight = this.#inflight
+    if (inflight === undefined) return this.refresh()
+    this.#queued ??= inflight.then(() => {
+      this.#queued = undefined
+      return this.refresh()
+    })
+    return this.#queued
   }
 
   /**

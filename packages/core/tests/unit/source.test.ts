@@ -251,3 +251,30 @@ describe('ConfigSource fail-safety', () => {
     vi.unstubAllEnvs()
   })
 })
+
+describe('maxAge: 0', () => {
+  it('never serves an invocation with a fetch that started before it: a write just before it is seen', async () => {
+    // Prepare: a store read in 100 ms, whose value is read when the request starts
+    let value = '{"version":1,"enabled":false,"faults":[]}'
+    const source = new ConfigSource({
+      description: 'every-invocation',
+      load: () => {
+        const read = value
+        return new Promise((resolve) => setTimeout(() => resolve(read), 100))
+      },
+      maxAgeSeconds: 0,
+    })
+    await source.refresh()
+
+    // Act: A starts a fetch; the value changes; B arrives while A's fetch is in flight
+    const a = source.snapshotFor({ context: makeContext() } as never)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    value = '{"version":1,"enabled":true,"faults":[]}'
+    const b = source.snapshotFor({ context: makeContext() } as never)
+
+    // Assess
+    expect((await a).document.enabled).toBe(false)
+    expect((await b).document.enabled).toBe(true)
+    expect(source.fetchCount).toBe(3)
+  })
+})
