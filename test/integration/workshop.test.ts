@@ -62,8 +62,9 @@ describe('the FIS workshop experiment against SSM (moto_server)', () => {
       }),
     )
     await sleep(maxAge * 1000 + 100) // let the cache window pass
-    // Only a cold start waits for the store: the first invocation after the window runs with the
-    // previous value and refreshes in the background; the next ones see the new value.
+    // The first invocation after the window: with the previous value's faults off, it runs with
+    // that value and refreshes in the background; with them on, it waits for the new value (a
+    // document older than the window never fires a fault). The next ones see the new value.
     await invoke()
     await sleep(100)
   }
@@ -103,16 +104,15 @@ describe('the FIS workshop experiment against SSM (moto_server)', () => {
     for (let i = 0; i < 3; i++) {
       const { result, elapsed } = await invoke()
       expect(result).toEqual({ statusCode: 200, body: 'Hello from Lambda!' })
+      // At least the delay (a loaded machine only adds); what was injected is in the log lines
       expect(elapsed - base).toBeGreaterThanOrEqual(400 - 30)
-      expect(elapsed - base).toBeLessThanOrEqual(400 + 80) // a loaded 2-core machine adds some
     }
 
     // S03_EnableStatusCode
     await write(workshopValue('status_code'))
     for (let i = 0; i < 3; i++) {
-      const { result, elapsed } = await invoke()
+      const { result } = await invoke()
       expect(result).toEqual({ statusCode: 404, body: 'Hello from Lambda!' })
-      expect(elapsed).toBeLessThan(base + 100)
     }
 
     // S05_EnableException
@@ -126,19 +126,25 @@ describe('the FIS workshop experiment against SSM (moto_server)', () => {
     // S07_DisableFaults
     await write(workshopValue('exception', false))
     for (let i = 0; i < 3; i++) {
-      const { result, elapsed } = await invoke()
+      const { result } = await invoke()
       expect(result).toEqual({ statusCode: 200, body: 'Hello from Lambda!' })
-      expect(elapsed).toBeLessThan(base + 100)
     }
 
-    // One log line per injected fault: 3 of each step, and one more from the call that refreshed
-    // the cache at the next step (it still ran with the step's value).
+    // One log line per injected fault, and no other (no delay, status or error from an earlier
+    // step): 3 latencies; then 4 status codes and 4 exceptions, the first of each from the call
+    // that waited for the step's value (the previous step's was older than the window).
     const faults = logs.injected().map((line) => (line.chaos as { faultType: string }).faultType)
     expect(faults).toEqual([
-      ...Array(4).fill('latency'),
+      ...Array(3).fill('latency'),
       ...Array(4).fill('status_code'),
       ...Array(4).fill('exception'),
     ])
+    expect(
+      logs
+        .injected()
+        .slice(0, 3)
+        .map((line) => (line.chaos as { delay: number }).delay),
+    ).toEqual([400, 400, 400])
     expect(logs.byLevel('warn').map((l) => [l.message, l.error, l.issues])).toEqual([])
   })
 })

@@ -22,6 +22,12 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5000
 const DEADLINE_MARGIN_MS = 100
 /** A store that failed is not asked again sooner than this (ms). */
 const FAILURE_RETRY_MS = 1000
+/**
+ * The part of the cache window after which an invocation starts the next fetch
+ * in the background: with steady traffic, the next document is in before the
+ * current one is too old to fire a fault, and nothing waits.
+ */
+const REFRESH_AHEAD = 0.8
 
 /**
  * One fetched and validated config, shared by every chaos middleware reading
@@ -66,15 +72,22 @@ const fingerprint = (raw: unknown): string => {
 }
 
 /**
- * A config store seen through a cache window. Fetches at most once per window,
- * shares one in-flight request between concurrent callers, ends each request
- * at `requestTimeout`, lets only a cold start wait for the store, at most
- * `fetchTimeout` (later refreshes go on in the background while invocations
- * use the last document known, and a request the cold start stopped waiting
- * for goes on for the next invocations), and never throws: whatever goes wrong
- * ends in an empty config and at most one warning per window. It also knows which snapshot each invocation
- * uses ({@link ConfigSource.snapshotFor}), so that every chaos hook of a chain
- * sees the same one.
+ * A config store seen through a cache window. Fetches about once per window
+ * (the next fetch starts in the background in the window's last fifth), shares
+ * one in-flight request between concurrent callers, ends each request at
+ * `requestTimeout`, and never throws: whatever goes wrong ends in an empty
+ * config and at most one warning per window.
+ *
+ * **No fault fires from a document read more than `maxAge` before the
+ * invocation**: a document is fresh for `maxAge` from the moment its fetch
+ * started (when the store was read, at the latest). An invocation that finds
+ * only a stale document either uses it because it turns no fault on (the
+ * refresh goes on in the background: a function with faults off never waits
+ * after its cold start), or waits for the refresh, at most `fetchTimeout` and
+ * never past its deadline less a margin, and runs with no faults if it does not
+ * come in time. A cold start waits for the first value the same way. It also
+ * knows which snapshot each invocation uses ({@link ConfigSource.snapshotFor}),
+ * so that every chaos hook of a chain sees the same one.
  */
 export class ConfigSource {
   /** Human-readable name of the source for log lines: `ssm:/chaos/config`. */
@@ -94,14 +107,17 @@ export class ConfigSource {
   readonly #requestTimeoutMs: number
   readonly #logger: () => Logger
   #snapshot: ConfigSnapshot | undefined
-  #expiresAt = 0
+  /** An invocation arriving from then on starts the next fetch (epoch ms). */
+  #refreshAt = 0
+  /** The snapshot may fire faults in invocations arriving before then: its fetch's start + `maxAge`. */
+  #freshUntil = 0
   #inflight: Promise<ConfigSnapshot> | undefined
+  /** When the fetch in flight started (epoch ms). */
+  #inflightStartedAt = 0
   /** With `maxAge: 0`, the one fetch that starts when the one in flight ends. */
   #queued: Promise<ConfigSnapshot> | undefined
   #lastWarningAt = Number.NEGATIVE_INFINITY
   #lastSlowWarningAt = Number.NEGATIVE_INFINITY
-  /** An invocation has stopped waiting for the first value: the next ones do not wait. */
-  #coldWaitOver = false
   #fetches = 0
   /** The catalog the snapshot was parsed with: a fault registered later means a new parse. */
   #generation = -1
@@ -140,6 +156,15 @@ export class ConfigSource {
   }
 
   /**
+   * Resolves once no fetch is in flight (at once when none is), for tests and
+   * benchmarks: a background refresh started by an invocation has then landed.
+   */
+  public async whenSettled(): Promise<void> {
+    while (this.#inflight !== undefined || this.#queued !== undefined)
+      await (this.#queued ?? this.#inflight)
+  }
+
+  /**
    * The snapshot an invocation uses, the same for every chaos hook of its
    * chain: the first hook takes the cached one (synchronously) or waits for a
    * refresh, at most `fetchTimeout` and never past the Lambda deadline less a
@@ -156,8 +181,12 @@ export class ConfigSource {
     const current = this.current()
     if (!(current instanceof Promise)) return this.#use(request, current)
     const remaining = remainingTimeMs(request.context)
+    // A fetch keeps invocations waiting at most `fetchTimeout` after it started (with
+    // `maxAge: 0`, after the invocation arrived: its fetch starts later).
     const wait = Math.min(
-      this.#fetchTimeoutMs,
+      this.#maxAgeMs === 0
+        ? this.#fetchTimeoutMs
+        : this.#inflightStartedAt + this.#fetchTimeoutMs - Date.now(),
       remaining === undefined ? Number.POSITIVE_INFINITY : remaining - DEADLINE_MARGIN_MS,
     )
     return this.within(current, wait).then((snapshot) => this.#use(request, snapshot))
@@ -171,8 +200,10 @@ export class ConfigSource {
   }
 
   /**
-   * The current snapshot: synchronously while the cache is fresh, otherwise a
-   * promise of the refreshed one (which never rejects).
+   * The current snapshot: synchronously while it may serve an invocation
+   * arriving now, otherwise a promise of the refreshed one (which never
+   * rejects). A document whose fetch started more than `maxAge` ago serves
+   * only if it turns no fault on.
    */
   public current(): ConfigSnapshot | Promise<ConfigSnapshot> {
     let snapshot = this.#snapshot
@@ -184,22 +215,35 @@ export class ConfigSource {
     }
     if (snapshot !== undefined && this.#generation === catalogGeneration()) {
       const now = Date.now()
-      if (now >= this.#expiresAt) {
-        // Window passed: only a cold start waits for the store. The fetch goes on in the
-        // background (bounded by requestTimeout) while this invocation uses the last document
-        // known: its faults, none once expired. `maxAge: 0` asks for every invocation to
-        // wait for a fresh value instead.
+      if (now >= this.#refreshAt) {
+        // `maxAge: 0`: every invocation waits for a fetch that starts no earlier than it.
         if (this.#maxAgeMs === 0) return this.#refreshFromNow()
-        void this.refresh()
+        const refresh = this.refresh()
+        // Too old to fire a fault: wait for the refresh, or run with none.
+        if (now >= this.#freshUntil && !snapshot.inert && now < snapshot.faultsEndAt)
+          return this.#fresher(refresh, now)
       }
       return now < snapshot.faultsEndAt || snapshot.inert ? snapshot : this.#ended(snapshot)
     }
-    // The cold start has waited already: no faults until the first value arrives.
-    if (snapshot === undefined && this.#coldWaitOver && this.#maxAgeMs > 0) {
-      void this.refresh()
-      return NO_FAULTS
-    }
-    return this.refresh()
+    // The cold start: the first value, in flight since the middleware was created.
+    if (this.#maxAgeMs === 0) return this.#refreshFromNow()
+    return this.#fresher(this.refresh(), Date.now())
+  }
+
+  /**
+   * The fetch in flight, for an invocation arriving at `now` that has no
+   * document it may use; no faults at once when that fetch started
+   * `fetchTimeout` ago or more (nobody waits for it any longer: an invocation
+   * already did, in vain) or `maxAge` ago or more (what it reads would be too
+   * old for this invocation).
+   */
+  #fresher(
+    refresh: Promise<ConfigSnapshot>,
+    now: number,
+  ): ConfigSnapshot | Promise<ConfigSnapshot> {
+    const started = this.#inflightStartedAt
+    if (now >= started + this.#fetchTimeoutMs || now >= started + this.#maxAgeMs) return NO_FAULTS
+    return refresh
   }
 
   /**
@@ -237,9 +281,12 @@ export class ConfigSource {
 
   /** Fetches now unless a fetch is already in flight, whose result is shared. */
   public refresh(): Promise<ConfigSnapshot> {
-    this.#inflight ??= this.#fetch().finally(() => {
-      this.#inflight = undefined
-    })
+    if (this.#inflight === undefined) {
+      this.#inflightStartedAt = Date.now()
+      this.#inflight = this.#fetch().finally(() => {
+        this.#inflight = undefined
+      })
+    }
     return this.#inflight
   }
 
@@ -252,9 +299,11 @@ export class ConfigSource {
   #refreshFromNow(): Promise<ConfigSnapshot> {
     const inflight = this.#inflight
     if (inflight === undefined) return this.refresh()
+    // When it ends, the store is asked again, unless it failed: a failing store is asked
+    // again no sooner than a second later.
     this.#queued ??= inflight.then(() => {
       this.#queued = undefined
-      return this.refresh()
+      return this.current()
     })
     return this.#queued
   }
@@ -271,7 +320,6 @@ export class ConfigSource {
     const fallback = new Promise<ConfigSnapshot>((resolve) => {
       timer = setTimeout(
         () => {
-          this.#coldWaitOver = true
           this.#warnSlow(ms)
           resolve(NO_FAULTS)
         },
@@ -283,6 +331,7 @@ export class ConfigSource {
 
   async #fetch(): Promise<ConfigSnapshot> {
     this.#fetches++
+    const startedAt = Date.now()
     const generation = catalogGeneration()
     let document: ChaosDocument = EMPTY_DOCUMENT
     let faultsEndAt = Number.POSITIVE_INFINITY
@@ -322,8 +371,13 @@ export class ConfigSource {
     const snapshot = snapshotOf(document, now, faultsEndAt)
     this.#snapshot = snapshot
     this.#generation = generation
-    // A store that fails is asked again after the window, and never more than once a second.
-    this.#expiresAt = now + (failed ? Math.max(this.#maxAgeMs, FAILURE_RETRY_MS) : this.#maxAgeMs)
+    // Fresh for the window from when the store was read at the latest; the next fetch starts in
+    // its last fifth. A store that fails is asked again after the window, and never more than
+    // once a second.
+    this.#freshUntil = startedAt + this.#maxAgeMs
+    this.#refreshAt = failed
+      ? now + Math.max(this.#maxAgeMs, FAILURE_RETRY_MS)
+      : startedAt + this.#maxAgeMs * REFRESH_AHEAD
     return snapshot
   }
 

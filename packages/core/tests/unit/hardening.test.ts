@@ -143,7 +143,8 @@ describe('rate state', () => {
     // Prepare: every 3rd invocation fires; the label changes after 2 invocations
     const every = (label: string) =>
       JSON.stringify({ version: 1, faults: [{ type: 'count', every: 3, label }] })
-    const provider = sequence([every('a'), every('a'), every('b')])
+    // maxAge 0: the fetch at init, then one per invocation started after it arrived
+    const provider = sequence([every('a'), every('a'), every('a'), every('b')])
     const handler = middy(helloWorld).use(
       createFaultMiddleware(countFault, { provider, parameterName: '/rate', maxAge: 0 }),
     )
