@@ -127,11 +127,11 @@ const timedLoop = async (loop, n) => {
   return Number(process.hrtime.bigint() - start) / n
 }
 
-const run = async (handler, n) => {
-  const start = process.hrtime.bigint()
+/** A loop of n invocations of a handler. */
+const invocations = (handler) => async (n) => {
   for (let i = 0; i < n; i++) await handler(event, context)
-  return Number(process.hrtime.bigint() - start) / n
 }
+const run = (handler, n) => timedLoop(invocations(handler), n)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const scenario = process.argv[2]
@@ -154,21 +154,16 @@ if (scenario === 'traffic') {
     }
   }
   console.log(JSON.stringify(rows))
-} else if (scenario && Object.hasOwn(pointCalls, scenario)) {
-  const loop = pointCalls[scenario]()
+} else if (scenario && !scenario.startsWith('--')) {
+  // A chain makes a loop of n invocations; a point scenario, a loop of n calls.
+  const loop = Object.hasOwn(pointCalls, scenario)
+    ? pointCalls[scenario]()
+    : invocations(scenarios[scenario]())
   await timedLoop(loop, 300_000)
   const rounds = Number(process.env.ROUNDS ?? 10)
   const n = Number(process.env.N ?? 200_000)
   const samples = []
   for (let r = 0; r < rounds; r++) samples.push(await timedLoop(loop, n))
-  console.log(JSON.stringify(Math.min(...samples)))
-} else if (scenario && !scenario.startsWith('--')) {
-  const handler = scenarios[scenario]()
-  await run(handler, 300_000)
-  const rounds = Number(process.env.ROUNDS ?? 10)
-  const n = Number(process.env.N ?? 200_000)
-  const samples = []
-  for (let r = 0; r < rounds; r++) samples.push(await run(handler, n))
   console.log(JSON.stringify(Math.min(...samples)))
 } else {
   const self = fileURLToPath(import.meta.url)

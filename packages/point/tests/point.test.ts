@@ -266,6 +266,13 @@ describe('chaosPoint under a point fault: what a call gets', () => {
     [{ name: '*', labels: { attempt: '2' } }, 'x', { attempt: 2 }, true],
     [{ name: '*', labels: { live: 'true' } }, 'x', { live: true }, true],
     [{ name: '*', labels: { id: '*' } }, 'x', { id: 'a'.repeat(1025) }, false],
+    // Own labels only, as match reads own data only.
+    [
+      { name: '*', labels: { provider: 'stripe' } },
+      'x',
+      Object.create({ provider: 'stripe' }),
+      false,
+    ],
     [{ name: '*' }, 'a'.repeat(257), undefined, false],
   ])('%j affects %s with labels %j: %s', async (entry, name, labels, expected) => {
     // Act
