@@ -8,7 +8,9 @@
 // is reported. Chaos chains are compared with as many do-nothing middlewares,
 // which is what Middy's own dispatch costs. A last scenario keeps invoking for
 // 3M calls and reports the cost per window, the number of config fetches and
-// the heap, to show that nothing grows with traffic.
+// the heap, to show that nothing grows with traffic. A second table gives the
+// cost of one `await chaosPoint(…)` in a handler's code (@middy-chaos/point),
+// measured the same way; `node bench/overhead.mjs --only=points` prints it alone.
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
@@ -18,6 +20,7 @@ import { getConfigSource } from '../packages/core/lib/index.js'
 import { chaosException } from '../packages/exception/lib/index.js'
 import { chaosHttp } from '../packages/http/lib/index.js'
 import { chaosLatency } from '../packages/latency/lib/index.js'
+import { chaosPoint, chaosPoints } from '../packages/point/lib/index.js'
 import { chaosStatusCode } from '../packages/status-code/lib/index.js'
 
 const event = { httpMethod: 'GET', path: '/' }
@@ -81,17 +84,54 @@ const scenarios = {
   'chaos x5, other fault live': () => dependencies(otherFault),
   // An aws_sdk and an http fault live but never drawn: decided each invocation, no scope opened.
   'chaos x5, own faults live, rate 0': () => dependencies(ownFaultsNotDrawn),
+  'no-op x4': () => noops(4),
+  // The workshop's three and the failure points' middleware.
+  'chaos x4 with points, off': () => chain(off, 1).use(chaosPoints({ config: off })),
   'no-op x9': () => noops(9),
   'chaos x9, off': () => chain(off, 3),
   'no-op x30': () => noops(30),
   'chaos x30, off': () => chain(off, 10),
 }
 
-const run = async (handler, n) => {
+// One `await chaosPoint(…)` as a handler's code writes it, against an await of a settled promise
+// (what any `await` costs). Each scenario makes a loop of n calls.
+const settled = Promise.resolve()
+const labels = { provider: 'stripe' }
+const pointCalls = {
+  'await of a settled promise (baseline)': () => async (n) => {
+    for (let i = 0; i < n; i++) await settled
+  },
+  'chaosPoint, no point fault live': () => async (n) => {
+    for (let i = 0; i < n; i++) await chaosPoint('orders.charge', { labels })
+  },
+  // The invocation holds a point fault for another point: the call looks its invocation up.
+  'chaosPoint, the invocation holds a fault for another point': () => {
+    let calls = 0
+    const handler = middy(async () => {
+      for (let i = 0; i < calls; i++) await chaosPoint('orders.charge', { labels })
+    }).use(
+      chaosPoints({
+        config: { version: 1, faults: [{ type: 'point', name: 'orders.save', error: 'X' }] },
+      }),
+    )
+    return async (n) => {
+      calls = n
+      await handler(event, context)
+    }
+  },
+}
+
+const timedLoop = async (loop, n) => {
   const start = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) await handler(event, context)
+  await loop(n)
   return Number(process.hrtime.bigint() - start) / n
 }
+
+/** A loop of n invocations of a handler. */
+const invocations = (handler) => async (n) => {
+  for (let i = 0; i < n; i++) await handler(event, context)
+}
+const run = (handler, n) => timedLoop(invocations(handler), n)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 const scenario = process.argv[2]
@@ -114,32 +154,44 @@ if (scenario === 'traffic') {
     }
   }
   console.log(JSON.stringify(rows))
-} else if (scenario) {
-  const handler = scenarios[scenario]()
-  await run(handler, 300_000)
+} else if (scenario && !scenario.startsWith('--')) {
+  // A chain makes a loop of n invocations; a point scenario, a loop of n calls.
+  const loop = Object.hasOwn(pointCalls, scenario)
+    ? pointCalls[scenario]()
+    : invocations(scenarios[scenario]())
+  await timedLoop(loop, 300_000)
   const rounds = Number(process.env.ROUNDS ?? 10)
   const n = Number(process.env.N ?? 200_000)
   const samples = []
-  for (let r = 0; r < rounds; r++) samples.push(await run(handler, n))
+  for (let r = 0; r < rounds; r++) samples.push(await timedLoop(loop, n))
   console.log(JSON.stringify(Math.min(...samples)))
 } else {
   const self = fileURLToPath(import.meta.url)
+  // The figure is the last line (a fault that fires logs its lines before it).
   const measure = (name) =>
-    JSON.parse(execFileSync(process.execPath, [self, name], { encoding: 'utf8' }))
+    JSON.parse(
+      execFileSync(process.execPath, [self, name], { encoding: 'utf8' }).trim().split('\n').at(-1),
+    )
   const repeats = Number(process.env.REPEATS ?? 5)
-  const results = Object.fromEntries(Object.keys(scenarios).map((name) => [name, []]))
+  const onlyPoints = scenario === '--only=points'
+  // --only=points: the point calls, and the workshop's chain with and without chaosPoints().
+  const chains = onlyPoints
+    ? ['bare', 'no-op x3', 'chaos x3, off', 'no-op x4', 'chaos x4 with points, off']
+    : Object.keys(scenarios)
+  const names = [...chains, ...Object.keys(pointCalls)]
+  const results = Object.fromEntries(names.map((name) => [name, []]))
   // Interleave the processes so that machine noise spreads over all scenarios.
   for (let i = 0; i < repeats; i++) {
-    for (const name of Object.keys(scenarios)) results[name].push(measure(name))
+    for (const name of names) results[name].push(measure(name))
   }
-  const bare = median(results.bare)
   console.log(
-    `node ${process.version}; each chain in its own process: fastest of ${process.env.ROUNDS ?? 10} rounds, median of ${repeats} processes`,
+    `node ${process.version}; each in its own process: fastest of ${process.env.ROUNDS ?? 10} rounds, median of ${repeats} processes`,
   )
+  const bare = median(results.bare)
   console.log('| chain | ns/invocation | over bare | over as many no-op middlewares |')
   console.log('| --- | ---: | ---: | ---: |')
-  for (const [name, xs] of Object.entries(results)) {
-    const m = median(xs)
+  for (const name of chains) {
+    const m = median(results[name])
     const count = /x(\d+)/.exec(name)?.[1]
     const noop = name.startsWith('chaos') ? results[`no-op x${count}`] : undefined
     const overNoop = noop ? `+${(m - median(noop)).toFixed(0)}` : '—'
@@ -147,14 +199,26 @@ if (scenario === 'traffic') {
       `| ${name} | ${m.toFixed(0)} | ${name === 'bare' ? '—' : `+${(m - bare).toFixed(0)}`} | ${overNoop} |`,
     )
   }
-  console.log('\nTraffic: chaos x3, off, 3M invocations in windows of 100,000')
-  console.log(
-    '| invocations so far | ns/invocation in the window | config fetches | heap used (MB) |',
-  )
-  console.log('| ---: | ---: | ---: | ---: |')
-  for (const row of measure('traffic')) {
+  const baseline = median(results['await of a settled promise (baseline)'])
+  console.log("\nPoints: one `await chaosPoint(…)` in a handler's code")
+  console.log('| call | ns/call | over an await of a settled promise |')
+  console.log('| --- | ---: | ---: |')
+  for (const name of Object.keys(pointCalls)) {
+    const m = median(results[name])
     console.log(
-      `| ${row.total.toLocaleString('en')} | ${row.ns.toFixed(0)} | ${row.fetches} | ${row.heapMB.toFixed(1)} |`,
+      `| ${name} | ${m.toFixed(1)} | ${name.endsWith('(baseline)') ? '—' : `+${(m - baseline).toFixed(1)}`} |`,
     )
+  }
+  if (!onlyPoints) {
+    console.log('\nTraffic: chaos x3, off, 3M invocations in windows of 100,000')
+    console.log(
+      '| invocations so far | ns/invocation in the window | config fetches | heap used (MB) |',
+    )
+    console.log('| ---: | ---: | ---: | ---: |')
+    for (const row of measure('traffic')) {
+      console.log(
+        `| ${row.total.toLocaleString('en')} | ${row.ns.toFixed(0)} | ${row.fetches} | ${row.heapMB.toFixed(1)} |`,
+      )
+    }
   }
 }

@@ -31,6 +31,11 @@ export interface FuzzOptions<P> {
    * say what each field of the entry says (no field given and then ignored).
    */
   inBounds: (params: P, entry: Readonly<Record<string, unknown>>) => boolean
+  /**
+   * Fields every entry starts from, under the drawn ones (which may replace
+   * them): a field the fault requires, so that most entries reach its other checks.
+   */
+  base?: Readonly<Record<string, unknown>>
   /** Middleware options passed to `parse` (default: the definition's defaults). */
   options?: object
   numRuns?: number
@@ -44,7 +49,8 @@ export const fuzzFieldReader = <P>(definition: AnyFaultDefinition, fuzz: FuzzOpt
     { maxKeys: fuzz.fields.length + 2 },
   )
   fc.assert(
-    fc.property(entry, (fields) => {
+    fc.property(entry, (drawn) => {
+      const fields = { ...fuzz.base, ...drawn }
       const issues: ConfigIssue[] = []
       let params: P | undefined
       expect(() => {

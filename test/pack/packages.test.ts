@@ -124,6 +124,37 @@ console.log(JSON.stringify({ response, errorClass: typeof ChaosInjectedError }))
     })
   })
 
+  it('runs a failure point from the tarballs, in the invocation that drew it only', async () => {
+    await writeFile(
+      join(project, 'check-point.mjs'),
+      `
+import middy from '@middy/core'
+import { chaosPoint, chaosPoints } from '@middy-chaos/point'
+const config = { version: 1, faults: [{ type: 'point', name: 'orders.save', error: 'SaveFailedError' }] }
+const handler = middy(async () => {
+  try {
+    await chaosPoint('orders.save', { labels: { table: 'orders' } })
+    return 'saved'
+  } catch (error) {
+    return error.name
+  }
+}).use(chaosPoints({ config }))
+const inside = await handler({}, { awsRequestId: 'pack', getRemainingTimeInMillis: () => 3000 })
+const outside = await chaosPoint('orders.save', { data: 'untouched' })
+console.log(JSON.stringify({ inside, outside }))
+`,
+    )
+    const out = execFileSync(process.execPath, ['check-point.mjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, POWERTOOLS_DEV: 'false' },
+    })
+    expect(JSON.parse(out.trim().split('\n').at(-1) ?? '{}')).toEqual({
+      inside: 'SaveFailedError',
+      outside: 'untouched',
+    })
+  })
+
   it('the CLI runs from its tarball', () => {
     const out = execFileSync(
       process.execPath,

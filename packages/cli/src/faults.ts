@@ -18,6 +18,7 @@ import { eventFault } from '@middy-chaos/event'
 import { exceptionFault } from '@middy-chaos/exception'
 import { httpFault } from '@middy-chaos/http'
 import { latencyFault } from '@middy-chaos/latency'
+import { pointFault } from '@middy-chaos/point'
 import { responseFault } from '@middy-chaos/response'
 import { statusCodeFault } from '@middy-chaos/status-code'
 import { timeoutFault } from '@middy-chaos/timeout'
@@ -34,4 +35,5 @@ export const FAULTS: FaultCatalog = Object.freeze([
   eventFault,
   timeoutFault,
   diskspaceFault,
+  pointFault,
 ])

@@ -130,6 +130,10 @@ describe('set and experiment validate refuse invalid entries, and write nothing'
       says: /faults\[0\]\.recordRate: must be a number from 0 to 1 \(got 7\)/,
     },
     {
+      entry: { type: 'point', name: 'orders.save', error: 'SaveFailedError', calls: 'second' },
+      says: /faults\[0\]\.calls: must be "all", "first", "first:K" or "every:N"/,
+    },
+    {
       entry: { type: 'latncy' },
       says: new RegExp(`faults\\[0\\]\\.type: unknown fault type "latncy" \\(known: ${known}\\)`),
     },
@@ -247,6 +251,88 @@ describe('enable writes each fault in a format that reads it', () => {
       expiresAt: expect.any(String),
     })
     expect(result.stdout).toMatch(/batch failure 25% of records/)
+  })
+})
+
+describe('enable point: a failure point in the code, from flags', () => {
+  it('writes the point, its labels as an object, and what it does; status describes it', async () => {
+    // Prepare
+    const param = freshParam()
+
+    // Act
+    const result = await runMain([
+      'enable',
+      'point',
+      '--name',
+      'orders.charge',
+      '--labels',
+      'provider=stripe,region=eu-*',
+      '--delay',
+      '300',
+      '--calls',
+      'first',
+      '--param',
+      param,
+    ])
+    const status = await runMain(['status', '--param', param])
+
+    // Assess
+    expect(result.code).toBe(0)
+    expect(JSON.parse(await readFile(param, 'utf8'))).toEqual({
+      version: 1,
+      faults: [
+        {
+          type: 'point',
+          name: 'orders.charge',
+          labels: { provider: 'stripe', region: 'eu-*' },
+          delay: 300,
+          calls: 'first',
+        },
+      ],
+      expiresAt: expect.any(String),
+    })
+    expect(status.stdout).toMatch(
+      /faults +point orders\.charge\{provider=stripe,region=eu-\*\}: \+300ms, first call/,
+    )
+  })
+
+  it('writes an error with its message', async () => {
+    const param = freshParam()
+    const result = await runMain([
+      'enable',
+      'point',
+      '--name=orders.save',
+      '--error=SaveFailedError',
+      '--message=table unavailable',
+      '--param',
+      param,
+    ])
+    expect(result.code).toBe(0)
+    expect(JSON.parse(await readFile(param, 'utf8')).faults).toEqual([
+      {
+        type: 'point',
+        name: 'orders.save',
+        error: 'SaveFailedError',
+        message: 'table unavailable',
+      },
+    ])
+  })
+
+  it.each([
+    [['--labels', 'provider'], /--labels: expected key=value pairs, comma-separated/],
+    [['--labels', 'a=1,a=2'], /--labels: expected key=value pairs, comma-separated, each key once/],
+    [
+      ['--labels', '__proto__=x', '--delay', '1'],
+      /faults\[0\]\.labels\.__proto__: must be a label name/,
+    ],
+    [['--delay', '1', '--calls', 'second'], /faults\[0\]\.calls: must be/],
+    [[], /faults\[0\]\.delay: is required unless "error", "set" or "remove" is given/],
+  ])('refuses %j, and writes nothing', async (flags, says) => {
+    const param = freshParam()
+    const result = await runMain(['enable', 'point', '--name', 'x', ...flags, '--param', param])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(says)
+    expect(existsSync(param)).toBe(false)
   })
 })
 

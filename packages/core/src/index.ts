@@ -61,6 +61,7 @@ export {
   isFailureLambdaConfig,
   useFailureLambdaFormat,
 } from './formats/failure-lambda.js'
+export { globMatches } from './glob.js'
 export { isAlbEvent, isHttpApiEvent, isHttpEvent, statusLine } from './http.js'
 export { getDefaultLogger } from './logger.js'
 export {
@@ -100,7 +101,13 @@ export {
   resetConfigSources,
   STORE_ENV,
 } from './sources.js'
-export { isEnvFlagOn, parseDuration, parseInstant, remainingTimeMs } from './time.js'
+export {
+  isEnvFlagOn,
+  parseDuration,
+  parseInstant,
+  remainingTimeMs,
+  withinDeadline,
+} from './time.js'
 export type {
   AnyFaultDefinition,
   ChaosDocument,
@@ -122,4 +129,11 @@ export type {
   SetupContext,
 } from './types.js'
 export { PHASES } from './types.js'
-export { describeValue, isRecord, kindOf, MAX_TIMER_MS, sleep } from './util.js'
+export {
+  describeValue,
+  FORBIDDEN_SEGMENTS,
+  isRecord,
+  kindOf,
+  MAX_TIMER_MS,
+  sleep,
+} from './util.js'

@@ -6,6 +6,26 @@ export const remainingTimeMs = (context: Partial<Context> | undefined): number |
   return typeof remaining === 'number' && Number.isFinite(remaining) ? remaining : undefined
 }
 
+/**
+ * A wait of `requested` ms cut so that it ends `margin` ms before the Lambda
+ * deadline (never below 0); `requested` outside Lambda (no
+ * `getRemainingTimeInMillis`). What every fault that waits uses, so that no
+ * injected delay runs an invocation into its timeout.
+ *
+ * @example
+ * ```ts
+ * const delay = withinDeadline(params.delay, request.context, options.deadlineMargin)
+ * ```
+ */
+export const withinDeadline = (
+  requested: number,
+  context: Partial<Context> | undefined,
+  margin = 0,
+): number => {
+  const remaining = remainingTimeMs(context)
+  return remaining === undefined ? requested : Math.min(requested, Math.max(0, remaining - margin))
+}
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
 /**

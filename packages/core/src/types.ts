@@ -195,7 +195,11 @@ export interface FaultFlag {
   readonly name: string
   /** The fault field it sets: `delay`, `statusCode`. */
   readonly field: string
-  readonly type: 'integer' | 'number' | 'string' | 'boolean'
+  /**
+   * How the flag's text is written into the field: `map` reads
+   * `key=value,key=value` into an object of strings (`--labels provider=stripe`).
+   */
+  readonly type: 'integer' | 'number' | 'string' | 'boolean' | 'map'
   /** One line for `--help`. */
   readonly description: string
   /** Value written when the flag is not given and the store holds none. */

@@ -6,9 +6,10 @@ import {
   currentScope,
   describeValue,
   type FaultDefinition,
+  globMatches,
   type InvocationScope,
   isRecord,
-  remainingTimeMs,
+  withinDeadline,
 } from '@middy-chaos/core'
 import { type Decide, install, type Outcome, uninstall } from './intercept.js'
 
@@ -53,37 +54,7 @@ const MAX_HOST_LENGTH = 253
 const HOST_PATTERN = /^[a-z0-9.*?:_-]+$/
 
 // ---------------------------------------------------------------------------
-// Host patterns: exact, suffix, glob. No regular expression from the config.
-
-/**
- * Whether `text` matches a glob where `*` is any run of characters (dots
- * included, possibly none) and `?` exactly one. Linear backtracking on the
- * last `*`: O(pattern × text), both bounded to 253 characters.
- */
-const glob = (pattern: string, text: string): boolean => {
-  let p = 0
-  let t = 0
-  let star = -1
-  let mark = 0
-  while (t < text.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === text[t])) {
-      p += 1
-      t += 1
-    } else if (p < pattern.length && pattern[p] === '*') {
-      star = p
-      mark = t
-      p += 1
-    } else if (star !== -1) {
-      p = star + 1
-      mark += 1
-      t = mark
-    } else {
-      return false
-    }
-  }
-  while (p < pattern.length && pattern[p] === '*') p += 1
-  return p === pattern.length
-}
+// Host patterns: exact, suffix, glob (core's). No regular expression from the config.
 
 /**
  * Whether a host matches a pattern: `api.example.com` that host exactly;
@@ -99,7 +70,7 @@ const glob = (pattern: string, text: string): boolean => {
  */
 export const hostMatches = (pattern: string, host: string): boolean => {
   const name = host.toLowerCase()
-  if (pattern.includes('*') || pattern.includes('?')) return glob(pattern, name)
+  if (pattern.includes('*') || pattern.includes('?')) return globMatches(pattern, name)
   return pattern.startsWith('.') ? name.endsWith(pattern) : name === pattern
 }
 
@@ -297,11 +268,7 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
     }
   },
   plan({ params, request, options, logger }) {
-    const remaining = remainingTimeMs(request.context)
-    const timeoutMs =
-      remaining === undefined
-        ? DEFAULT_TIMEOUT_MS
-        : Math.max(0, Math.min(DEFAULT_TIMEOUT_MS, remaining - (options.deadlineMargin ?? 0)))
+    const timeoutMs = withinDeadline(DEFAULT_TIMEOUT_MS, request.context, options.deadlineMargin)
     return {
       details: params.fault === 'timeout' && params.delay === 0 ? { hangMs: timeoutMs } : {},
       run: () => {

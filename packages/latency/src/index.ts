@@ -6,6 +6,7 @@ import {
   type FaultDefinition,
   remainingTimeMs,
   sleep,
+  withinDeadline,
 } from '@middy-chaos/core'
 
 /** Longest delay a config may ask for: Lambda's 15-minute maximum timeout. */
@@ -117,15 +118,17 @@ export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> =
       params.minDelay === params.maxDelay
         ? params.minDelay
         : params.minDelay + Math.floor(Math.random() * (params.maxDelay - params.minDelay + 1))
-    const remaining = remainingTimeMs(request.context)
-    const margin = options.deadlineMargin ?? 0
-    const limit = remaining === undefined ? requested : Math.max(0, remaining - margin)
-    const delay = Math.min(requested, limit)
-    const clamped = delay < requested
+    const delay = withinDeadline(requested, request.context, options.deadlineMargin)
     return {
-      details: clamped
-        ? { delay, requestedDelay: requested, clamped: true, remainingTimeMs: remaining }
-        : { delay },
+      details:
+        delay < requested
+          ? {
+              delay,
+              requestedDelay: requested,
+              clamped: true,
+              remainingTimeMs: remainingTimeMs(request.context),
+            }
+          : { delay },
       run: () => (delay > 0 ? sleep(delay) : undefined),
     }
   },

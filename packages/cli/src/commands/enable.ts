@@ -36,12 +36,34 @@ const allFlags = (faults: FaultCatalog): Map<string, FaultFlag> => {
   return flags
 }
 
+/** `provider=stripe,region=eu` as `{ provider: 'stripe', region: 'eu' }`; each key once. */
+const mapValue = (name: string, text: string): Record<string, string> => {
+  const map: Record<string, string> = {}
+  for (const pair of text.split(',')) {
+    const at = pair.indexOf('=')
+    const key = pair.slice(0, at).trim()
+    if (at <= 0 || key.length === 0 || Object.hasOwn(map, key))
+      throw new UsageError(
+        `--${name}: expected key=value pairs, comma-separated, each key once (got ${JSON.stringify(text)})`,
+      )
+    // Defined, not assigned: a key such as `__proto__` reaches the fault's checks as written.
+    Object.defineProperty(map, key, {
+      value: pair.slice(at + 1).trim(),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  }
+  return map
+}
+
 const flagValue = (flag: FaultFlag, values: OptionValues): unknown => {
   const raw = values[flag.name]
   if (raw === undefined) return undefined
   if (flag.type === 'boolean') return raw === true
   const text = String(raw)
   if (flag.type === 'string') return text
+  if (flag.type === 'map') return mapValue(flag.name, text)
   return numberOption(flag.name, text, 0, flag.type === 'integer' ? Number.isInteger : undefined)
 }
 
@@ -141,7 +163,7 @@ export const enableCommand: Command = {
       const flags = (fault.flags ?? [])
         .map(
           (flag) =>
-            `      --${flag.name}${flag.type === 'boolean' ? '' : ` <${flag.type}>`}  ${flag.description}${flag.default === undefined ? '' : ` (default ${flag.default})`}`,
+            `      --${flag.name}${flag.type === 'boolean' ? '' : flag.type === 'map' ? ' <key=value,…>' : ` <${flag.type}>`}  ${flag.description}${flag.default === undefined ? '' : ` (default ${flag.default})`}`,
         )
         .join('\n')
       return `  ${fault.type}: ${fault.summary ?? ''}${flags ? `\n${flags}` : ''}`
