@@ -58,6 +58,14 @@ export interface CloudFormationOptions {
  * structure (E3051) in an object or a resolved `Fn::Join`, but fails to parse
  * a literal string `Content` (1.51 to 1.58: its C YAML loader takes no
  * `str` subclass).
+ *
+ * @example
+ * ```ts
+ * new CfnDocument(this, 'Runbook', {
+ *   documentType: 'Automation', documentFormat: 'YAML',
+ *   content: cloudFormationContent(buildRunbook(experiment, { format: 'YAML' }), 'YAML'),
+ * })
+ * ```
  */
 export const cloudFormationContent = (
   runbook: RunbookDocument,

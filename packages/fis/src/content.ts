@@ -70,6 +70,12 @@ export const runbookContent = (runbook: RunbookDocument, format: RunbookFormat =
  * The size of a runbook's content as SSM receives it (UTF-8 bytes): the text
  * written in `format`, or, for a JSON object given to CloudFormation, the
  * indented JSON CloudFormation makes of it.
+ *
+ * @example
+ * ```ts
+ * runbookBytes(runbook)                             // the compact JSON `aws ssm create-document` sends
+ * runbookBytes(runbook, 'JSON', 'CloudFormation')   // what CloudFormation sends for an object Content
+ * ```
  */
 export const runbookBytes = (
   runbook: RunbookDocument,

@@ -33,6 +33,11 @@ export const PARAMETER_VALUE_BYTES: Readonly<Record<LeaseTier, number>> = {
 /**
  * The size of `value` once Python's `json.dumps` has written it (every
  * character outside ASCII as `\uXXXX`): how a string weighs in the lease.
+ *
+ * @example
+ * ```ts
+ * pythonJsonBytes('{"a":"é"}') // 20: its quotes escaped, é as \u00e9
+ * ```
  */
 export const pythonJsonBytes = (value: unknown): number =>
   JSON.stringify(value).replace(/[\u0080-\uffff]/g, '\\uXXXX').length
@@ -60,6 +65,11 @@ const largestLease = (
  * The most the lease weighs while it holds `inForce` (a value that turns
  * faults on; `undefined` for one that does not, which the lease does not
  * keep), with `original` recorded as the value before the experiment.
+ *
+ * @example
+ * ```ts
+ * leaseBytes('workshop', '{"is_enabled":false}', '{"is_enabled":true}') // 316
+ * ```
  */
 export const leaseBytes = (
   experiment: string,
@@ -95,7 +105,14 @@ export interface LeaseFit {
   readonly originalBytes: number
 }
 
-/** The largest lease an experiment leads to, in `leaseTier` (see {@link checkLeaseFits}). */
+/**
+ * The largest lease an experiment leads to, in `leaseTier` (see {@link checkLeaseFits}).
+ *
+ * @example
+ * ```ts
+ * const { bytes, limit } = leaseFit(experiment) // e.g. 587 of 4096 for the workshop
+ * ```
+ */
 export const leaseFit = (experiment: FisExperiment, options: LeaseFitOptions = {}): LeaseFit => {
   const tier = options.leaseTier ?? 'Standard'
   const values = experiment.steps.flatMap((step) => (step.set === undefined ? [] : [step.set]))
