@@ -15,14 +15,17 @@ import {
   automationTrustPolicy,
   buildExperimentTemplate,
   buildRunbook,
+  cloudFormationContent,
   DEFAULT_LEASE_TTL_SECONDS,
   type ExperimentTemplateProperties,
   type FisExperiment,
   fisRoleStatements,
   fisTrustPolicy,
   kmsKeyGrant,
+  type LeaseTier,
   type PolicyDocument,
   RUN_ACTION,
+  type RunbookFormat,
   type TemplateValue,
 } from '@middy-chaos/fis'
 import { Annotations, ArnFormat, type Duration, Stack } from 'aws-cdk-lib'
@@ -33,7 +36,11 @@ import * as logs from 'aws-cdk-lib/aws-logs'
 import * as ssm from 'aws-cdk-lib/aws-ssm'
 import { Construct } from 'constructs'
 import { acknowledgeWildcardResource } from './nag.js'
-import { ChaosConstructError, type IChaosConfigParameter } from './parameter.js'
+import {
+  ChaosConfigParameter,
+  ChaosConstructError,
+  type IChaosConfigParameter,
+} from './parameter.js'
 
 /**
  * An experiment: the path of an experiment file (JSON, as `middy-chaos
@@ -72,6 +79,23 @@ export interface ChaosExperimentProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays
+  /**
+   * The runbook's `DocumentFormat`: `JSON` (its content as an object) or
+   * `YAML` (as YAML text, the format of AWS's own runbook examples).
+   *
+   * @default 'JSON'
+   */
+  readonly runbookFormat?: RunbookFormat
+  /**
+   * The SSM tier of the runbook's lease, `<parameter>.lease`, which keeps the
+   * value before the experiment and the value in force: `Standard` (4 KB,
+   * about 1.8 KB of config) or `Advanced` (8 KB; AWS charges for each
+   * advanced parameter per month and for its API calls, see AWS Systems
+   * Manager pricing). An experiment whose lease would not fit is refused.
+   *
+   * @default 'Standard'
+   */
+  readonly leaseTier?: LeaseTier
 }
 
 /** The longest parameter name FIS's 1024 characters of `documentParameters` leave room for (as the export's `MaxLength`). */
@@ -251,16 +275,26 @@ export class ChaosExperiment extends Construct {
         `${this.node.path}: parameter name of ${parameter.parameterName.length} characters; FIS takes at most 1024 characters of the runbook's parameters, the role ARN included: at most ${MAX_PARAMETER_NAME} here, as in the CloudFormation export`,
       )
 
+    const format = props.runbookFormat ?? 'JSON'
+    const runbook = buildRunbook(experiment, {
+      leaseTtlSeconds,
+      format,
+      delivery: 'CloudFormation',
+      ...(parameter.encryptionKey === undefined
+        ? {}
+        : { kmsKeyId: parameter.encryptionKey.keyArn }),
+      ...(props.leaseTier === undefined ? {} : { leaseTier: props.leaseTier }),
+      // The value this stack creates the parameter with: the lease records it.
+      ...(parameter instanceof ChaosConfigParameter
+        ? { originalValue: parameter.initialValue }
+        : {}),
+    })
     this.runbook = new ssm.CfnDocument(this, 'Runbook', {
       // No name: a changed runbook is a new document, and the template gets its new ARN.
       documentType: 'Automation',
-      documentFormat: 'JSON',
-      content: buildRunbook(experiment, {
-        leaseTtlSeconds,
-        ...(parameter.encryptionKey === undefined
-          ? {}
-          : { kmsKeyId: parameter.encryptionKey.keyArn }),
-      }),
+      documentFormat: format,
+      // As the CloudFormation export writes it: YAML as its exact text (Fn::Join of it, for cfn-lint).
+      content: cloudFormationContent(runbook, format),
     })
     this.runbookArn = arn('ssm', 'document', this.runbook.ref)
     const executions = arn('ssm', 'automation-execution', '*')
@@ -323,7 +357,7 @@ export class ChaosExperiment extends Construct {
     acknowledgeWildcardResource(
       this.fisRole,
       executions,
-      'ssm:GetAutomationExecution and ssm:StopAutomationExecution on the executions FIS starts: their ids are not known in advance (stopping the experiment stops them, and the runbook restores the parameter)',
+      'ssm:StartAutomationExecution, ssm:GetAutomationExecution and ssm:StopAutomationExecution on the executions FIS starts, in this account and region, as AWS grants them in its managed policy AWSFaultInjectionSimulatorSSMAccess: their ids are not known in advance (stopping the experiment stops them, and the runbook restores the parameter)',
     )
     acknowledgeWildcardResource(
       this.fisRole,

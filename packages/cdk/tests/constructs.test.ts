@@ -7,7 +7,12 @@
  */
 import { join } from 'node:path'
 import { loadExperiment, toFisExperiment } from '@middy-chaos/cli'
-import { buildCloudFormation, type FisExperiment, LOGICAL_IDS } from '@middy-chaos/fis'
+import {
+  buildCloudFormation,
+  type CloudFormationOptions,
+  type FisExperiment,
+  LOGICAL_IDS,
+} from '@middy-chaos/fis'
 import { type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib'
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions'
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
@@ -37,6 +42,7 @@ import {
   statements,
   workshopFile,
 } from './helpers.js'
+import { YAML } from './sam.js'
 
 const SECRET_STEPS: FisExperiment = {
   name: 'SecretLatency',
@@ -92,6 +98,13 @@ const build = () => {
     parameter: elsewhere,
     experiment: fixture('latency-until-alarm.json'),
   })
+  // The same, its runbook as YAML (a long wait: a loop), its lease in the Advanced tier.
+  const yamlRunbook = new ChaosExperiment(stack, 'YamlRunbook', {
+    parameter: elsewhere,
+    experiment: fixture('latency-until-alarm.json'),
+    runbookFormat: 'YAML',
+    leaseTier: 'Advanced',
+  })
 
   // A SecureString with a key of ours, typed steps, alarms given to the construct.
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true })
@@ -137,6 +150,7 @@ const build = () => {
     errors,
     workshop,
     withAlarms,
+    yamlRunbook,
     secretive,
     config,
     elsewhere,
@@ -360,6 +374,7 @@ describe('ChaosExperiment', () => {
           expect.stringMatching(
             new RegExp(`^${here}:automation-definition/\\{[A-Za-z0-9]+\\}:\\*$`),
           ),
+          `${here}:automation-execution/*`,
         ])
       else if (statement.Action.includes('ssm:StopAutomationExecution'))
         expect([statement.Action, wildcards]).toEqual([
@@ -368,6 +383,44 @@ describe('ChaosExperiment', () => {
         ])
       else expect(wildcards).toEqual([])
     }
+  })
+
+  it('lets FIS start the runbook as AWSFaultInjectionSimulatorSSMAccess does: the document, its versions, the executions', () => {
+    // Act
+    const role = resourceOf(idOf(built.workshop.fisRole))
+    const start = (role.Properties.Policies as { PolicyDocument: unknown }[])
+      .flatMap((policy) => statements(policy.PolicyDocument))
+      .filter((statement) => statement.Action.includes('ssm:StartAutomationExecution'))
+
+    // Assess
+    const here = `arn:aws:ssm:${ENV.region}:${ENV.account}`
+    const runbook = `{${id(built.workshop.runbook)}}`
+    expect(start).toEqual([
+      {
+        Sid: 'StartTheRunbook',
+        Effect: 'Allow',
+        Action: ['ssm:StartAutomationExecution'],
+        Resource: [
+          `${here}:document/${runbook}`,
+          `${here}:automation-definition/${runbook}:*`,
+          `${here}:automation-execution/*`,
+        ],
+      },
+    ])
+  })
+
+  it('writes the runbook as YAML text when asked, the lease in the Advanced tier', () => {
+    // Act
+    const { Properties } = resourceOf(id(built.yamlRunbook.runbook))
+    const text = (Properties.Content as { 'Fn::Join': [string, [string]] })['Fn::Join'][1][0]
+    const runbook = YAML.parse(text) as {
+      mainSteps: { name: string; action: string; inputs: { InputPayload?: object } }[]
+    }
+
+    // Assess
+    expect(Properties.DocumentFormat).toBe('YAML')
+    expect(runbook.mainSteps.map((step) => step.action)).toContain('aws:loop')
+    expect(runbook.mainSteps[0]?.inputs.InputPayload).toMatchObject({ LeaseTier: 'Advanced' })
   })
 
   it('lets the automation role read and write the one parameter and its lease, nothing else', () => {
@@ -409,7 +462,7 @@ describe('ChaosExperiment', () => {
     )
 
     // Assess
-    expect(passRole).toHaveLength(5)
+    expect(passRole).toHaveLength(6)
     for (const statement of passRole) {
       expect(statement.Action).toEqual(['iam:PassRole'])
       expect(statement.Condition).toEqual({
@@ -538,11 +591,13 @@ describe('the CDK synth and the CloudFormation export of one experiment file', (
     file: string,
     parameter: IChaosConfigParameter,
     kms: { kmsKeyId: string; attributes?: Record<string, string> } | undefined = undefined,
+    options: CloudFormationOptions = {},
   ) => {
     // Prepare: the export as `middy-chaos experiment export <file> --to cloudformation` makes it
     const exported = buildCloudFormation(toFisExperiment(await loadExperiment(file)).fis, {
       parameterName: parameter.parameterName,
       ...(kms === undefined ? {} : { kmsKeyId: kms.kmsKeyId }),
+      ...options,
     }) as unknown as CfnTemplate
     const fromCdk: Names = {
       resources: exportNames(experiment),
@@ -590,6 +645,16 @@ describe('the CDK synth and the CloudFormation export of one experiment file', (
 
   it('give the same resources for an experiment with alarms, a long wait and a probe', async () => {
     await compare(built.withAlarms, fixture('latency-until-alarm.json'), built.elsewhere)
+  })
+
+  it('give the same resources with the runbook as YAML and the lease in the Advanced tier', async () => {
+    await compare(
+      built.yamlRunbook,
+      fixture('latency-until-alarm.json'),
+      built.elsewhere,
+      undefined,
+      { format: 'YAML', leaseTier: 'Advanced' },
+    )
   })
 
   // The CDK names the key by a token (Fn::GetAtt of the key, a Fn::Join for an alias ARN), the

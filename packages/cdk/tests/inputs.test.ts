@@ -135,6 +135,59 @@ describe('ChaosExperiment inputs', () => {
     // Assess
     expect(create).toThrow(/parameter name of 607 characters; FIS takes at most 1024/)
   })
+
+  it('refuses a 2 KB config the lease cannot keep in the Standard tier, and takes it in the Advanced tier', () => {
+    // Prepare
+    const scope = stack()
+    const parameter = ChaosConfigParameter.fromParameterName(scope, 'P', '/chaos/hello-world')
+    const experiment = parseExperiment({
+      name: 'big',
+      steps: [
+        {
+          name: 'exception',
+          set: {
+            is_enabled: true,
+            fault_type: 'exception',
+            exception_msg: 'x'.repeat(2000),
+            rate: 1,
+          },
+          wait: '1m',
+        },
+      ],
+    })
+
+    // Act
+    const standard = () => new ChaosExperiment(scope, 'Standard', { parameter, experiment })
+    const advanced = new ChaosExperiment(scope, 'Advanced', {
+      parameter,
+      experiment,
+      leaseTier: 'Advanced',
+    })
+
+    // Assess
+    expect(standard).toThrow(
+      /steps\[0\] \(S01_exception\) writes a config of 20\d\d bytes; .* in one Standard-tier SSM parameter: 4\d\d\d bytes, over its 4096\. Shorten the config, or write the lease in the Advanced tier \(8,192 bytes; AWS charges .*leaseTier: "Advanced"/,
+    )
+    const content = Stack.of(advanced).resolve(advanced.runbook.content) as {
+      mainSteps: { inputs: { InputPayload: Record<string, string> } }[]
+    }
+    expect(content.mainSteps[0]?.inputs.InputPayload.LeaseTier).toBe('Advanced')
+  })
+
+  it('sizes the lease with the value this stack creates the parameter with', () => {
+    // Prepare: a value before of about 3.7 KB, with faults off; the workshop's small values
+    const scope = stack()
+    const parameter = new ChaosConfigParameter(scope, 'P', {
+      parameterName: '/chaos/hello-world',
+      initialValue: { is_enabled: false, fault_type: 'exception', exception_msg: 'x'.repeat(3700) },
+    })
+
+    // Act
+    const create = () => new ChaosExperiment(scope, 'E', { parameter, experiment: workshopFile })
+
+    // Assess
+    expect(create).toThrow(/the value before the experiment \(taken as 37\d\d bytes\)/)
+  })
 })
 
 describe('ChaosConfigParameter inputs', () => {

@@ -9,7 +9,11 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { buildRunbook, MAX_RUNBOOK_BYTES, runbookBytes, runbookContent } from '@middy-chaos/fis'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { INLINE_TEMPLATE_BYTES, toFisExperiment } from '../src/commands/export.js'
+import { loadExperiment } from '../src/experiment.js'
 import { repoRoot, runMain } from './helpers.js'
 
 const workshop = join(repoRoot, 'examples/hello-world/experiments/workshop.json')
@@ -74,7 +78,7 @@ describe('experiment export', () => {
     // Assess
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' })
     expect(stdout).toMatch(
-      /^Wrote .*workshop\.json: a CloudFormation template\. Deploy it with: aws cloudformation deploy/,
+      /^Wrote .*workshop\.json \(\d+ bytes\): a CloudFormation template\. Deploy it with: aws cloudformation deploy --template-file \S+ --stack-name <name> --capabilities CAPABILITY_IAM\n$/,
     )
     const template = JSON.parse(await readFile(out, 'utf8'))
     expect(Object.keys(template.Resources).sort()).toEqual([
@@ -87,6 +91,192 @@ describe('experiment export', () => {
     expect(template.Parameters.ParameterName.Default).toBe('/chaos/hello-world')
     expect(template.Resources.Runbook.Properties.Content.parameters.LeaseTtlSeconds.default).toBe(
       '60',
+    )
+  })
+
+  it('prints the deploy command with --s3-bucket for a template past the 51,200 bytes the AWS CLI sends inline', async () => {
+    // Prepare: the workshop (about 47 KB) and the same steps with two more (about 55 KB)
+    const longer = join(dir, 'longer.json')
+    const steps = JSON.parse(await readFile(workshop, 'utf8')).steps as { name: string }[]
+    await writeFile(
+      longer,
+      JSON.stringify({
+        name: 'longer',
+        steps: [
+          ...steps,
+          ...steps.slice(0, 2).map((step) => ({ ...step, name: `${step.name}_again` })),
+        ],
+      }),
+    )
+    const small = join(dir, 'small-template.json')
+    const large = join(dir, 'large-template.json')
+
+    // Act
+    const under = await runMain([...toCloudFormation, '--out', small])
+    const over = await runMain([
+      'experiment',
+      'export',
+      longer,
+      '--to',
+      'cloudformation',
+      '--param',
+      '/chaos/hello-world',
+      '--out',
+      large,
+    ])
+
+    // Assess: the bytes named are the file's
+    const [smallBytes, largeBytes] = [
+      (await readFile(small)).length,
+      (await readFile(large)).length,
+    ]
+    expect(smallBytes).toBeLessThanOrEqual(INLINE_TEMPLATE_BYTES)
+    expect(largeBytes).toBeGreaterThan(INLINE_TEMPLATE_BYTES)
+    expect(under.stdout).toContain(`(${smallBytes} bytes)`)
+    expect(under.stdout).not.toContain('--s3-bucket')
+    expect(over.stdout).toBe(
+      `Wrote ${large} (${largeBytes} bytes): a CloudFormation template. Deploy it with: aws cloudformation deploy --template-file ${large} --stack-name <name> --capabilities CAPABILITY_IAM --s3-bucket <bucket> (the template is over the 51200 bytes the AWS CLI sends without a bucket)\n`,
+    )
+  })
+
+  it.each([
+    ['JSON', [], (text: string) => JSON.parse(text)],
+    ['YAML', ['--runbook-format', 'yaml'], (text: string) => parseYaml(text)],
+  ])(
+    'writes the %s runbook exactly as its size was checked: the file is the checked text',
+    async (format, flags, parse) => {
+      // Prepare
+      const out = join(dir, `runbook.${format.toLowerCase()}`)
+      const fis = toFisExperiment(await loadExperiment(workshop)).fis
+      const runbook = buildRunbook(fis, { format: format as 'JSON' | 'YAML' })
+
+      // Act
+      const { code, stdout } = await runMain([
+        'experiment',
+        'export',
+        workshop,
+        '--to',
+        'runbook',
+        ...flags,
+        '--out',
+        out,
+      ])
+
+      // Assess
+      expect(code).toBe(0)
+      const written = await readFile(out)
+      expect(written.toString('utf8')).toBe(runbookContent(runbook, format as 'JSON' | 'YAML'))
+      expect(written.length).toBe(runbookBytes(runbook, format as 'JSON' | 'YAML'))
+      expect(written.length).toBeLessThanOrEqual(MAX_RUNBOOK_BYTES)
+      expect(parse(written.toString('utf8'))).toEqual(runbook)
+      expect(stdout).toContain(
+        `(${written.length} bytes): an SSM Automation runbook. Create it with: aws ssm create-document --document-type Automation --document-format ${format} `,
+      )
+    },
+  )
+
+  it('refuses a runbook whose text would pass 64 KB less the runtime parameters, naming its bytes', async () => {
+    // Prepare: 16 steps of the workshop's
+    const many = join(dir, 'many.json')
+    const steps = JSON.parse(await readFile(workshop, 'utf8')).steps as { name: string }[]
+    await writeFile(
+      many,
+      JSON.stringify({
+        name: 'many',
+        steps: Array.from({ length: 16 }, (_, index) => ({
+          ...steps[index % steps.length],
+          name: `s${index}`,
+        })),
+      }),
+    )
+
+    // Act
+    const { code, stderr } = await runMain(['experiment', 'export', many, '--to', 'runbook'])
+
+    // Assess
+    expect(code).toBe(2)
+    expect(stderr).toMatch(
+      /^middy-chaos: cannot export .*many\.json: experiment many: its runbook would be \d+ bytes as JSON, past 64512 \(SSM's 64 KB document limit, which counts the parameters given at run time/,
+    )
+  })
+
+  it('refuses a 2 KB config the lease cannot keep in the Standard tier, naming the sizes, and writes it with --lease-tier advanced', async () => {
+    // Prepare
+    const big = join(dir, 'big-config.json')
+    await writeFile(
+      big,
+      JSON.stringify({
+        name: 'big',
+        steps: [
+          {
+            name: 'exception',
+            set: { ...LATENCY, fault_type: 'exception', exception_msg: 'x'.repeat(2000) },
+            wait: '1m',
+          },
+          { name: 'off', set: { ...LATENCY, is_enabled: false } },
+        ],
+      }),
+    )
+
+    // Act
+    const refused = await runMain(['experiment', 'export', big, '--to', 'cloudformation'])
+    const advanced = await runMain([
+      'experiment',
+      'export',
+      big,
+      '--to',
+      'runbook',
+      '--lease-tier',
+      'advanced',
+    ])
+    const validate = await runMain(['experiment', 'validate', big])
+    const validateAdvanced = await runMain([
+      'experiment',
+      'validate',
+      big,
+      '--lease-tier',
+      'Advanced',
+    ])
+
+    // Assess
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(
+      /^middy-chaos: cannot export .*: experiment big: steps\[0\] \(S01_exception\) writes a config of 20\d\d bytes; .* in one Standard-tier SSM parameter: 4\d\d\d bytes, over its 4096\. Shorten the config, or write the lease in the Advanced tier \(8,192 bytes; AWS charges for each advanced parameter per month and for its API calls\): --lease-tier advanced/,
+    )
+    expect(advanced.code).toBe(0)
+    expect(JSON.parse(advanced.stdout).mainSteps[0].inputs.InputPayload.LeaseTier).toBe('Advanced')
+    expect(validate.code).toBe(2)
+    expect(validate.stdout).toBe('')
+    expect(validate.stderr).toMatch(
+      /^middy-chaos: .*big-config\.json cannot run on AWS FIS: experiment big: steps\[0\] \(S01_exception\) writes a config of 20\d\d bytes; .*over its 4096\./,
+    )
+    expect(validateAdvanced.code).toBe(0)
+    expect(validateAdvanced.stdout).toMatch(
+      /\n {2}on AWS FIS \(experiment export\): its runbook's lease takes at most 4\d\d\d of the 8192 bytes of its SSM parameter \(Advanced tier\)\n$/,
+    )
+  })
+
+  it('appends the :* FIS wants to a --log-group-arn without it, and says so', async () => {
+    // Act
+    const { code, stdout, stderr } = await runMain([
+      'experiment',
+      'export',
+      workshop,
+      '--to',
+      'fis-json',
+      '--param',
+      '/chaos/hello-world',
+      ...ARNS.slice(0, -1),
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/middy-chaos/experiments',
+    ])
+
+    // Assess
+    expect(code).toBe(0)
+    expect(JSON.parse(stdout).logConfiguration.cloudWatchLogsConfiguration.logGroupArn).toBe(
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/middy-chaos/experiments:*',
+    )
+    expect(stderr).toBe(
+      'middy-chaos: note: --log-group-arn: FIS takes a log group ARN ending in :*; written as arn:aws:logs:eu-west-1:123456789012:log-group:/middy-chaos/experiments:*\n',
     )
   })
 
@@ -203,7 +393,7 @@ describe('experiment export', () => {
     },
   )
 
-  it('writes with --kms-key in each form a template cfn-lint finds nothing in', async () => {
+  it('writes with --kms-key in each form, and with --runbook-format yaml, a template cfn-lint finds nothing in', async () => {
     // Prepare
     const files = Object.keys(KMS_KEYS).map((form) => join(dir, `kms-${form}.json`))
     for (const [index, key] of Object.values(KMS_KEYS).entries()) {
@@ -216,6 +406,18 @@ describe('experiment export', () => {
       ])
       expect(code).toBe(0)
     }
+    // cfn-lint checks the YAML runbook's structure too (E3051), in its resolved Fn::Join.
+    files.push(join(dir, 'yaml.json'))
+    const yaml = await runMain([
+      ...toCloudFormation,
+      '--runbook-format',
+      'yaml',
+      '--wait',
+      '10m',
+      '--out',
+      files.at(-1) ?? '',
+    ])
+    expect(yaml.code).toBe(0)
 
     // Act: one cfn-lint run (it starts slowly); exit code bit flags, 2 errors, 4 warnings, 8 informational
     const output = await promisify(execFile)(inject('cfnLint'), [
@@ -281,6 +483,26 @@ describe('experiment export', () => {
       ['--to', 'cloudformation', '--param', 'chaos param'],
       2,
       /^cannot export .*: parameter name "chaos param"/,
+    ],
+    [
+      ['--to', 'fis-json', '--param', '/chaos/x', ...ARNS.slice(0, -1), 'arn:aws:s3:::logs'],
+      2,
+      '--log-group-arn: log group ARN "arn:aws:s3:::logs": FIS takes a CloudWatch Logs log group ARN ending in :* (arn:aws:logs:<region>:<account>:log-group:<name>:*)',
+    ],
+    [
+      ['--to', 'runbook', '--runbook-format', 'xml'],
+      2,
+      '--runbook-format: "xml" is not json or yaml',
+    ],
+    [
+      ['--to', 'runbook', '--lease-tier', 'premium'],
+      2,
+      '--lease-tier: "premium" is not standard (4 KB) or advanced (8 KB, charged by AWS)',
+    ],
+    [
+      ['--to', 'fis-json', '--runbook-format', 'yaml', ...ARNS, '--param', '/chaos/x'],
+      2,
+      'experiment export --to fis-json: --runbook-format belongs to the runbook (export --to runbook or cloudformation)',
     ],
   ])('refuses %j with one middy-chaos: line', async (args, exitCode, message) => {
     // Act

@@ -34,10 +34,25 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
-import { buildFisJson, buildRunbook, type FisExperiment } from '@middy-chaos/fis'
+import {
+  buildFisJson,
+  buildRunbook,
+  CANCEL_WINDOW_SECONDS,
+  type FisExperiment,
+  RESTORE_MAX_ATTEMPTS,
+  RESTORE_TIMEOUT_SECONDS,
+  type RunbookDocument,
+  type RunbookFormat,
+  runbookContent,
+} from '@middy-chaos/fis'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { FAULTS } from '../src/faults.js'
-import { type AutomationEvent, runAutomation } from '../src/fis/automation.js'
+import {
+  type AutomationEvent,
+  CANCEL_WORKFLOW_MS,
+  resolveParameters,
+  runAutomation,
+} from '../src/fis/automation.js'
 import { loadAutomationDocument, parseAutomationDocument } from '../src/fis/document.js'
 import { type FisEvent, planFisExperiment, playFisExperiment } from '../src/fis/player.js'
 import { loadFisTemplate, parseFisTemplate } from '../src/fis/template.js'
@@ -135,8 +150,9 @@ const action = (template: Json, name: string) =>
 const generated = async (
   edit: { template?: (template: Json) => void; runbook?: (runbook: Runbook) => void } = {},
   experiment: FisExperiment = EXPERIMENT,
+  format: RunbookFormat = 'JSON',
 ) => {
-  const runbook = JSON.parse(JSON.stringify(buildRunbook(experiment))) as Runbook
+  const runbook = JSON.parse(JSON.stringify(buildRunbook(experiment, { format }))) as Runbook
   const input = buildFisJson(experiment, {
     documentArn: `arn:aws:ssm:us-east-1:123456789012:document/${DOCUMENT_NAME}`,
     automationRoleArn: 'arn:aws:iam::123456789012:role/middy-chaos-automation',
@@ -157,10 +173,10 @@ const generated = async (
   await mkdir(files)
   const paths = {
     template: join(files, 'template.json'),
-    document: join(files, `${DOCUMENT_NAME}.json`),
+    document: join(files, `${DOCUMENT_NAME}.${format.toLowerCase()}`),
   }
   await writeFile(paths.template, JSON.stringify({ experimentTemplate: template }, null, 4))
-  await writeFile(paths.document, JSON.stringify(runbook))
+  await writeFile(paths.document, runbookContent(runbook as unknown as RunbookDocument, format))
   return paths
 }
 /** Changes the runbook's `LeaseTtlSeconds` in the template's documentParameters. */
@@ -582,6 +598,129 @@ describe('a long wait, held by a loop', () => {
       expect(withoutStamp(entry.value)).toEqual(JSON.parse(LATENCY))
     expect(entries.at(-1)?.value).toBe(BEFORE)
     expect(await store.readCompanion(LEASE_SUFFIX)).toBeUndefined()
+  })
+})
+
+describe('a YAML runbook', () => {
+  it('is played as the JSON one: its loop of holds, the values in order, then the exact value back', async () => {
+    // Prepare: 10 minutes of latency (a hold, then a loop), written as YAML
+    const { store, args, history } = await stores.file()
+    const files = await generated(
+      {},
+      { name: 'yaml-runbook', steps: [step('latency', LATENCY, 10 * 60_000), step('off', OFF)] },
+      'YAML',
+    )
+
+    // Act
+    const { code, stdout } = await runMain([...runArgs(files), '--wait', '200ms', ...args])
+
+    // Assess
+    expect(files.document).toMatch(/\.yaml$/)
+    expect(code).toBe(0)
+    expect(stdout).toMatch(/S01_latency_more_1/)
+    const values = distinct((await history()).map((entry) => withoutStamp(entry.value)))
+    expect(values).toEqual([BEFORE, LATENCY, OFF, BEFORE].map((v) => JSON.parse(v)))
+    expect(await store.readCompanion(LEASE_SUFFIX)).toBeUndefined()
+  })
+})
+
+describe('the cancel window', () => {
+  it('cuts a Restore that outlasts it, as SSM ends a cancel workflow: nothing runs after, the lease is left to expire', async () => {
+    // Prepare: moto behind a proxy that stops answering once Restore starts; a window of 300 ms
+    const name = await ssmParameter(BEFORE)
+    let stalled = false
+    let held = 0
+    const proxy = createServer((request, response) => {
+      if (stalled) {
+        held++
+        return
+      }
+      const chunks: Buffer[] = []
+      request.on('data', (chunk: Buffer) => chunks.push(chunk))
+      request.on('end', () => {
+        void fetch(`${moto}${request.url ?? '/'}`, {
+          method: request.method ?? 'POST',
+          headers: Object.fromEntries(
+            Object.entries(request.headers).flatMap(([key, value]) =>
+              typeof value === 'string' && key !== 'host' ? [[key, value]] : [],
+            ),
+          ),
+          body: Buffer.concat(chunks),
+        }).then(async (answer) => {
+          const headers = Object.fromEntries(
+            [...answer.headers].filter(
+              ([key]) => !/^(content-encoding|transfer-encoding)$/.test(key),
+            ),
+          )
+          response.writeHead(answer.status, headers)
+          response.end(Buffer.from(await answer.arrayBuffer()))
+        })
+      })
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const { port } = proxy.address() as { port: number }
+    const store = new SsmStore(name, { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' })
+    const document = parseAutomationDocument(
+      JSON.parse(JSON.stringify(buildRunbook(EXPERIMENT))),
+      DOCUMENT_NAME,
+    )
+    const cancel = new AbortController()
+    const ran: string[] = []
+
+    // Act: cancelled once S02_hold_on has renewed the latency; Restore's calls then hang
+    const result = await runAutomation({
+      document,
+      parameters: resolveParameters(document, {
+        AutomationAssumeRole: 'arn:aws:iam::123456789012:role/middy-chaos-automation',
+        ParameterName: name,
+        LeaseTtlSeconds: '60',
+      }),
+      executionId: 'exec-cut',
+      store,
+      parameterName: name,
+      globals: { account: '123456789012', region: 'us-east-1', partition: 'aws' },
+      faults: FAULTS,
+      label: 'test',
+      cancel: cancel.signal,
+      timing: { waitMs: 200 },
+      cancelWindowMs: 300,
+      onEvent: (event) => {
+        if (event.type === 'write' && event.step.name === 'S02_hold_on') cancel.abort()
+        if (event.type !== 'step') return
+        if (event.state === 'running' && event.step.name === 'Restore') stalled = true
+        if (event.state !== 'running') ran.push(`${event.step.name} ${event.state}`)
+      },
+    })
+    proxy.closeAllConnections()
+    proxy.close()
+
+    // Assess: cut at the window, not at Restore's own timeout, and nothing after it
+    expect(ran).toEqual([
+      'AcquireLease Success',
+      'S01_latency Success',
+      'S02_hold_on Cancelled',
+      'Restore Failed',
+    ])
+    expect(result.status).toBe('Cancelled')
+    expect(result.failure).toMatchObject({
+      step: 'Restore',
+      error: 'the cancel workflow ran out of its 0.3 s (SSM ends it there)',
+    })
+    expect(held).toBe(1)
+    // Not restored: the lease stays, and the value in force expires by itself (the dead-man's expiry).
+    const lease = parseLease(
+      (await ssm.send(new GetParameterCommand({ Name: `${name}.lease` }))).Parameter?.Value,
+    )
+    expect(lease?.id).toBe('exec-cut')
+    const now = (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value ?? ''
+    expect(withoutStamp(now)).toEqual(JSON.parse(LATENCY))
+    expect(Date.parse(String(JSON.parse(now).expiresAt))).toBeGreaterThan(Date.now())
+    await ssm.send(new DeleteParameterCommand({ Name: `${name}.lease` }))
+    // The window played is SSM's two minutes, and the generated Restore fits in half of it.
+    expect(CANCEL_WORKFLOW_MS).toBe(CANCEL_WINDOW_SECONDS * 1000)
+    expect(RESTORE_TIMEOUT_SECONDS * RESTORE_MAX_ATTEMPTS * 1000).toBeLessThanOrEqual(
+      CANCEL_WORKFLOW_MS / 2,
+    )
   })
 })
 

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { type RunbookFormat, runbookContent } from './content.js'
 import { type FisExperiment, FisExperimentError } from './experiment.js'
 import {
   automationRoleStatements,
@@ -15,7 +16,8 @@ import {
   kmsKeyGrant,
   type TemplateValue,
 } from './iam.js'
-import { buildRunbook, DEFAULT_LEASE_TTL_SECONDS } from './runbook.js'
+import type { LeaseTier } from './lease.js'
+import { buildRunbook, DEFAULT_LEASE_TTL_SECONDS, type RunbookDocument } from './runbook.js'
 import { buildExperimentTemplate } from './template.js'
 
 /** Options of {@link buildCloudFormation}. */
@@ -39,7 +41,37 @@ export interface CloudFormationOptions {
    * for an alias on the keys that have that alias ({@link kmsKeyGrant}).
    */
   readonly kmsKeyId?: string
+  /**
+   * The runbook's `DocumentFormat` (default `JSON`, the content as an object;
+   * `YAML`: the content as YAML text).
+   */
+  readonly format?: RunbookFormat
+  /** The SSM tier of the lease (default `Standard`; `Advanced`: 8 KB, charged by AWS). */
+  readonly leaseTier?: LeaseTier
 }
+
+/**
+ * The runbook as the `Content` of an `AWS::SSM::Document`: JSON as an object
+ * (CloudFormation sends it as indented JSON), YAML as its text in an
+ * `Fn::Join` of that one string. CloudFormation sends the joined text to SSM
+ * as it is; the `Fn::Join` is for cfn-lint, which checks a runbook's
+ * structure (E3051) in an object or a resolved `Fn::Join`, but fails to parse
+ * a literal string `Content` (1.51 to 1.58: its C YAML loader takes no
+ * `str` subclass).
+ *
+ * @example
+ * ```ts
+ * new CfnDocument(this, 'Runbook', {
+ *   documentType: 'Automation', documentFormat: 'YAML',
+ *   content: cloudFormationContent(buildRunbook(experiment, { format: 'YAML' }), 'YAML'),
+ * })
+ * ```
+ */
+export const cloudFormationContent = (
+  runbook: RunbookDocument,
+  format: RunbookFormat,
+): RunbookDocument | { readonly 'Fn::Join': readonly [string, readonly [string]] } =>
+  format === 'YAML' ? { 'Fn::Join': ['', [runbookContent(runbook, 'YAML')]] } : runbook
 
 /** A CloudFormation template. */
 export interface CloudFormationTemplate {
@@ -81,7 +113,8 @@ const arn = (service: string, resource: string) => sub(HERE.replace('%s', servic
  * ```ts
  * const template = buildCloudFormation(experiment, { parameterName: '/chaos/hello-world' })
  * writeFileSync('experiment.json', JSON.stringify(template, null, 2))
- * // aws cloudformation deploy --template-file experiment.json --stack-name chaos --capabilities CAPABILITY_IAM
+ * // aws cloudformation deploy --template-file experiment.json --stack-name chaos --capabilities CAPABILITY_IAM \
+ * //   --s3-bucket <bucket>   (needed past 51,200 bytes: the workshop's template is about 46 KB)
  * ```
  */
 export const buildCloudFormation = (
@@ -89,9 +122,13 @@ export const buildCloudFormation = (
   options: CloudFormationOptions = {},
 ): CloudFormationTemplate => {
   const ttl = options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS
+  const format = options.format ?? 'JSON'
   const runbook = buildRunbook(experiment, {
     leaseTtlSeconds: ttl,
+    format,
+    delivery: 'CloudFormation',
     ...(options.kmsKeyId === undefined ? {} : { kmsKeyId: options.kmsKeyId }),
+    ...(options.leaseTier === undefined ? {} : { leaseTier: options.leaseTier }),
   })
   const slash = options.parameterName === undefined || options.parameterName.startsWith('/')
   const pattern = slash ? '^/[a-zA-Z0-9_.\\-/]+$' : '^[a-zA-Z0-9_.\\-]+$'
@@ -186,8 +223,8 @@ export const buildCloudFormation = (
         Properties: {
           // No Name: a changed runbook is a new document, and the template gets its new ARN.
           DocumentType: 'Automation',
-          DocumentFormat: 'JSON',
-          Content: runbook,
+          DocumentFormat: format,
+          Content: cloudFormationContent(runbook, format),
         },
       },
       [logGroup]: {

@@ -47,6 +47,9 @@ export interface FisExperiment {
 /** AWS FIS's longest experiment, and so the longest this package generates: 12 h, in seconds. */
 export const MAX_EXPERIMENT_SECONDS = 12 * 3600
 
+/** FIS's limit on an action parameter's value (the runbook's `documentParameters` among them). */
+export const MAX_ACTION_PARAMETER_LENGTH = 1024
+
 /** Longest name of an FIS action (and the longest step name generated). */
 export const MAX_NAME_LENGTH = 64
 

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { FisExperiment } from './experiment.js'
+import { type FisExperiment, FisExperimentError } from './experiment.js'
 import {
   buildExperimentTemplate,
   type ExperimentTemplateOptions,
@@ -50,9 +50,33 @@ export interface FisExperimentTemplateInput {
   readonly tags: Readonly<Record<string, string>>
 }
 
+/** A CloudWatch Logs log group ARN, with or without the `:*` FIS wants. */
+const LOG_GROUP_ARN = /^arn:[^:\s]+:logs:[^:\s]+:\d{12}:log-group:[^:*\s]+(:\*)?$/
+
+/**
+ * A log group ARN as FIS's experiment log takes it: ending in `:*` (the form
+ * `GetAtt <LogGroup>.Arn` and `DescribeLogGroups` give), appended when
+ * missing. Throws {@link FisExperimentError} for anything else.
+ *
+ * @example
+ * ```ts
+ * fisLogGroupArn('arn:aws:logs:eu-west-1:123456789012:log-group:/middy-chaos/experiments')
+ * // 'arn:aws:logs:eu-west-1:123456789012:log-group:/middy-chaos/experiments:*'
+ * ```
+ */
+export const fisLogGroupArn = (arn: string): string => {
+  const match = LOG_GROUP_ARN.exec(arn)
+  if (!match)
+    throw new FisExperimentError(
+      `log group ARN "${arn.slice(0, 200)}": FIS takes a CloudWatch Logs log group ARN ending in :* (arn:aws:logs:<region>:<account>:log-group:<name>:*)`,
+    )
+  return match[1] === undefined ? `${arn}:*` : arn
+}
+
 /**
  * The input of `aws fis create-experiment-template --cli-input-json`: the
- * same template as {@link buildExperimentTemplate}, with the ARNs given.
+ * same template as {@link buildExperimentTemplate}, with the ARNs given. A
+ * log group ARN without its `:*` gets it ({@link fisLogGroupArn}).
  *
  * @example
  * ```ts
@@ -70,7 +94,11 @@ export const buildFisJson = (
   refs: FisJsonRefs,
   options: ExperimentTemplateOptions = {},
 ): FisExperimentTemplateInput => {
-  const template = buildExperimentTemplate(experiment, refs, options)
+  const template = buildExperimentTemplate(
+    experiment,
+    { ...refs, logGroupArn: fisLogGroupArn(refs.logGroupArn) },
+    options,
+  )
   const text = (value: unknown): string => value as string
   return {
     description: template.Description,

@@ -30,10 +30,12 @@ export const AUTOMATION_HOST = 'aws-ssm-automation'
  * Automation's `(events, context)`; `events` is the step's `InputPayload`:
  *
  * - `acquire` — `ParameterName`, `LeaseTtlSeconds`, `ExecutionId`,
- *   `Experiment`: creates the lease (`Overwrite=False`: a run holding it
- *   already makes this one fail, changing nothing), then records the
- *   parameter's value, version and type in it (`original`, `null` when the
- *   parameter does not exist).
+ *   `Experiment`, `LeaseTier` (optional, `Advanced`): creates the lease
+ *   (`Overwrite=False`: a run holding it already makes this one fail,
+ *   changing nothing), then records the parameter's value, version and type
+ *   in it (`original`, `null` when the parameter does not exist). With
+ *   `LeaseTier`, the lease is an Advanced-tier parameter (8 KB), and says so
+ *   (`tier`), so every rewrite keeps it there.
  * - `hold` — `ParameterName`, `LeaseTtlSeconds`, `ExecutionId`, `Config`,
  *   `Stamp`, `HoldSeconds`: checks it holds the lease, writes `Config` (with
  *   `expiresAt` when `Stamp` is `true`), and until `HoldSeconds` pass, every
@@ -42,7 +44,8 @@ export const AUTOMATION_HOST = 'aws-ssm-automation'
  * - `restore` — `ParameterName`, `ExecutionId`: when this execution holds the
  *   lease, writes the recorded value back with its type (or deletes the
  *   parameter if it did not exist), then deletes the lease; otherwise does
- *   nothing.
+ *   nothing. It runs on the cancel path, which SSM gives two minutes: its
+ *   calls wait at most 5 s to connect and 5 s to read, and are tried twice.
  *
  * Each also takes `KmsKeyId` (optional): every SecureString it writes (the
  * parameter, and the lease of a SecureString parameter) is encrypted with
@@ -102,16 +105,18 @@ def _read_lease(ssm, name):
     return lease if isinstance(lease, dict) else None
 
 
-def _put(ssm, name, value, kind, key, overwrite=True):
+def _put(ssm, name, value, kind, key, overwrite=True, tier=None):
     # A SecureString is encrypted with the key the runbook was given (KmsKeyId), else SSM's default.
     extra = {"KeyId": key} if kind == "SecureString" and key else {}
+    if tier:
+        extra["Tier"] = tier
     ssm.put_parameter(Name=name, Value=value, Type=kind, Overwrite=overwrite, **extra)
 
 
 def _write_lease(ssm, name, lease, key, overwrite=True):
     # The lease holds the value from before: as protected as the parameter it comes from.
     _put(ssm, name + ".lease", json.dumps(lease, separators=(",", ":")),
-         "SecureString" if lease.get("secure") else "String", key, overwrite)
+         "SecureString" if lease.get("secure") else "String", key, overwrite, lease.get("tier"))
 
 
 def acquire(events, context):
@@ -120,6 +125,9 @@ def acquire(events, context):
     ttl = timedelta(seconds=float(events["LeaseTtlSeconds"]))
     lease = {"id": events["ExecutionId"], "experiment": events["Experiment"], "host": "aws-ssm-automation",
              "pid": 0, "since": _iso(now), "expiresAt": _iso(now + ttl)}
+    if events.get("LeaseTier") == "Advanced":
+        # 8 KB rather than 4 KB, for a large config: AWS charges for advanced parameters.
+        lease["tier"] = "Advanced"
     try:
         if ssm.get_parameter(Name=name, WithDecryption=False)["Parameter"]["Type"] == "SecureString":
             lease["secure"] = True
@@ -170,8 +178,15 @@ def hold(events, context):
         time.sleep(min(max(ttl / 3, 1), left))
 
 
+def _cancel_path_client():
+    # Restore runs on the cancel path, two minutes in all: no call may hang or retry for long.
+    from botocore.config import Config
+    return boto3.client("ssm", config=Config(connect_timeout=5, read_timeout=5,
+                                             retries={"total_max_attempts": 2, "mode": "standard"}))
+
+
 def restore(events, context):
-    ssm, name = boto3.client("ssm"), events["ParameterName"]
+    ssm, name = _cancel_path_client(), events["ParameterName"]
     lease = _read_lease(ssm, name)
     if not lease or lease.get("id") != events["ExecutionId"]:
         return {"restore": "nothing: this execution does not hold the lease"}

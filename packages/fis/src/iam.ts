@@ -197,7 +197,10 @@ export interface FisRoleResources {
   readonly documentArn: TemplateValue
   /** `arn:…:ssm:<region>:<account>:automation-definition/<runbook>:*`. */
   readonly automationDefinitionArn: TemplateValue
-  /** `arn:…:ssm:<region>:<account>:automation-execution/*`: ids are not known in advance. */
+  /**
+   * `arn:…:ssm:<region>:<account>:automation-execution/*`: ids are not known in
+   * advance. FIS starts (`StartAutomationExecution`), watches and stops executions there.
+   */
   readonly automationExecutionArn: TemplateValue
   /** The automation role, which FIS passes to SSM. */
   readonly automationRoleArn: TemplateValue
@@ -207,14 +210,22 @@ export interface FisRoleResources {
  * The FIS experiment role's policy: start that runbook, watch and stop its
  * executions (stopping the experiment cancels the automation), pass the
  * automation role to SSM only, and deliver the experiment log (those logs
- * APIs take no resource).
+ * APIs take no resource). `ssm:StartAutomationExecution` is granted on the
+ * runbook, its versions and `automation-execution/*`, as AWS's managed policy
+ * for this FIS action (`AWSFaultInjectionSimulatorSSMAccess`) grants it.
  */
 export const fisRoleStatements = (resources: FisRoleResources): PolicyStatement[] => [
   {
     Sid: 'StartTheRunbook',
     Effect: 'Allow',
     Action: ['ssm:StartAutomationExecution'],
-    Resource: [resources.documentArn, resources.automationDefinitionArn],
+    // As AWS's AWSFaultInjectionSimulatorSSMAccess (v4, 2025-06-25) grants it: the runbook, its
+    // versions, and the execution it starts (of this account and region; its id is not known).
+    Resource: [
+      resources.documentArn,
+      resources.automationDefinitionArn,
+      resources.automationExecutionArn,
+    ],
   },
   {
     Sid: 'WatchAndStopItsExecutions',

@@ -5,8 +5,20 @@ export {
   buildCloudFormation,
   type CloudFormationOptions,
   type CloudFormationTemplate,
+  cloudFormationContent,
   LOGICAL_IDS,
 } from './cloudformation.js'
+export {
+  jacksonIndentedJson,
+  MAX_DOCUMENT_BYTES,
+  MAX_RUNBOOK_BYTES,
+  RUNBOOK_FORMATS,
+  RUNTIME_PARAMETERS_BYTES,
+  type RunbookDelivery,
+  type RunbookFormat,
+  runbookBytes,
+  runbookContent,
+} from './content.js'
 export {
   checkFisExperiment,
   type FisExperiment,
@@ -14,11 +26,17 @@ export {
   type FisExperimentStep,
   holdSeconds,
   isoMinutes,
+  MAX_ACTION_PARAMETER_LENGTH,
   MAX_EXPERIMENT_SECONDS,
   stepName,
   totalSeconds,
 } from './experiment.js'
-export { buildFisJson, type FisExperimentTemplateInput, type FisJsonRefs } from './fis-json.js'
+export {
+  buildFisJson,
+  type FisExperimentTemplateInput,
+  type FisJsonRefs,
+  fisLogGroupArn,
+} from './fis-json.js'
 export {
   AUTOMATION_HOST,
   RUNBOOK_HANDLER_NAMES,
@@ -46,22 +64,34 @@ export {
   type TemplateValue,
 } from './iam.js'
 export {
+  checkLeaseFits,
+  LEASE_TIERS,
+  type LeaseFit,
+  type LeaseFitOptions,
+  type LeaseTier,
+  leaseBytes,
+  leaseFit,
+  PARAMETER_VALUE_BYTES,
+  pythonJsonBytes,
+} from './lease.js'
+export {
   buildRunbook,
+  CANCEL_WINDOW_SECONDS,
   checkKmsKeyId,
   checkLeaseTtl,
   DEFAULT_LEASE_TTL_SECONDS,
   LEASE_TTL_SECONDS_BOUNDS,
-  MAX_DOCUMENT_BYTES,
   MAX_HOLD_CHUNK_SECONDS,
   MAX_LOOP_ITERATIONS,
+  RESTORE_MAX_ATTEMPTS,
   RESTORE_STEP,
+  RESTORE_TIMEOUT_SECONDS,
   RUNBOOK_RUNTIME,
   type RunbookDocument,
   type RunbookLoop,
   type RunbookOptions,
   type RunbookParameter,
   type RunbookStep,
-  runbookBytes,
   runbookScript,
   scriptSteps,
 } from './runbook.js'

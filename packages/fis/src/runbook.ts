@@ -13,9 +13,18 @@
  *
  * Every step carries its own script (SSM has no shared scripts), and a
  * document is at most 64 KB: the loop keeps a 12-hour wait to two steps.
+ * Stopping the experiment cancels the automation, and SSM gives the cancel
+ * path (`onCancel`, then `Restore`) two minutes: `Restore`'s attempts fit in
+ * half of it.
  *
  * @module
  */
+import {
+  MAX_RUNBOOK_BYTES,
+  type RunbookDelivery,
+  type RunbookFormat,
+  runbookBytes,
+} from './content.js'
 import {
   checkFisExperiment,
   type FisExperiment,
@@ -25,6 +34,7 @@ import {
 } from './experiment.js'
 import { RUNBOOK_HANDLERS, type RunbookHandler } from './handlers.js'
 import { kmsKeyForm } from './iam.js'
+import { checkLeaseFits, type LeaseTier } from './lease.js'
 
 /** The `aws:executeScript` runtime of every step. */
 export const RUNBOOK_RUNTIME = 'python3.11'
@@ -34,9 +44,6 @@ export const RUNBOOK_RUNTIME = 'python3.11'
  * step's timeout is its hold plus 60 s.
  */
 export const MAX_HOLD_CHUNK_SECONDS = 540
-
-/** SSM's limit on a document's content (`MaxDocumentSizeExceeded`). */
-export const MAX_DOCUMENT_BYTES = 64 * 1024
 
 /** Default lease TTL, seconds: the longest the faults outlive a dead automation. */
 export const DEFAULT_LEASE_TTL_SECONDS = 60
@@ -50,6 +57,22 @@ export const LEASE_TTL_SECONDS_BOUNDS = { min: 30, max: 3600 } as const
 
 /** The step every other step goes to on failure and on cancel. */
 export const RESTORE_STEP = 'Restore'
+
+/**
+ * How long SSM runs a cancelled execution's `onCancel` workflow, seconds
+ * ("Automation runs the cancellation workflow for a maximum of two minutes",
+ * Systems Manager Automation actions reference, `onCancel`).
+ */
+export const CANCEL_WINDOW_SECONDS = 120
+
+/**
+ * `Restore`'s `timeoutSeconds` and `maxAttempts`: 2 × 30 s, half of the
+ * {@link CANCEL_WINDOW_SECONDS}, the rest left to SSM for starting the step.
+ * A restore makes three SSM calls, each given 5 s to connect and read.
+ */
+export const RESTORE_TIMEOUT_SECONDS = 30
+/** See {@link RESTORE_TIMEOUT_SECONDS}. */
+export const RESTORE_MAX_ATTEMPTS = 2
 
 /** SSM's limit on the iterations of an `aws:loop`. */
 export const MAX_LOOP_ITERATIONS = 100
@@ -125,6 +148,24 @@ export interface RunbookOptions {
    * `kms:GenerateDataKey` on it (`automationRoleStatements({ kmsKey: kmsKeyGrant(kmsKeyId, …) })`).
    */
   readonly kmsKeyId?: string
+  /**
+   * The format the runbook is written in (default `JSON`): its size is checked
+   * as that text (`runbookContent`).
+   */
+  readonly format?: RunbookFormat
+  /**
+   * How SSM receives it (default `CreateDocument`: the text as written;
+   * `CloudFormation`: a JSON object CloudFormation sends indented).
+   */
+  readonly delivery?: RunbookDelivery
+  /**
+   * The SSM tier the lease is written in (default `Standard`, 4 KB; `Advanced`:
+   * 8 KB, charged by AWS). An experiment whose lease would not fit is refused
+   * ({@link checkLeaseFits}).
+   */
+  readonly leaseTier?: LeaseTier
+  /** The parameter's value before the experiment, when known: the lease is sized with it. */
+  readonly originalValue?: string
 }
 
 /** Checks a lease TTL against {@link LEASE_TTL_SECONDS_BOUNDS}. */
@@ -208,7 +249,8 @@ const chunks = (total: number): number[] => {
  * experiment step (a wait past 540 s goes on in `_2`, `_3` … steps), and
  * `Restore`, which every other step's `onFailure` and `onCancel` go to.
  * Throws {@link FisExperimentError} for an experiment AWS would refuse,
- * including a runbook past SSM's 64 KB.
+ * including a runbook past SSM's 64 KB (less the parameters given at run
+ * time, as written in `options.format`) and a lease past its tier.
  *
  * @example
  * ```ts
@@ -226,6 +268,11 @@ export const buildRunbook = (
   checkFisExperiment(experiment)
   const ttl = checkLeaseTtl(options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS)
   const kmsKeyId = checkKmsKeyId(options.kmsKeyId ?? '')
+  const leaseTier = options.leaseTier ?? 'Standard'
+  checkLeaseFits(experiment, {
+    leaseTier,
+    ...(options.originalValue === undefined ? {} : { originalValue: options.originalValue }),
+  })
   const steps: (RunbookStep | RunbookLoop)[] = [
     {
       name: 'AcquireLease',
@@ -240,6 +287,7 @@ export const buildRunbook = (
         KmsKeyId: KMS_KEY,
         ExecutionId: EXECUTION_ID,
         Experiment: experiment.name,
+        ...(leaseTier === 'Standard' ? {} : { LeaseTier: leaseTier }),
       }),
     },
   ]
@@ -305,8 +353,8 @@ export const buildRunbook = (
     action: 'aws:executeScript',
     description:
       'Writes back the value recorded in the lease (or deletes the parameter if it did not exist), then releases the lease; nothing unless this execution holds it',
-    timeoutSeconds: 90,
-    maxAttempts: 3,
+    timeoutSeconds: RESTORE_TIMEOUT_SECONDS,
+    maxAttempts: RESTORE_MAX_ATTEMPTS,
     isEnd: true,
     inputs: script('restore', {
       ParameterName: PARAMETER,
@@ -347,10 +395,12 @@ export const buildRunbook = (
     },
     mainSteps: steps,
   }
-  const bytes = runbookBytes(runbook)
-  if (bytes > MAX_DOCUMENT_BYTES) {
+  const format = options.format ?? 'JSON'
+  const delivery = options.delivery ?? 'CreateDocument'
+  const bytes = runbookBytes(runbook, format, delivery)
+  if (bytes > MAX_RUNBOOK_BYTES) {
     throw new FisExperimentError(
-      `experiment ${experiment.name}: its runbook would be ${Math.ceil(bytes / 1024)} KB, past SSM's 64 KB document limit: every step of the experiment is one or two script steps of about 3.4 KB; split it into several experiments`,
+      `experiment ${experiment.name}: its runbook would be ${bytes} bytes as ${format}${delivery === 'CloudFormation' && format === 'JSON' ? ' (indented, as CloudFormation sends it)' : ''}, past ${MAX_RUNBOOK_BYTES} (SSM's 64 KB document limit, which counts the parameters given at run time, less FIS's 1024 characters of them): every step of the experiment is one or two script steps of about 3.5 KB; split it into several experiments`,
     )
   }
   return runbook
@@ -364,8 +414,3 @@ export const scriptSteps = (runbook: RunbookDocument): RunbookStep[] =>
   runbook.mainSteps.flatMap((step) =>
     step.action === 'aws:loop' ? [...step.inputs.Steps] : [step],
   )
-
-/** The size of a runbook's content as SSM counts it (compact JSON, bytes). */
-export const runbookBytes = (runbook: RunbookDocument): number => utf8Bytes(JSON.stringify(runbook))
-
-const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length

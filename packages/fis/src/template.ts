@@ -14,6 +14,7 @@ import {
   FisExperimentError,
   holdSeconds,
   isoMinutes,
+  MAX_ACTION_PARAMETER_LENGTH,
   MAX_EXPERIMENT_SECONDS,
   stepName,
   totalSeconds,
@@ -74,9 +75,6 @@ export const RUN_ACTION = 'RunExperiment'
 
 /** Time FIS gives the automation beyond the experiment's waits: start, step changes, restore. */
 export const MAX_DURATION_MARGIN_SECONDS = 300
-
-/** FIS's limit on an action parameter's value. */
-export const MAX_ACTION_PARAMETER_LENGTH = 1024
 
 /**
  * A JSON object as a string value: `JSON.stringify` when every value is a

@@ -10,17 +10,23 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import {
   buildCloudFormation,
+  buildRunbook,
   type CloudFormationTemplate,
   type FisExperiment,
   functionReadStatements,
+  jacksonIndentedJson,
   kmsKeyGrant,
+  MAX_RUNBOOK_BYTES,
   type PolicyStatement,
   type RunbookDocument,
+  runbookBytes,
+  runbookContent,
   scriptSteps,
 } from '../src/index.js'
-import { experiment, LATENCY, OFF, runbookProblems, workshop } from './helpers.js'
+import { experiment, LATENCY, OFF, repeatSteps, runbookProblems, workshop } from './helpers.js'
 
 const withAlarms: FisExperiment = experiment({
   name: 'LatencyUntilAlarm',
@@ -116,15 +122,17 @@ describe('the CloudFormation export', () => {
       .filter((statement) => list(statement.Action).some((action) => action.startsWith('ssm:')))
       .flatMap((statement) => list(statement.Resource).map((r) => JSON.stringify(r)))
       .filter((text) => text.includes('*'))
+    const executions = JSON.stringify(
+      sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-execution/*'),
+    )
     expect(wildcards).toEqual([
       JSON.stringify(
         sub(
           'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-definition/${Runbook}:*',
         ),
       ),
-      JSON.stringify(
-        sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:automation-execution/*'),
-      ),
+      executions,
+      executions,
     ])
     const starred = all.filter((statement) => list(statement.Resource).includes('*'))
     expect(starred.flatMap((statement) => list(statement.Action))).toEqual([
@@ -140,6 +148,75 @@ describe('the CloudFormation export', () => {
       Resource: [{ 'Fn::GetAtt': ['AutomationRole', 'Arn'] }],
       Condition: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
     })
+  })
+
+  it('lets FIS start the runbook as AWSFaultInjectionSimulatorSSMAccess does: on the document, its versions and automation-execution/* of this account and region', async () => {
+    // Act
+    const template = buildCloudFormation(await workshop())
+
+    // Assess: AWS's managed policy (v4, 2025-06-25) grants it on document/*,
+    // automation-definition/*:* and automation-execution/*; here on this one runbook.
+    const here = 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}'
+    expect(
+      statements(template, 'FisRole').filter((statement) =>
+        list(statement.Action).includes('ssm:StartAutomationExecution'),
+      ),
+    ).toEqual([
+      {
+        Sid: 'StartTheRunbook',
+        Effect: 'Allow',
+        Action: ['ssm:StartAutomationExecution'],
+        Resource: [
+          sub(`${here}:document/\${Runbook}`),
+          sub(`${here}:automation-definition/\${Runbook}:*`),
+          sub(`${here}:automation-execution/*`),
+        ],
+      },
+    ])
+  })
+
+  it('writes the runbook as YAML text when asked, which reads back as the runbook', () => {
+    // Act
+    const template = buildCloudFormation(withAlarms, { format: 'YAML', leaseTier: 'Advanced' })
+
+    // Assess: the exact text, which CloudFormation sends as it is (Fn::Join of one string)
+    const { Properties } = resource(template, 'Runbook')
+    expect(Properties).toMatchObject({ DocumentType: 'Automation', DocumentFormat: 'YAML' })
+    const runbook = buildRunbook(withAlarms, { leaseTier: 'Advanced' })
+    expect(Properties.Content).toEqual({ 'Fn::Join': ['', [runbookContent(runbook, 'YAML')]] })
+    const text = (Properties.Content as { 'Fn::Join': [string, [string]] })['Fn::Join'][1][0]
+    expect(parseYaml(text)).toEqual(runbook)
+    expect(runbookProblems(runbook)).toEqual([])
+    expect(runbook.mainSteps.map((step) => step.action)).toContain('aws:loop')
+  })
+
+  it('checks a JSON runbook at the size CloudFormation sends it: indented, as Jackson writes it', async () => {
+    // Prepare: the workshop's steps repeated, as many as fit as compact JSON
+    const fis = await workshop()
+    const repeated = (count: number) => repeatSteps(fis, count)
+    const fits = (steps: number) => {
+      try {
+        return buildRunbook(repeated(steps)) !== undefined
+      } catch {
+        return false
+      }
+    }
+    let count = 1
+    while (fits(count + 1)) count++
+
+    // Act
+    const compact = buildRunbook(repeated(count))
+    const export_ = () => buildCloudFormation(repeated(count))
+
+    // Assess: what fits as text is past the bound once CloudFormation indents it
+    expect(runbookBytes(compact, 'JSON', 'CloudFormation')).toBeGreaterThan(MAX_RUNBOOK_BYTES)
+    expect(export_).toThrow(/bytes as JSON \(indented, as CloudFormation sends it\), past 64512/)
+    expect(jacksonIndentedJson({ a: [1, { b: 'x"y' }], c: {}, d: [] })).toBe(
+      '{\n  "a" : [ 1, {\n    "b" : "x\\"y"\n  } ],\n  "c" : { },\n  "d" : [ ]\n}',
+    )
+    expect(runbookBytes(compact, 'JSON', 'CloudFormation')).toBe(
+      Buffer.byteLength(jacksonIndentedJson(compact)),
+    )
   })
 
   it('routes every step of the runbook to Restore on failure and on cancel', async () => {
@@ -367,6 +444,7 @@ describe('cfn-lint', () => {
       workshop: workshopExport,
       unnamed: buildCloudFormation(fis, { parameterName: 'FisWorkshopLambdaFault' }),
       alarms: buildCloudFormation(withAlarms, { leaseTtlSeconds: 120 }),
+      yaml: buildCloudFormation(withAlarms, { format: 'YAML', leaseTier: 'Advanced' }),
       ...Object.fromEntries(
         Object.entries(KMS_KEYS).map(([form, key]) => [
           form.replace(' ', '-'),
@@ -380,6 +458,8 @@ describe('cfn-lint', () => {
     expect(findings.workshop).toEqual([])
     expect(findings.unnamed).toEqual([])
     expect(findings.alarms).toEqual([])
+    // The runbook as YAML text (a wait past 540 s: its loop), the lease in the Advanced tier.
+    expect(findings.yaml).toEqual([])
     // A SecureString's key in each form SSM takes: IAM is given a key ARN (E3510 otherwise).
     for (const form of Object.keys(KMS_KEYS)) expect(findings[form.replace(' ', '-')]).toEqual([])
     // It does check these resources: a misspelt key is an error.

@@ -5,6 +5,8 @@
  * `middy-chaos recover --store ssm` restores after a dead automation.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import {
@@ -17,7 +19,7 @@ import {
 import { acquireLease, type LeaseRecord, parseLease, SsmStore, staleReason } from '@middy-chaos/cli'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runMain } from '../../cli/tests/helpers.js'
-import { RUNBOOK_HANDLERS, type RunbookHandler, runbookScript } from '../src/index.js'
+import { leaseBytes, RUNBOOK_HANDLERS, type RunbookHandler, runbookScript } from '../src/index.js'
 
 const endpoint = inject('motoEndpoint')
 const ssm = new SSMClient({ endpoint, region: 'us-east-1' })
@@ -331,6 +333,96 @@ describe('the runbook handlers', () => {
     expect(await keyOf(`${name}.lease`)).toBe('alias/aws/ssm')
     await call('restore', { ParameterName: name, ExecutionId: 'run-d' })
   })
+
+  it('writes the lease in the Advanced tier when given LeaseTier, on every rewrite; in the default tier otherwise', async () => {
+    // Prepare
+    const tierOf = async (parameter: string) => {
+      const { Parameters } = await ssm.send(
+        new DescribeParametersCommand({
+          ParameterFilters: [{ Key: 'Name', Option: 'Equals', Values: [parameter] }],
+        }),
+      )
+      return Parameters?.[0]?.Tier
+    }
+    const advanced = await parameter()
+    const standard = await parameter()
+
+    // Act
+    await call('acquire', events(advanced, 'run-t', { Experiment: 'x', LeaseTier: 'Advanced' }))
+    const acquired = await tierOf(`${advanced}.lease`)
+    await hold(advanced, { Config: LATENCY, Stamp: 'true' }, 'run-t')
+    const held = await tierOf(`${advanced}.lease`)
+    await acquire(standard)
+
+    // Assess: the chaos parameter keeps its own tier (an advanced one never goes back)
+    expect([acquired, held]).toEqual(['Advanced', 'Advanced'])
+    expect((await lease(advanced)) as unknown).toMatchObject({ tier: 'Advanced' })
+    expect(await tierOf(advanced)).toBe('Standard')
+    expect(await tierOf(`${standard}.lease`)).toBe('Standard')
+    await restore(advanced, 'run-t')
+    await restore(standard)
+  })
+
+  it('writes a lease no larger than @middy-chaos/fis sizes it (leaseBytes), quotes and non-ASCII included', async () => {
+    // Prepare: a SecureString (its lease says so), a value before of its own, a config to stamp
+    const config = JSON.stringify({ ...JSON.parse(LATENCY), exception_msg: 'dé"jà \\ vu ✓' })
+    const before = JSON.stringify({ ...JSON.parse(BEFORE), note: 'ça "va"' })
+    const name = await parameter(before, 'SecureString')
+    await call('acquire', events(name, 'run-s', { Experiment: 'sizing', LeaseTier: 'Advanced' }))
+
+    // Act
+    await hold(name, { Config: config, Stamp: 'true' }, 'run-s')
+    const written = (await read(`${name}.lease`))?.Value ?? ''
+
+    // Assess: the lease holds both values; the model is an upper bound, within a few bytes
+    expect(JSON.parse(written)).toMatchObject({ inForce: config, original: { value: before } })
+    const modelled = leaseBytes('sizing', before, config, 'Advanced')
+    expect(written.length).toBeLessThanOrEqual(modelled)
+    expect(modelled - written.length).toBeLessThan(64)
+    await restore(name, 'run-s')
+  })
+
+  it('restore gives up on an endpoint that does not answer after two tries of 5 s, within its step: the cancel path is bounded', async () => {
+    // Prepare: an SSM endpoint that accepts requests and never answers
+    let requests = 0
+    const stalled = createServer(() => {
+      requests++
+    })
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve))
+    const { port } = stalled.address() as AddressInfo
+    const harness = spawn(
+      inject('motoPython'),
+      [fileURLToPath(new URL('./fixtures/handlers_harness.py', import.meta.url))],
+      {
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+          AWS_DEFAULT_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+        },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    )
+
+    // Act
+    const reply = await new Promise<Reply>((resolve) => {
+      if (harness.stdout)
+        createInterface({ input: harness.stdout }).once('line', (line) =>
+          resolve(JSON.parse(line) as Reply),
+        )
+      harness.stdin?.write(
+        `${JSON.stringify({ script: runbookScript('restore'), handler: 'restore', events: { ParameterName: '/x', ExecutionId: 'run-x' } })}\n`,
+      )
+    })
+    harness.kill()
+    stalled.closeAllConnections()
+    stalled.close()
+
+    // Assess: its first call failed after its two attempts; the step fails, not hangs
+    expect(reply.error).toBe('ReadTimeoutError')
+    expect(requests).toBe(2)
+  }, 30_000)
 
   it('restore deletes a parameter that did not exist before', async () => {
     // Prepare

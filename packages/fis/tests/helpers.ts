@@ -18,6 +18,15 @@ export const workshop = async (): Promise<FisExperiment> =>
 export const LATENCY = { is_enabled: true, fault_type: 'latency', delay: 400, rate: 1 }
 export const OFF = { is_enabled: false, fault_type: 'latency', delay: 400, rate: 1 }
 
+/** `fis`'s steps repeated to `count` steps, named `s0`, `s1` …: runbooks of any size. */
+export const repeatSteps = (fis: FisExperiment, count: number): FisExperiment => ({
+  ...fis,
+  steps: Array.from({ length: count }, (_, index) => ({
+    ...(fis.steps[index % fis.steps.length] as FisExperiment['steps'][number]),
+    name: `s${index}`,
+  })),
+})
+
 /** An experiment from an experiment file's JSON. */
 export const experiment = (raw: unknown): FisExperiment => toFisExperiment(parseExperiment(raw)).fis
 

@@ -5,19 +5,25 @@
  */
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
 import {
   buildExperimentTemplate,
   buildRunbook,
+  CANCEL_WINDOW_SECONDS,
   type FisExperiment,
   FisExperimentError,
+  leaseFit,
   MAX_DOCUMENT_BYTES,
+  MAX_RUNBOOK_BYTES,
   RUNBOOK_MARKER,
   type RunbookDocument,
+  type RunbookStep,
   runbookBytes,
+  runbookContent,
   scriptSteps,
   VERSION,
 } from '../src/index.js'
-import { experiment, LATENCY, OFF, runbookProblems, workshop } from './helpers.js'
+import { experiment, LATENCY, OFF, repeatSteps, runbookProblems, workshop } from './helpers.js'
 
 const REFS = {
   documentArn: 'arn:aws:ssm:eu-west-1:123456789012:document/middy-chaos-workshop',
@@ -63,8 +69,8 @@ describe('the runbook', () => {
     ])
     expect(runbook.mainSteps.at(-1)).toMatchObject({
       isEnd: true,
-      maxAttempts: 3,
-      timeoutSeconds: 90,
+      maxAttempts: 2,
+      timeoutSeconds: 30,
     })
   })
 
@@ -225,7 +231,120 @@ describe('the runbook', () => {
 
     // Assess
     expect(build).toThrow(FisExperimentError)
-    expect(build).toThrow(/its runbook would be \d+ KB, past SSM's 64 KB document limit/)
+    expect(build).toThrow(
+      /its runbook would be \d+ bytes as JSON, past 64512 \(SSM's 64 KB document limit, which counts the parameters given at run time, less FIS's 1024 characters of them\)/,
+    )
+  })
+
+  it('checks the size of the text it writes, in its format, against 64 KB less the runtime parameters', async () => {
+    // Prepare: the workshop's steps, repeated
+    const fis = await workshop()
+    const repeated = (count: number) => repeatSteps(fis, count)
+    /** The size the refusal names, or undefined when the runbook is built. */
+    const refusedAt = (count: number, format: 'JSON' | 'YAML') => {
+      try {
+        buildRunbook(repeated(count), { format })
+        return undefined
+      } catch (error) {
+        return Number(/would be (\d+) bytes as /.exec((error as Error).message)?.[1])
+      }
+    }
+    const most = (format: 'JSON' | 'YAML') => {
+      let count = 1
+      while (refusedAt(count + 1, format) === undefined) count++
+      return count
+    }
+
+    // Act
+    const json = most('JSON')
+    const yaml = most('YAML')
+
+    // Assess
+    expect(MAX_RUNBOOK_BYTES).toBe(MAX_DOCUMENT_BYTES - 1024)
+    const fits = buildRunbook(repeated(json))
+    expect(runbookContent(fits, 'JSON')).toBe(JSON.stringify(fits))
+    expect(runbookBytes(fits, 'JSON')).toBeLessThanOrEqual(MAX_RUNBOOK_BYTES)
+    expect(refusedAt(json + 1, 'JSON')).toBeGreaterThan(MAX_RUNBOOK_BYTES)
+    // 500 bytes more description: under SSM's 64 KB alone, refused for the runtime parameters' 1 KB.
+    const description = `${fis.description}${'d'.repeat(MAX_RUNBOOK_BYTES + 500 - runbookBytes(fits))}`
+    expect(() => buildRunbook({ ...repeated(json), description })).toThrow(
+      `its runbook would be ${MAX_RUNBOOK_BYTES + 500} bytes as JSON`,
+    )
+    // YAML indents every script line: fewer steps fit, each format checked as it is written.
+    expect(yaml).toBeLessThan(json)
+    const fitsYaml = buildRunbook(repeated(yaml), { format: 'YAML' })
+    expect(runbookBytes(fitsYaml, 'YAML')).toBeLessThanOrEqual(MAX_RUNBOOK_BYTES)
+    expect(refusedAt(yaml + 1, 'YAML')).toBeGreaterThan(MAX_RUNBOOK_BYTES)
+  })
+
+  it('writes YAML that reads back as exactly the runbook, every script a literal block', async () => {
+    // Prepare
+    const runbook = buildRunbook(await workshop(), { format: 'YAML' })
+
+    // Act
+    const text = runbookContent(runbook, 'YAML')
+
+    // Assess: YAML 1.1 and 1.2 readers alike
+    expect(parseYaml(text, { version: '1.1' })).toEqual(runbook)
+    expect(parseYaml(text)).toEqual(runbook)
+    expect(text).toContain(`      Script: |-\n        ${RUNBOOK_MARKER}\n`)
+    expect(text).not.toContain('%YAML')
+  })
+
+  it('gives the cancel path (onCancel to Restore) at most half of the two minutes SSM gives it', () => {
+    // Prepare: a wait past 540 s adds a loop, whose step routes its cancel to Restore too
+    const runbook = buildRunbook(hours(2))
+    const byName = new Map(scriptSteps(runbook).map((step) => [step.name, step]))
+    /** The worst case of the path from `name` on: every attempt of every step runs to its timeout. */
+    const worstCase = (name: string): number => {
+      const step = byName.get(name) as RunbookStep
+      const own = step.timeoutSeconds * (step.maxAttempts ?? 1)
+      return step.isEnd === true ? own : Number.POSITIVE_INFINITY
+    }
+
+    // Act
+    const paths = scriptSteps(runbook)
+      .filter((step) => step.onCancel !== undefined)
+      .map((step) => worstCase((step.onCancel ?? '').replace(/^step:/, '')))
+
+    // Assess: "Automation runs the cancellation workflow for a maximum of two minutes"
+    expect(CANCEL_WINDOW_SECONDS).toBe(120)
+    expect(paths.length).toBe(scriptSteps(runbook).length - 1)
+    for (const seconds of paths) expect(seconds).toBeLessThanOrEqual(CANCEL_WINDOW_SECONDS / 2)
+    // What it was: 90 s × 3 attempts
+    expect(90 * 3).toBeGreaterThan(CANCEL_WINDOW_SECONDS)
+  })
+
+  it('refuses a config too large for the lease, naming its size and the bound, and takes it in the Advanced tier when asked', () => {
+    // Prepare: a config of about 2 KB (its exception message long)
+    const big = { ...LATENCY, fault_type: 'exception', exception_msg: 'x'.repeat(2000) }
+    const fis = experiment({ name: 'big', steps: [{ name: 'big', set: big, wait: '1m' }] })
+
+    // Act
+    const standard = () => buildRunbook(fis)
+    const advanced = buildRunbook(fis, { leaseTier: 'Advanced' })
+
+    // Assess
+    expect(standard).toThrow(FisExperimentError)
+    expect(standard).toThrow(
+      /steps\[0\] \(S01_big\) writes a config of 20\d\d bytes; the lease on AWS keeps it and the value before the experiment \(taken as 20\d\d bytes\), JSON-escaped, in one Standard-tier SSM parameter: 4\d\d\d bytes, over its 4096\. Shorten the config, or write the lease in the Advanced tier \(8,192 bytes; AWS charges/,
+    )
+    expect(leaseFit(fis, { leaseTier: 'Advanced' })).toMatchObject({
+      limit: 8192,
+      tier: 'Advanced',
+    })
+    expect(payload(advanced, 'AcquireLease')).toMatchObject({ LeaseTier: 'Advanced' })
+    expect(payload(buildRunbook(hours(1)), 'AcquireLease')).not.toHaveProperty('LeaseTier')
+    // A config of 1.8 KB (quotes counted twice once escaped) is about the most a Standard lease keeps.
+    const near = (length: number) =>
+      leaseFit(
+        experiment({
+          name: 'near',
+          steps: [{ name: 'n', set: { ...big, exception_msg: 'x'.repeat(length) } }],
+        }),
+      )
+    expect(near(1800).bytes).toBeLessThanOrEqual(4096)
+    expect(near(1950).bytes).toBeGreaterThan(4096)
   })
 
   it('refuses what SSM would read as a variable, and a lease TTL AWS cannot keep', () => {

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises'
+import type { FaultCatalog } from '@middy-chaos/core'
+import { checkLeaseFits, FisExperimentError, type LeaseFit, leaseFit } from '@middy-chaos/fis'
 import {
   durationOption,
   intervalOption,
   numberOption,
+  type OptionValues,
   STORE_HELP,
   STORE_OPTIONS,
   storeSelection,
@@ -10,7 +13,7 @@ import {
   urlOption,
 } from '../args.js'
 import type { Command } from '../command.js'
-import { UsageError } from '../errors.js'
+import { InputError, UsageError } from '../errors.js'
 import { type Expectation, readExpectOption } from '../expect.js'
 import {
   adjustWaits,
@@ -40,7 +43,13 @@ import { runSession, sessionExitCode } from '../session.js'
 import { runInterruptible } from '../signals.js'
 import { parseProbeThreshold } from '../stop.js'
 import { createStore } from '../store.js'
-import { EXPORT_HELP, EXPORT_OPTIONS, runExport } from './export.js'
+import {
+  EXPORT_HELP,
+  EXPORT_OPTIONS,
+  leaseTierOption,
+  runExport,
+  toFisExperiment,
+} from './export.js'
 
 /** `middy-chaos experiment run | validate | export <file>`. */
 export const experimentCommand: Command = {
@@ -85,7 +94,9 @@ middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... 
   aws:fis:wait, aws:sleep and the runbook's holds; --probe, --stop-on-alarm and the store options
   apply. Exit codes as above (1: an action failed; 3: a runbook's Restore failed; 5: its
   AcquireLease was refused); what it cannot play is refused by name before anything runs (2).
-middy-chaos experiment validate <file>: checks the file and prints its steps and expectations
+middy-chaos experiment validate <file> [--lease-tier standard|advanced]
+  Checks the file and prints its steps and expectations, and how much of its SSM parameter the
+  lease of its runbook on AWS FIS takes (exit 2 when it would not fit: see export's --lease-tier)
 ${EXPORT_HELP}`,
   options: () => ({
     ...STORE_OPTIONS,
@@ -137,7 +148,11 @@ ${EXPORT_HELP}`,
     })
     checkDurations(experiment, file)
     if (sub === 'validate') {
+      const fit = awsLeaseFit(file, experiment, values, faults)
       for (const line of describeExperiment(file, experiment)) terminal.line(line)
+      terminal.line(
+        `  on AWS FIS (experiment export): its runbook's lease takes at most ${fit.bytes} of the ${fit.limit} bytes of its SSM parameter (${fit.tier} tier)`,
+      )
       return 0
     }
     const reportPath = stringOption(values, 'report')
@@ -226,6 +241,30 @@ ${EXPORT_HELP}`,
 const list = (values: Record<string, unknown>, name: string): string[] => {
   const value = values[name]
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+}
+
+/**
+ * How much of its SSM parameter the runbook's lease takes on AWS
+ * (`@middy-chaos/fis`'s `leaseFit`): refused, as an invalid input, when it
+ * would not fit, since `export` and the CDK construct would refuse it too.
+ */
+const awsLeaseFit = (
+  file: string,
+  experiment: Experiment,
+  values: OptionValues,
+  faults: FaultCatalog,
+): LeaseFit => {
+  const { fis } = toFisExperiment(experiment, faults)
+  const leaseTier = leaseTierOption(values)
+  const options = leaseTier === undefined ? {} : { leaseTier }
+  try {
+    checkLeaseFits(fis, options)
+  } catch (error) {
+    if (error instanceof FisExperimentError)
+      throw new InputError(`${file} cannot run on AWS FIS: ${error.message}`)
+    throw error
+  }
+  return leaseFit(fis, options)
 }
 
 /** What `experiment validate` prints: the steps, what each does, and the expectations. */

@@ -15,8 +15,14 @@ import {
   DEFAULT_LEASE_TTL_SECONDS,
   type FisExperiment,
   FisExperimentError,
+  fisLogGroupArn,
   kmsKeyForm,
+  LEASE_TIERS,
   LEASE_TTL_SECONDS_BOUNDS,
+  type LeaseTier,
+  RUNBOOK_FORMATS,
+  type RunbookFormat,
+  runbookContent,
 } from '@middy-chaos/fis'
 import {
   durationOption,
@@ -43,7 +49,17 @@ export const EXPORT_OPTIONS: OptionSpecs = {
   'fis-role-arn': { type: 'string' },
   'log-group-arn': { type: 'string' },
   'kms-key': { type: 'string' },
+  'runbook-format': { type: 'string' },
+  'lease-tier': { type: 'string' },
 }
+
+/**
+ * `aws cloudformation deploy --template-file` sends the template in the
+ * request up to this size; past it, it needs `--s3-bucket` (AWS CLI
+ * reference, `cloudformation deploy`; CloudFormation quotas, template body
+ * size in a request).
+ */
+export const INLINE_TEMPLATE_BYTES = 51_200
 
 /** Its lines in `middy-chaos experiment --help`. */
 export const EXPORT_HELP = `middy-chaos experiment export <file> --to cloudformation|fis-json|runbook [options]
@@ -59,6 +75,10 @@ export const EXPORT_HELP = `middy-chaos experiment export <file> --to cloudforma
                          alias/<name> or alias ARN): the runbook writes it and its lease with that
                          key; cloudformation: the role may use that key (an alias: the key that
                          has it, kms:ResourceAliases)
+  --runbook-format <f>   json (default) or yaml: the runbook's DocumentFormat; runbook: written
+                         exactly as its size (64 KB less 1 KB of runtime parameters) was checked
+  --lease-tier <tier>    standard (default: 4 KB, about 1.8 KB of config) or advanced (8 KB; AWS
+                         charges for advanced parameters): the SSM tier of the runbook's lease
   --wait, --time-scale   as for run: shorter waits for a first try
   fis-json: --document-arn, --automation-role-arn, --fis-role-arn, --log-group-arn (required)`
 
@@ -92,7 +112,12 @@ export const toFisExperiment = (
 const DOCUMENT_ARN = /^arn:([^:]+):ssm:([^:]+):(\d{12}):document\/.+$/
 
 /** The `fis-json` export: the ARNs come from the options; the alarms' from the runbook's account. */
-const fisJson = (fis: FisExperiment, values: OptionValues, parameterName: string | undefined) => {
+const fisJson = (
+  fis: FisExperiment,
+  values: OptionValues,
+  parameterName: string | undefined,
+  note: (text: string) => void,
+) => {
   const flags = ['document-arn', 'automation-role-arn', 'fis-role-arn', 'log-group-arn'] as const
   const missing = flags.filter((flag) => !stringOption(values, flag))
   if (missing.length > 0 || parameterName === undefined)
@@ -106,16 +131,46 @@ const fisJson = (fis: FisExperiment, values: OptionValues, parameterName: string
       `--document-arn: "${documentArn}" is not an SSM document ARN (arn:aws:ssm:<region>:<account>:document/<name>)`,
     )
   const [, partition, region, account] = where
+  const logGroup = stringOption(values, 'log-group-arn') ?? ''
+  let logGroupArn: string
+  try {
+    logGroupArn = fisLogGroupArn(logGroup)
+  } catch (error) {
+    throw new UsageError(`--log-group-arn: ${describeError(error)}`)
+  }
+  if (logGroupArn !== logGroup)
+    note(`--log-group-arn: FIS takes a log group ARN ending in :*; written as ${logGroupArn}`)
   return {
     documentArn,
     automationRoleArn: stringOption(values, 'automation-role-arn') ?? '',
     fisRoleArn: stringOption(values, 'fis-role-arn') ?? '',
-    logGroupArn: stringOption(values, 'log-group-arn') ?? '',
+    logGroupArn,
     parameterName,
     alarmArns: (fis.alarms ?? []).map(
       (alarm) => `arn:${partition}:cloudwatch:${region}:${account}:alarm:${alarm}`,
     ),
   }
+}
+
+/** `--runbook-format json|yaml` (any case): the runbook's `DocumentFormat`. */
+export const runbookFormatOption = (values: OptionValues): RunbookFormat | undefined => {
+  const text = stringOption(values, 'runbook-format')
+  if (text === undefined) return undefined
+  const format = RUNBOOK_FORMATS.find((known) => known === text.toUpperCase())
+  if (format === undefined) throw new UsageError(`--runbook-format: "${text}" is not json or yaml`)
+  return format
+}
+
+/** `--lease-tier standard|advanced` (any case): the SSM tier of the runbook's lease. */
+export const leaseTierOption = (values: OptionValues): LeaseTier | undefined => {
+  const text = stringOption(values, 'lease-tier')
+  if (text === undefined) return undefined
+  const tier = LEASE_TIERS.find((known) => known.toLowerCase() === text.toLowerCase())
+  if (tier === undefined)
+    throw new UsageError(
+      `--lease-tier: "${text}" is not standard (4 KB) or advanced (8 KB, charged by AWS)`,
+    )
+  return tier
 }
 
 /** Runs `middy-chaos experiment export <file>`. */
@@ -163,40 +218,57 @@ export const runExport = async (
   const parameterName = stringOption(values, 'param') ?? experiment.parameter
   const leaseTtlSeconds = leaseTtlMs / 1000
   const kmsKey = stringOption(values, 'kms-key')
-  if (kmsKey !== undefined && to === 'fis-json')
-    throw new UsageError(
-      'experiment export --to fis-json: --kms-key belongs to the runbook (export --to runbook or cloudformation)',
-    )
+  const format = runbookFormatOption(values)
+  const leaseTier = leaseTierOption(values)
+  for (const [flag, given] of [
+    ['--kms-key', kmsKey],
+    ['--runbook-format', format],
+    ['--lease-tier', leaseTier],
+  ] as const) {
+    if (given !== undefined && to === 'fis-json')
+      throw new UsageError(
+        `experiment export --to fis-json: ${flag} belongs to the runbook (export --to runbook or cloudformation)`,
+      )
+  }
   // From a command line, only a key as AWS writes it (a CDK token is for the construct).
   if (kmsKey !== undefined && kmsKeyForm(kmsKey) === undefined)
     throw new UsageError(
       `--kms-key: "${kmsKey.slice(0, 80)}" is not a key ARN, key id, alias name (alias/<name>) or alias ARN`,
     )
-  let output: unknown
+  const runbookOptions = {
+    leaseTtlSeconds,
+    ...(kmsKey === undefined ? {} : { kmsKeyId: kmsKey }),
+    ...(format === undefined ? {} : { format }),
+    ...(leaseTier === undefined ? {} : { leaseTier }),
+  }
+  let text: string
   try {
-    output =
-      to === 'cloudformation'
-        ? buildCloudFormation(fis, {
-            leaseTtlSeconds,
-            ...(parameterName === undefined ? {} : { parameterName }),
-            ...(kmsKey === undefined ? {} : { kmsKeyId: kmsKey }),
-          })
-        : to === 'runbook'
-          ? buildRunbook(fis, {
-              leaseTtlSeconds,
-              ...(kmsKey === undefined ? {} : { kmsKeyId: kmsKey }),
-            })
-          : buildFisJson(fis, fisJson(fis, values, parameterName), { leaseTtlSeconds })
+    if (to === 'cloudformation')
+      text = `${JSON.stringify(
+        buildCloudFormation(fis, {
+          ...runbookOptions,
+          ...(parameterName === undefined ? {} : { parameterName }),
+        }),
+        null,
+        2,
+      )}\n`
+    // The runbook exactly as its size was checked: what create-document sends.
+    else if (to === 'runbook') text = runbookContent(buildRunbook(fis, runbookOptions), format)
+    else {
+      const refs = fisJson(fis, values, parameterName, (text) =>
+        terminal.error(`middy-chaos: note: ${text}`),
+      )
+      text = `${JSON.stringify(buildFisJson(fis, refs, { leaseTtlSeconds }), null, 2)}\n`
+    }
   } catch (error) {
     if (error instanceof FisExperimentError)
       // What the experiment or an option asks cannot be exported: an input error.
       throw new InputError(`cannot export ${file}: ${error.message}`)
     throw error
   }
-  const text = `${JSON.stringify(output, null, 2)}\n`
   const out = stringOption(values, 'out')
   if (out === undefined) {
-    terminal.line(text.trimEnd())
+    terminal.line(text.endsWith('\n') ? text.slice(0, -1) : text)
     return 0
   }
   try {
@@ -204,15 +276,30 @@ export const runExport = async (
   } catch (error) {
     throw new CliError(`cannot write ${out}: ${describeError(error)}`)
   }
-  terminal.line(`Wrote ${out}: ${DESCRIPTIONS[to as (typeof EXPORT_TARGETS)[number]](out)}`)
+  const bytes = Buffer.byteLength(text)
+  terminal.line(
+    `Wrote ${out} (${bytes} bytes): ${DESCRIPTIONS[to as (typeof EXPORT_TARGETS)[number]](out, bytes, format ?? 'JSON')}`,
+  )
   return 0
 }
 
-const DESCRIPTIONS: Record<(typeof EXPORT_TARGETS)[number], (out: string) => string> = {
-  cloudformation: (out) =>
-    `a CloudFormation template. Deploy it with: aws cloudformation deploy --template-file ${out} --stack-name <name> --capabilities CAPABILITY_IAM`,
-  runbook: (out) =>
-    `an SSM Automation runbook. Create it with: aws ssm create-document --document-type Automation --document-format JSON --name <name> --content file://${out}`,
+/**
+ * The command that deploys a template of `bytes`: past
+ * {@link INLINE_TEMPLATE_BYTES}, through an S3 bucket of yours.
+ */
+export const deployCommand = (out: string, bytes: number): string =>
+  bytes > INLINE_TEMPLATE_BYTES
+    ? `aws cloudformation deploy --template-file ${out} --stack-name <name> --capabilities CAPABILITY_IAM --s3-bucket <bucket> (the template is over the ${INLINE_TEMPLATE_BYTES} bytes the AWS CLI sends without a bucket)`
+    : `aws cloudformation deploy --template-file ${out} --stack-name <name> --capabilities CAPABILITY_IAM`
+
+const DESCRIPTIONS: Record<
+  (typeof EXPORT_TARGETS)[number],
+  (out: string, bytes: number, format: RunbookFormat) => string
+> = {
+  cloudformation: (out, bytes) =>
+    `a CloudFormation template. Deploy it with: ${deployCommand(out, bytes)}`,
+  runbook: (out, _, format) =>
+    `an SSM Automation runbook. Create it with: aws ssm create-document --document-type Automation --document-format ${format} --name <name> --content file://${out}`,
   'fis-json': (out) =>
     `an FIS experiment template. Create it with: aws fis create-experiment-template --cli-input-json file://${out}`,
 }

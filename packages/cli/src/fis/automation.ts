@@ -7,11 +7,14 @@
  * step under way (`aws:sleep` and `hold` stop waiting at once, an API call in
  * flight completes and the cancel takes the next step) and follows its
  * `onCancel` (`step:<name>` runs from there, for at most 2 minutes, as SSM's
- * cancel workflow does); the execution is then `Cancelled`.
+ * cancel workflow does: a step still running then is cut, and nothing runs
+ * after it); the execution is then `Cancelled`. A step that outlasts its
+ * `timeoutSeconds` is cut too (`TimedOut`), whatever it is doing.
  *
  * @module
  */
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
+import { CANCEL_WINDOW_SECONDS } from '@middy-chaos/fis'
 import { describeError } from '../errors.js'
 import type { ConfigStore } from '../store.js'
 import { callSsm } from './api.js'
@@ -20,8 +23,11 @@ import { runHandler } from './handlers.js'
 import { parseIsoDuration } from './template.js'
 import { asText, EXECUTION_ID_VARIABLE, select, substitute, toType } from './variables.js'
 
-/** SSM runs a cancelled execution's `onCancel` workflow for at most two minutes. */
-export const CANCEL_WORKFLOW_MS = 120_000
+/**
+ * SSM runs a cancelled execution's `onCancel` workflow for at most two
+ * minutes (`CANCEL_WINDOW_SECONDS` of `@middy-chaos/fis`).
+ */
+export const CANCEL_WORKFLOW_MS = CANCEL_WINDOW_SECONDS * 1000
 
 /** How waits are shortened: `waitMs` replaces each, `timeScale` multiplies each. */
 export interface Timing {
@@ -75,7 +81,34 @@ export interface AutomationOptions {
   /** History label prefix of the writes: `fis <template>: <action>`. */
   readonly label: string
   readonly onEvent?: (event: AutomationEvent) => void
+  /** How long the cancel workflow may run, ms (default {@link CANCEL_WORKFLOW_MS}, SSM's). */
+  readonly cancelWindowMs?: number
 }
+
+/** What {@link orCut} resolves with when `cut` aborts before the work settles. */
+const CUT = Symbol('cut')
+
+/**
+ * `work`, or {@link CUT} as soon as `cut` aborts: a step SSM would cut (at
+ * its timeout, or at the end of the cancel window) ends then, even if its
+ * call is still in flight. What it does afterwards is no longer reported.
+ */
+const orCut = <T>(work: Promise<T>, cut: AbortSignal): Promise<T | typeof CUT> =>
+  new Promise((resolve, reject) => {
+    const onCut = () => resolve(CUT)
+    if (cut.aborted) onCut()
+    else cut.addEventListener('abort', onCut, { once: true })
+    work.then(
+      (value) => {
+        cut.removeEventListener('abort', onCut)
+        resolve(value)
+      },
+      (error: unknown) => {
+        cut.removeEventListener('abort', onCut)
+        reject(error)
+      },
+    )
+  })
 
 /**
  * The document's parameters: `given` (FIS's `documentParameters`, text or
@@ -166,13 +199,16 @@ export const runAutomation = async (options: AutomationOptions): Promise<Automat
   const execute = async (
     step: AutomationStep,
     signal: AbortSignal,
+    cut: AbortSignal,
   ): Promise<{ response: unknown; detail?: string }> => {
     const inputs = substitute(
       step.action === 'aws:executeScript' ? { ...step.inputs, Script: '' } : step.inputs,
       lookup,
     ) as Record<string, unknown>
-    const onWrite = (value: string | undefined, version?: number) =>
-      emit({ type: 'write', step, value, ...(version === undefined ? {} : { version }) })
+    const onWrite = (value: string | undefined, version?: number) => {
+      if (!cut.aborted)
+        emit({ type: 'write', step, value, ...(version === undefined ? {} : { version }) })
+    }
     switch (step.action) {
       case 'aws:executeAwsApi': {
         const response = await callSsm(step.api, inputs, {
@@ -231,6 +267,8 @@ export const runAutomation = async (options: AutomationOptions): Promise<Automat
   }
 
   let cancelling = false
+  const cancelWindowMs = options.cancelWindowMs ?? CANCEL_WORKFLOW_MS
+  const outOfWindow = `the cancel workflow ran out of its ${cancelWindowMs / 1000} s (SSM ends it there)`
   const deadline = new AbortController()
   let deadlineTimer: NodeJS.Timeout | undefined
   const cancelled = () => !cancelling && options.cancel?.aborted === true
@@ -242,6 +280,7 @@ export const runAutomation = async (options: AutomationOptions): Promise<Automat
     let last: { state: 'Failed' | 'TimedOut'; error: string; cause: unknown } | undefined
     for (let round = 1; round <= step.maxAttempts; round++) {
       if (cancelled()) return { state: 'Cancelled' }
+      if (deadline.signal.aborted) return { state: 'Failed', error: outOfWindow }
       emit({ type: 'step', step, state: 'running', attempt: round, detail: describe(step) })
       const timeout = new AbortController()
       const timer =
@@ -252,9 +291,11 @@ export const runAutomation = async (options: AutomationOptions): Promise<Automat
         timeout.signal,
         cancelling ? deadline.signal : (options.cancel ?? new AbortController().signal),
       ])
+      // What SSM cuts a step at, whatever it is doing: its timeout, the end of the cancel window.
+      const cut = cancelling ? AbortSignal.any([timeout.signal, deadline.signal]) : timeout.signal
       try {
-        const { response } = await execute(step, signal)
-        if (waits(step) && signal.aborted) {
+        const outcome = await orCut(execute(step, signal, cut), cut)
+        if (outcome === CUT || (waits(step) && signal.aborted)) {
           if (timeout.signal.aborted) {
             last = {
               state: 'TimedOut',
@@ -263,10 +304,10 @@ export const runAutomation = async (options: AutomationOptions): Promise<Automat
             }
             continue
           }
-          if (cancelling)
-            return { state: 'Failed', error: 'the cancel workflow ran out of its 2 minutes' }
+          if (cancelling) return { state: 'Failed', error: outOfWindow }
           return { state: 'Cancelled' }
         }
+        const { response } = outcome
         for (const output of step.outputs) {
           const selected = select(response, output.selector)
           if (selected !== undefined)
@@ -303,7 +344,7 @@ export const runAutomation = async (options: AutomationOptions): Promise<Automat
       } else if (result.state === 'Cancelled') {
         cancelling = true
         status = 'Cancelled'
-        deadlineTimer = setTimeout(() => deadline.abort(), CANCEL_WORKFLOW_MS)
+        deadlineTimer = setTimeout(() => deadline.abort(), cancelWindowMs)
         index = typeof step.onCancel === 'object' ? indexOf.get(step.onCancel.step) : undefined
       } else {
         if (step.isCritical && status === 'Success') status = 'Failed'
@@ -313,6 +354,8 @@ export const runAutomation = async (options: AutomationOptions): Promise<Automat
         else if (step.onFailure === 'Continue') index = step.isEnd ? undefined : next
         else index = indexOf.get(step.onFailure.step)
       }
+      // Past the cancel window, SSM runs nothing more.
+      if (deadline.signal.aborted) index = undefined
     }
   } finally {
     clearTimeout(deadlineTimer)

@@ -63,7 +63,8 @@ export type HandlerName = RunbookHandler
 export const HANDLER_INPUTS: Record<HandlerName, { required: string[]; optional: string[] }> = {
   acquire: {
     required: ['ParameterName', 'LeaseTtlSeconds', 'ExecutionId', 'Experiment'],
-    optional: ['KmsKeyId'],
+    // LeaseTier: the SSM tier of the lease on AWS; the store here writes it its own way.
+    optional: ['KmsKeyId', 'LeaseTier'],
   },
   hold: {
     required: ['ParameterName', 'LeaseTtlSeconds', 'ExecutionId', 'Config', 'Stamp', 'HoldSeconds'],
