@@ -21,6 +21,7 @@ export {
 export { buildFisJson, type FisExperimentTemplateInput, type FisJsonRefs } from './fis-json.js'
 export {
   AUTOMATION_HOST,
+  EXPIRY_GRACE_SECONDS,
   RUNBOOK_HANDLER_NAMES,
   RUNBOOK_HANDLERS,
   RUNBOOK_MARKER,

@@ -23,7 +23,7 @@ import {
   holdSeconds,
   stepName,
 } from './experiment.js'
-import { RUNBOOK_HANDLERS, type RunbookHandler } from './handlers.js'
+import { EXPIRY_GRACE_SECONDS, RUNBOOK_HANDLERS, type RunbookHandler } from './handlers.js'
 import { kmsKeyForm } from './iam.js'
 
 /** The `aws:executeScript` runtime of every step. */
@@ -264,6 +264,7 @@ export const buildRunbook = (
         Config: config,
         Stamp: String(stamp),
         HoldSeconds: seconds,
+        GraceSeconds: String(EXPIRY_GRACE_SECONDS),
       }),
     })
     const [first = 0, ...rest] = chunks(holdSeconds(step))

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest'
 import {
   buildExperimentTemplate,
   buildRunbook,
+  EXPIRY_GRACE_SECONDS,
   type FisExperiment,
   FisExperimentError,
   MAX_DOCUMENT_BYTES,
@@ -113,11 +114,14 @@ describe('the runbook', () => {
       Config: fis.steps[0]?.set,
       Stamp: 'true',
       HoldSeconds: '0',
+      GraceSeconds: String(EXPIRY_GRACE_SECONDS),
     })
+    // A hold's stamps end with it, plus the grace: the same for every hold step.
     expect(payload(runbook, 'S02_S02_Wait1')).toMatchObject({
       Config: '',
       Stamp: 'false',
       HoldSeconds: '60',
+      GraceSeconds: '10',
     })
     expect(payload(runbook, 'S07_S07_DisableFaults')).toMatchObject({ Stamp: 'false' })
     expect(payload(runbook, 'Restore')).toEqual({
