@@ -113,6 +113,7 @@ export const runInterruptible = async <T>(
   const dispose = trapSignals(
     (cause, detail) => {
       if (received) {
+        if (cause === 'error') terminal.error(`middy-chaos: ${detail}`)
         if (cause !== 'output') terminal.error(`middy-chaos: ${messages.waiting}`)
         return
       }
