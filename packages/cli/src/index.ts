@@ -77,7 +77,13 @@ export {
   startServer,
 } from './serve.js'
 export { runSession, type SessionOptions, type SessionResult, sessionExitCode } from './session.js'
-export { EXPIRY_FIELD, stampExpiry, turnsFaultsOn } from './stamp.js'
+export {
+  EXPIRY_FIELD,
+  EXPIRY_GRACE_MS,
+  stampExpiry,
+  turnsFaultsOn,
+  valueExpiry,
+} from './stamp.js'
 export {
   AlarmWatch,
   type ProbeThreshold,

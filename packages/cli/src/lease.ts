@@ -10,8 +10,12 @@
  * - **It records the pre-experiment value**, so whoever ends the experiment
  *   (its runner, or a takeover after the runner died) restores that value,
  *   never a chaos value it finds in the store.
- * - **It expires** unless its holder renews it; a lease whose time has passed
- *   and whose holder is gone is stale, and `--takeover` may take it over.
+ * - **It expires** unless its holder renews it. A lease is stale once its
+ *   holder is provably gone: on this host, its process no longer exists (at
+ *   once, even before its expiry); on another host, its expiry has passed.
+ *   `recover` restores the value a stale lease recorded; `--takeover` takes it
+ *   over, runs, and restores that value at its end. A live holder is never
+ *   taken over.
  *
  * @module
  */
@@ -87,12 +91,52 @@ const processAlive = (pid: number): boolean => {
   }
 }
 
-/** Why a lease is stale (its time passed and its holder is gone), or `undefined` while it is live. */
+/**
+ * Why a lease is stale, or `undefined` while its holder may be alive: a holder
+ * on this host is gone when its process no longer exists, whatever the
+ * expiry (`its process 4242 on this host is gone`); a holder on another host
+ * (an automation on AWS, another machine) is gone only once the lease has
+ * expired, as nothing here can tell whether it lives (`expired 5 s ago`).
+ */
 export const staleReason = (lease: LeaseRecord, now = Date.now()): string | undefined => {
+  if (lease.host === hostname())
+    return processAlive(lease.pid) ? undefined : `its process ${lease.pid} on this host is gone`
   const expiresAt = Date.parse(lease.expiresAt)
   if (!(expiresAt <= now)) return undefined
-  if (lease.host === hostname() && processAlive(lease.pid)) return undefined
   return `expired ${formatAgo(now - expiresAt)} ago`
+}
+
+/** What to do about a stale lease: the same words in the refusals and in `status`. */
+export const RECOVER_HINT =
+  'middy-chaos recover writes back the value it recorded (experiment run --takeover does too, at the end of its own run)'
+
+/**
+ * The refusal of a lease held by another run: live (`is held by …`; with
+ * `takeover`, when `recover` or `--takeover` will be able to take it over),
+ * or stale without `takeover` (`has a stale lease …`: `recover`, or
+ * `--takeover`). The one story the runner, the FIS player and `recover` tell.
+ */
+export const leaseRefusal = (
+  store: Pick<ConfigStore, 'description'>,
+  held: LeaseRecord,
+  options: { takeover?: boolean; now?: number } = {},
+): LeaseHeldError => {
+  const now = options.now ?? Date.now()
+  const stale = staleReason(held, now)
+  if (stale === undefined) {
+    const when =
+      held.host === hostname()
+        ? `its process ${held.pid} on this host is alive: recover and --takeover can take the lease over once it has ended`
+        : `its holder runs on host ${held.host}: recover and --takeover can take the lease over once it has expired`
+    return new LeaseHeldError(
+      `${store.description} is held by ${describeLease(held, now)}: one experiment per parameter; nothing was changed${options.takeover ? ` (${when})` : ''}`,
+      held,
+    )
+  }
+  return new LeaseHeldError(
+    `${store.description} has a stale lease from ${describeLease(held, now)}: its runner is gone (${stale}) and the parameter may still hold its chaos value. ${RECOVER_HINT}`,
+    held,
+  )
 }
 
 const formatAgo = (ms: number): string =>
@@ -113,7 +157,7 @@ export interface AcquireOptions {
   experiment: string
   /** How long the lease lives without renewal, ms. */
   ttlMs: number
-  /** Take over a stale lease (its time passed, its holder gone). */
+  /** Take over a stale lease ({@link staleReason}: its holder is gone). */
   takeover?: boolean
 }
 
@@ -183,9 +227,9 @@ export class Lease {
 
 /**
  * Takes the lease of a store's parameter, or refuses at once, changing
- * nothing, when another run holds it. With `takeover`, a stale lease is taken
- * over (one taker wins even if several try at once) and keeps the
- * pre-experiment value it recorded.
+ * nothing, when another run holds it ({@link leaseRefusal}). With `takeover`,
+ * a stale lease ({@link staleReason}) is taken over (one taker wins even if
+ * several try at once) and keeps the pre-experiment value it recorded.
  */
 export const acquireLease = async (store: ConfigStore, options: AcquireOptions): Promise<Lease> => {
   const now = Date.now()
@@ -212,19 +256,8 @@ export const acquireLease = async (store: ConfigStore, options: AcquireOptions):
       `${store.description}.${LEASE_SUFFIX} exists but is not a middy-chaos lease: remove it if no experiment runs`,
     )
   }
-  const stale = staleReason(held, now)
-  if (stale === undefined) {
-    throw new LeaseHeldError(
-      `${store.description} is held by ${describeLease(held, now)}: one experiment per parameter; nothing was changed`,
-      held,
-    )
-  }
-  if (!options.takeover) {
-    throw new LeaseHeldError(
-      `${store.description} has a stale lease from ${describeLease(held, now)}: its runner is gone and the parameter may still hold its chaos value. Run again with --takeover to take it over and restore the value it recorded`,
-      held,
-    )
-  }
+  if (staleReason(held, now) === undefined || !options.takeover)
+    throw leaseRefusal(store, held, { now, ...(options.takeover ? { takeover: true } : {}) })
   // One taker per stale lease: the marker can be created once.
   if (!(await store.createCompanion(`${LEASE_SUFFIX}.takeover-${held.id}`, record.id))) {
     throw new LeaseHeldError(

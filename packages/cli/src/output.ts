@@ -13,9 +13,10 @@ import {
   type Verdict,
 } from './expect.js'
 import type { FisEvent, PlayResult } from './fis/player.js'
-import { describeLease, type LeaseRecord } from './lease.js'
+import { describeLease, type LeaseRecord, RECOVER_HINT } from './lease.js'
 import type { ProbeSample, SummaryRow } from './probe.js'
 import type { RestoreReport, RunEvent, RunResult } from './run.js'
+import { EXPIRY_GRACE_MS } from './stamp.js'
 import type { ConfigStore, StoredValue } from './store.js'
 import type { Terminal } from './terminal.js'
 import { formatDuration, formatElapsed } from './time-format.js'
@@ -155,6 +156,13 @@ export const printRunEnd = (
 /** Quotes a word for a POSIX shell. */
 const shellQuote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
 
+/**
+ * What to do after a restore failed: this process holds the lease, so
+ * `recover` can take it over on this host as soon as the process has exited.
+ */
+export const RECOVER_LATER =
+  'run middy-chaos recover once this run has exited (on this host at once; elsewhere once the lease has expired)'
+
 /** One line saying what the restore did. */
 export const describeRestore = (
   store: ConfigStore,
@@ -185,7 +193,7 @@ export const describeRestore = (
         restore.value === undefined
           ? `it did not exist before the experiment: delete it, or turn faults off with middy-chaos disable ${where}`
           : `middy-chaos set ${where} ${shellQuote(restore.value)}`
-      return `RESTORE FAILED for ${store.description}: ${restore.error}. The lease keeps the value to restore: run again with --takeover once it has expired, or put it back by hand: ${fix}`
+      return `RESTORE FAILED for ${store.description}: ${restore.error}. The lease keeps the value to restore: ${RECOVER_LATER}, or put it back by hand: ${fix}`
     }
   }
 }
@@ -272,14 +280,14 @@ export const leaseLine = (lease: LeaseRecord): string => {
     lease.tookOver === undefined
       ? ''
       : `, taken over from a stale lease (${lease.tookOver}): restores the value it recorded`
-  return `  lease: ${lease.id} on this parameter, renewed every ${Math.max(1, Math.round(ttl / 3))} s; if this runner dies, its faults stop by themselves within ${ttl} s${takeover}`
+  return `  lease: ${lease.id} on this parameter, renewed every ${Math.max(1, Math.round(ttl / 3))} s; if this runner dies, its faults stop by themselves ${EXPIRY_GRACE_MS / 1000} s after its step's planned end, or within ${ttl} s if sooner${takeover}`
 }
 
 /** `status`'s line about a lease. */
 export const leaseStatusLine = (lease: LeaseRecord | undefined, stale: string | undefined) =>
   lease === undefined
     ? 'lease    none (no experiment runs on this parameter)'
-    : `lease    ${stale ? 'STALE ' : ''}held by ${describeLease(lease)}${stale ? ': run the experiment with --takeover to restore the value it recorded' : ''}`
+    : `lease    ${stale ? 'STALE ' : ''}held by ${describeLease(lease)}${stale ? `: its runner is gone (${stale}); ${RECOVER_HINT}` : ''}`
 
 /** Prints an FIS template's play as a timeline: actions, their automations' steps, the writes. */
 export const fisTimelinePrinter = (terminal: Terminal, faults?: FaultCatalog) => {

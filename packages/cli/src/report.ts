@@ -16,6 +16,7 @@ import type { ProbeSample, SummaryRow } from './probe.js'
 import { renderHtmlReport } from './report-html.js'
 import type { RestoreReport } from './run.js'
 import type { SessionMark, SessionPhase, SessionResult } from './session.js'
+import { describeInterruption, type Interruption } from './signals.js'
 import type { ConfigStore } from './store.js'
 
 /** How a run ended, as the report tells it. */
@@ -87,7 +88,7 @@ export const experimentRecord = (
     url?: string
     intervalMs?: number
     exitCode: number
-    signal?: NodeJS.Signals | undefined
+    signal?: Interruption | undefined
     restoreText: string
     summaryTitle: string
     file?: { path: string; text: string }
@@ -100,7 +101,7 @@ export const experimentRecord = (
     result.outcome === 'stopped'
       ? `stopped by ${result.stoppedBy}`
       : result.outcome === 'interrupted'
-        ? `interrupted${options.signal ? ` by ${options.signal}` : ''}`
+        ? `interrupted${options.signal ? ` by ${describeInterruption(options.signal)}` : ''}`
         : result.outcome === 'failed'
           ? `failed: ${result.error}`
           : 'completed'

@@ -4,12 +4,15 @@
  * 1. takes the parameter's lease before reading anything (one experiment per
  *    parameter; a second run is refused and changes nothing), and records the
  *    pre-experiment value in it;
- * 2. writes each step's value stamped with a short expiry (`expiresAt`), and
- *    renews both the lease and the stamp while it lives: if the runner dies by
- *    any means, the faults stop by themselves at most one lease TTL later;
- * 3. on completion, interruption (SIGINT / SIGTERM), a failed step or a stop
- *    condition, writes the pre-experiment value back (or deletes the parameter
- *    if it did not exist), then releases the lease.
+ * 2. writes each step's value stamped with a short expiry (`expiresAt`): one
+ *    lease TTL ahead, never later than the step's planned end plus
+ *    {@link EXPIRY_GRACE_MS}; and renews both the lease and the stamp (with the
+ *    same cap) while it lives: if the runner dies by any means, the faults stop
+ *    by themselves with the step under way, at most one lease TTL later;
+ * 3. on completion, interruption (a signal, a closed output, an unexpected
+ *    error: see `signals.ts`), a failed step or a stop condition, writes the
+ *    pre-experiment value back (or deletes the parameter if it did not
+ *    exist), then releases the lease.
  *
  * @module
  */
@@ -18,7 +21,7 @@ import { describeError } from './errors.js'
 import type { Experiment, ExperimentStep } from './experiment.js'
 import { FAULTS } from './faults.js'
 import { acquireLease, type Lease, type LeaseRecord } from './lease.js'
-import { stampExpiry, turnsFaultsOn } from './stamp.js'
+import { EXPIRY_GRACE_MS, stampExpiry, turnsFaultsOn, valueExpiry } from './stamp.js'
 import type { ConfigStore, StoredValue } from './store.js'
 
 /** Default lease TTL: how long after its runner dies an experiment's faults go on at most. */
@@ -181,14 +184,21 @@ export const runExperiment = async (
   let leaseLost = false
   /** The step value in force that turns faults on, unstamped: renewals stamp it afresh. */
   let inForce: { text: string; label: string } | undefined
+  /** When the step under way is planned to end, if it waits: no stamp outlives it by more than the grace. */
+  let stepEndsAt: number | undefined
 
+  /** Writes a value stamped with its expiry: one TTL ahead, capped at the step's end plus the grace. */
   const writeStamped = async (text: string, label: string) => {
-    const written = await store.write(stampExpiry(text, Date.now() + ttlMs, faults), {
+    const expiresAt = valueExpiry(Date.now(), ttlMs, stepEndsAt, EXPIRY_GRACE_MS)
+    const written = await store.write(stampExpiry(text, expiresAt, faults), {
       label,
       ...(lastVersion === undefined ? {} : { expectedVersion: lastVersion }),
     })
     lastVersion = written.version
     return written
+  }
+  const restamp = async () => {
+    if (inForce !== undefined) await writeStamped(inForce.text, inForce.label)
   }
 
   // Renewal: the lease, and the stamp of the value in force, every third of the TTL.
@@ -197,7 +207,7 @@ export const runExperiment = async (
     try {
       await exclusive(async () => {
         await lease.renew(Date.now() + ttlMs)
-        if (inForce !== undefined) await writeStamped(inForce.text, inForce.label)
+        await restamp()
       })
       renewedAt = Date.now()
     } catch (error) {
@@ -246,6 +256,8 @@ export const runExperiment = async (
         interrupted(index, step)
         break
       }
+      const endsAt = (step.waitMs ?? 0) > 0 ? Date.now() + (step.waitMs ?? 0) : undefined
+      stepEndsAt = endsAt
       emit({ type: 'step', index, step, state: 'running', elapsedMs: elapsed() })
       let version: number | undefined
       try {
@@ -261,9 +273,12 @@ export const runExperiment = async (
           })
           version = written.version
           emit({ type: 'written', index, step, version })
+        } else if (endsAt !== undefined) {
+          // A wait-only step renews the value in force at once: its stamp now ends with this step.
+          await exclusive(restamp)
         }
-        if (step.waitMs !== undefined && step.waitMs > 0) {
-          await sleep(step.waitMs, waits)
+        if (endsAt !== undefined) {
+          await sleep(Math.max(0, endsAt - Date.now()), waits)
           if (waits.aborted && interrupted(index, step)) break
         }
         emit({

@@ -27,7 +27,7 @@ import {
   summariseRow,
 } from './probe.js'
 import { type RestoreReport, type RunResult, runExperiment, type StepState } from './run.js'
-import { signalExitCode } from './signals.js'
+import { type Interruption, signalExitCode } from './signals.js'
 import { AlarmWatch, ProbeWatch, parseProbeThreshold, type StopConditionSpec } from './stop.js'
 import type { ConfigStore } from './store.js'
 import type { Terminal } from './terminal.js'
@@ -289,14 +289,15 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
 
 /**
  * The exit code of an experiment session: 0 completed and restored, 1 a step
- * failed, 4 stopped by a stop condition (and restored), 130 / 143 interrupted by
- * SIGINT / SIGTERM, 3 the restore failed, 6 completed and restored but an
+ * failed, 4 stopped by a stop condition (and restored), 130 / 143 / 129
+ * interrupted by SIGINT / SIGTERM / SIGHUP, 141 by a failed write to the output,
+ * 1 by an unexpected error (restored), 3 the restore failed, 6 completed and restored but an
  * expectation failed (any other ending keeps its own code). (5: refused,
  * another run holds the lease, from `LeaseHeldError`.)
  */
 export const sessionExitCode = (
   session: SessionResult,
-  signal: NodeJS.Signals | undefined,
+  signal: Interruption | undefined,
 ): number => {
   if (session.result.restore.action === 'failed') return 3
   if (session.result.outcome === 'failed') return 1

@@ -67,15 +67,17 @@ describe('experiment run, interrupted with SIGINT', () => {
     expect(code).toBe(130)
     expect(await readFile(param, 'utf8')).toBe(BEFORE)
     const history = await readFileHistory(param)
+    // S02_Wait1 renews S01's value as it starts, its stamp capped at the wait's end.
     expect(history.map((entry) => [entry.version, entry.label])).toEqual([
       [1, 'setup'],
       [2, 'experiment interrupted: S01_EnableLatency'],
-      [3, 'experiment interrupted: restore'],
+      [3, 'experiment interrupted: S01_EnableLatency'],
+      [4, 'experiment interrupted: restore'],
     ])
     expect(history.at(-1)?.value).toBe(BEFORE)
     expect(cli.stdout()).toMatch(/■ \[\d\d:\d\d\.\d\] S02_Wait1\s+interrupted/)
     expect(cli.stdout()).toContain(
-      `Restored file:${param} to its pre-experiment value (now version 3)`,
+      `Restored file:${param} to its pre-experiment value (now version 4)`,
     )
     expect(cli.stdout()).not.toContain('S03_EnableStatusCode')
   })
@@ -110,17 +112,18 @@ describe('experiment run, interrupted with SIGINT', () => {
     expect(code).toBe(130)
     const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }))
     expect(Parameter?.Value).toBe(BEFORE)
-    expect(Parameter?.Version).toBe(3)
+    expect(Parameter?.Version).toBe(4)
     const { Parameters = [] } = await ssm.send(new GetParameterHistoryCommand({ Name: name }))
-    expect(Parameters.map((p) => p.Version)).toEqual([1, 2, 3])
-    expect([Parameters[0]?.Value, Parameters[2]?.Value]).toEqual([BEFORE, BEFORE])
-    // The step's value, stamped with the dead-man's expiry.
-    expect(JSON.parse(Parameters[1]?.Value ?? '')).toEqual({
-      ...longExperiment.steps[0]?.set,
-      expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-    })
+    expect(Parameters.map((p) => p.Version)).toEqual([1, 2, 3, 4])
+    expect([Parameters[0]?.Value, Parameters[3]?.Value]).toEqual([BEFORE, BEFORE])
+    // The step's value, stamped with the dead-man's expiry; then renewed as S02_Wait1 starts.
+    for (const written of Parameters.slice(1, 3))
+      expect(JSON.parse(written.Value ?? '')).toEqual({
+        ...longExperiment.steps[0]?.set,
+        expiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      })
     expect(cli.stdout()).toContain(
-      `Restored ssm:${name} to its pre-experiment value (now version 3)`,
+      `Restored ssm:${name} to its pre-experiment value (now version 4)`,
     )
   })
 

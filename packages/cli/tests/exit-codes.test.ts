@@ -48,8 +48,16 @@ const startHolding = async (args: string[]): Promise<CliProcess> => {
   await cli.waitFor(/S02_Hold\s+running/)
   return cli
 }
+/**
+ * Resolves once the hold step has renewed the value in force, as it does when
+ * it starts (history: setup, S01_On, the renewal): no write of the run is then
+ * under way.
+ */
+const renewed = async (param: string) => {
+  while ((await readFileHistory(param)).length < 3) await new Promise((r) => setTimeout(r, 20))
+}
 
-/** The codes of the README's table, `130 / 143` as two. */
+/** The codes of the README's table, `130 / 143 / 129` as three, in increasing order. */
 const documentedCodes = async (): Promise<number[]> => {
   const readme = await readFile(join(repoRoot, 'packages/cli/README.md'), 'utf8')
   const table = readme.split('Exit codes of `experiment run`:')[1]?.split('\n\n')[1] ?? ''
@@ -57,6 +65,7 @@ const documentedCodes = async (): Promise<number[]> => {
     .split('\n')
     .flatMap((row) => /^\| ([0-9 /]+) \|/.exec(row)?.[1]?.split('/') ?? [])
     .map(Number)
+    .sort((a, b) => a - b)
 }
 
 /** What a case saw: the exit code, the output, and the store's value after it. */
@@ -64,6 +73,15 @@ interface Ending {
   code: number | null
   output: string
   after: string
+}
+
+/** A case: a run holding for a minute, sent `signal`. */
+const interrupted = (signal: NodeJS.Signals) => async (): Promise<Ending> => {
+  const store = await fileStore()
+  const cli = await startHolding(['experiment', 'run', await hold('1m'), ...store.args])
+  cli.child.kill(signal)
+  const { code } = await cli.exited
+  return { code, output: cli.stdout() + cli.stderr(), after: await readFile(store.param, 'utf8') }
 }
 
 /** One case per documented code. */
@@ -88,6 +106,7 @@ const cases: Record<number, () => Promise<Ending>> = {
       ],
     })
     const cli = await startHolding(['experiment', 'run', file, ...store.args])
+    await renewed(store.param)
     await writeFileValue(store.param, '{"is_enabled":false}', { label: 'someone else' })
     const { code } = await cli.exited
     return { code, output: cli.stdout() + cli.stderr(), after: await readFile(store.param, 'utf8') }
@@ -112,6 +131,7 @@ const cases: Record<number, () => Promise<Ending>> = {
   3: async () => {
     const store = await fileStore()
     const cli = await startHolding(['experiment', 'run', await hold('1s'), ...store.args])
+    await renewed(store.param)
     await rm(store.home, { recursive: true })
     await writeFile(store.home, 'not a directory')
     const { code } = await cli.exited
@@ -172,20 +192,27 @@ const cases: Record<number, () => Promise<Ending>> = {
       after: await readFile(store.param, 'utf8'),
     }
   },
-  130: async () => {
+  // The terminal is closed.
+  129: interrupted('SIGHUP'),
+  130: interrupted('SIGINT'),
+  // The reader of its output went away (`| head -1`): its next line, a probe's, fails with EPIPE.
+  141: async () => {
     const store = await fileStore()
-    const cli = await startHolding(['experiment', 'run', await hold('1m'), ...store.args])
-    cli.child.kill('SIGINT')
+    const cli = await startHolding([
+      'experiment',
+      'run',
+      await hold('1m'),
+      '--probe',
+      REFUSED,
+      '--interval',
+      '50ms',
+      ...store.args,
+    ])
+    cli.child.stdout?.destroy()
     const { code } = await cli.exited
     return { code, output: cli.stdout() + cli.stderr(), after: await readFile(store.param, 'utf8') }
   },
-  143: async () => {
-    const store = await fileStore()
-    const cli = await startHolding(['experiment', 'run', await hold('1m'), ...store.args])
-    cli.child.kill('SIGTERM')
-    const { code } = await cli.exited
-    return { code, output: cli.stdout() + cli.stderr(), after: await readFile(store.param, 'utf8') }
-  },
+  143: interrupted('SIGTERM'),
 }
 
 /** What each ending says, and what the store holds after it: restored, or never written. */
@@ -200,7 +227,12 @@ const expected: Record<number, { says: RegExp; after: string }> = {
     says: /middy-chaos: 1 expectation failed \(exit 6\); the parameter was restored/,
     after: BEFORE,
   },
+  129: { says: /middy-chaos: SIGHUP: stopping the experiment/, after: BEFORE },
   130: { says: /middy-chaos: SIGINT: stopping the experiment/, after: BEFORE },
+  141: {
+    says: /middy-chaos: the output is closed \(write EPIPE on stdout\): stopping the experiment/,
+    after: BEFORE,
+  },
   143: { says: /middy-chaos: SIGTERM: stopping the experiment/, after: BEFORE },
 }
 

@@ -125,11 +125,13 @@ describe('runExperiment', () => {
 
     // Assess
     expect(result.outcome).toBe('completed')
-    expect(result.restore).toMatchObject({ action: 'restored', value: before, version: 4 })
+    expect(result.restore).toMatchObject({ action: 'restored', value: before, version: 5 })
     expect(await readFile(path, 'utf8')).toBe(before)
     const history = await readFileHistory(path)
+    // S02 only waits: it renews S01's value at once, its stamp capped at S02's end.
     expect(history.map((entry) => entry.label)).toEqual([
       'setup',
+      'experiment short: S01',
       'experiment short: S01',
       'experiment short: S03',
       'experiment short: restore',
@@ -148,7 +150,7 @@ describe('runExperiment', () => {
   })
 
   it('restores after a failed step and reports the failure', async () => {
-    // Prepare: a store whose second write fails
+    // Prepare: a store whose third write (S03's, after S01's and S02's renewal) fails
     await writeFileValue(path, OFF)
     const file = new FileStore(path)
     let writes = 0
@@ -159,7 +161,7 @@ describe('runExperiment', () => {
       read: () => file.read(),
       write: (value, options) => {
         writes++
-        if (writes === 2) return Promise.reject(new Error('disk full'))
+        if (writes === 3) return Promise.reject(new Error('disk full'))
         return file.write(value, options)
       },
       remove: (options) => file.remove(options),
@@ -204,6 +206,7 @@ describe('runExperiment', () => {
     expect(await readFile(path, 'utf8')).toBe(OFF)
     expect((await readFileHistory(path)).map((entry) => entry.label)).toEqual([
       undefined,
+      'experiment long: S01',
       'experiment long: S01',
       'experiment long: restore',
     ])

@@ -38,6 +38,7 @@ import {
   buildFisJson,
   buildRunbook,
   CANCEL_WINDOW_SECONDS,
+  EXPIRY_GRACE_SECONDS,
   type FisExperiment,
   RESTORE_MAX_ATTEMPTS,
   RESTORE_TIMEOUT_SECONDS,
@@ -59,7 +60,14 @@ import { loadFisTemplate, parseFisTemplate } from '../src/fis/template.js'
 import { LEASE_SUFFIX, parseLease } from '../src/lease.js'
 import { turnsFaultsOn } from '../src/stamp.js'
 import { type ConfigStore, FileStore, SsmStore } from '../src/store.js'
-import { assertCliBuilt, fixtures, repoRoot, runMain, startCli } from './helpers.js'
+import {
+  assertCliBuilt,
+  exportForPlayer,
+  fixtures,
+  repoRoot,
+  runMain,
+  startCli,
+} from './helpers.js'
 
 const FIS = join(fixtures, 'fis')
 const WORKSHOP_TEMPLATE = join(FIS, 'workshop-template.json')
@@ -359,7 +367,8 @@ describe.each(['file', 'ssm'] as const)('the generated runbook, played on the %s
       inForce: LATENCY,
     })
     expect(status).toMatch(/lease\s+held by experiment workshop-runbook \(host /)
-    // Values in order, the fault values stamped one lease TTL (60 s) ahead, then exactly BEFORE
+    // Values in order, the fault values stamped until their 500-ms hold's end plus the grace
+    // (10 s, sooner than the 60-s lease TTL), then exactly BEFORE
     expect(result.outcome).toBe('completed')
     const entries = await history()
     expect(distinct(entries.map((entry) => withoutStamp(entry.value)))).toEqual(RUNBOOK_VALUES)
@@ -370,8 +379,8 @@ describe.each(['file', 'ssm'] as const)('the generated runbook, played on the %s
         continue
       }
       const ahead = Date.parse(String(expiresAt)) - Date.parse(entry.modifiedAt ?? '')
-      expect(ahead).toBeGreaterThan(55_000)
-      expect(ahead).toBeLessThanOrEqual(61_000)
+      expect(ahead).toBeGreaterThan(EXPIRY_GRACE_SECONDS * 1000 - 1_000)
+      expect(ahead).toBeLessThanOrEqual(EXPIRY_GRACE_SECONDS * 1000 + 1_500)
     }
     expect(entries.at(-1)?.value).toBe(BEFORE)
     expect(await readLease(store)).toBeUndefined()
@@ -466,39 +475,7 @@ describe('an experiment file, exported by experiment export and played back', ()
     const workshop = join(repoRoot, 'examples/hello-world/experiments/workshop.json')
     const files = join(dir, `exported-${++count}`)
     await mkdir(files)
-    const exported = {
-      template: join(files, 'template.json'),
-      document: join(files, `${DOCUMENT_NAME}.json`),
-    }
-    const runbook = await runMain([
-      'experiment',
-      'export',
-      workshop,
-      '--to',
-      'runbook',
-      '--out',
-      exported.document,
-    ])
-    const template = await runMain([
-      'experiment',
-      'export',
-      workshop,
-      '--to',
-      'fis-json',
-      '--param',
-      '/chaos/hello-world',
-      '--document-arn',
-      `arn:aws:ssm:us-east-1:123456789012:document/${DOCUMENT_NAME}`,
-      '--automation-role-arn',
-      'arn:aws:iam::123456789012:role/middy-chaos-automation',
-      '--fis-role-arn',
-      'arn:aws:iam::123456789012:role/middy-chaos-fis',
-      '--log-group-arn',
-      'arn:aws:logs:us-east-1:123456789012:log-group:/middy-chaos/experiments:*',
-      '--out',
-      exported.template,
-    ])
-    expect([runbook.code, template.code]).toEqual([0, 0])
+    const exported = await exportForPlayer(workshop, files, DOCUMENT_NAME, '/chaos/hello-world')
     const name = await ssmParameter(WORKSHOP_BEFORE)
 
     // Act
@@ -570,6 +547,61 @@ describe('the generated runbook, renewing', () => {
     expect(stamps).toEqual([...stamps].sort((a, b) => a - b))
     expect(new Set(stamps).size).toBe(stamps.length)
     // The lease is renewed with the value: its expiry moves on
+    const expiries = leases.map((text) => parseLease(text)?.expiresAt)
+    expect(new Set(expiries).size).toBeGreaterThanOrEqual(3)
+  })
+})
+
+describe('the generated runbook, capping its stamps', () => {
+  it("stamps every write of a hold with the hold's planned end plus GraceSeconds, renewals too; the lease one TTL ahead", async () => {
+    // Prepare: LeaseTtlSeconds 3 (renewed every second), holds of 2 s, GraceSeconds 0.5
+    const { store, history } = await stores.file()
+    const leases: string[] = []
+    const files = await generated(
+      {
+        template: leaseTtl(3),
+        runbook: (runbook) => {
+          for (const step of runbook.mainSteps)
+            if ('HoldSeconds' in step.inputs.InputPayload)
+              step.inputs.InputPayload.GraceSeconds = '0.5'
+        },
+      },
+      { name: 'capped', steps: [step('latency', LATENCY), step('hold on', undefined, 60_000)] },
+    )
+    const holds = new Map<string, { startedAt: number; endedAt?: number }>()
+
+    // Act
+    await playFisExperiment(await planOf(files), {
+      store,
+      timing: { waitMs: 2000 },
+      onEvent: (event) => {
+        if (event.type !== 'automation') return
+        const { event: inner } = event
+        if (inner.type === 'write')
+          void store.readCompanion(LEASE_SUFFIX).then((text) => text && leases.push(text))
+        else if (inner.state === 'running') holds.set(inner.step.name, { startedAt: Date.now() })
+        else {
+          const hold = holds.get(inner.step.name)
+          if (hold) hold.endedAt = Date.now()
+        }
+      },
+    })
+
+    // Assess: S02_hold_on renews the latency each second, always with the same stamp:
+    // between its start + 2.5 s and its end + 0.5 s, sooner than now + 3 s
+    const held = (await history()).filter(
+      (entry) => entry.label === 'experiment capped: S02_hold_on',
+    )
+    expect(held.length).toBeGreaterThanOrEqual(2)
+    const stamps = new Set(
+      held.map((entry) => Date.parse(String(JSON.parse(entry.value).expiresAt))),
+    )
+    expect(stamps.size).toBe(1)
+    const [stamp = 0] = stamps
+    const hold = holds.get('S02_hold_on')
+    expect(stamp).toBeGreaterThanOrEqual((hold?.startedAt ?? 0) + 2_500)
+    expect(stamp).toBeLessThanOrEqual((hold?.endedAt ?? 0) + 500)
+    // The lease is renewed one TTL ahead each round: its expiry moves on
     const expiries = leases.map((text) => parseLease(text)?.expiresAt)
     expect(new Set(expiries).size).toBeGreaterThanOrEqual(3)
   })

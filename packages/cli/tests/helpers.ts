@@ -40,12 +40,15 @@ export interface CliProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
-/** Starts `middy-chaos <args>` with Node 24 as a child process. */
+/**
+ * Starts `middy-chaos <args>` with Node 24 as a child process (`script`: a
+ * fixture that runs the built CLI in its own way).
+ */
 export const startCli = (
   args: string[],
-  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+  options: { env?: Record<string, string | undefined>; cwd?: string; script?: string } = {},
 ): CliProcess => {
-  const child = spawn(process.execPath, [cliBin, ...args], {
+  const child = spawn(process.execPath, [options.script ?? cliBin, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, POWERTOOLS_DEV: undefined, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,6 +123,45 @@ export const runMain = async (args: string[], options: MainOptions = {}) => {
   const { terminal, stdout, stderr } = captureTerminal()
   const code = await main(args, terminal, options)
   return { code, stdout: stdout(), stderr: stderr() }
+}
+
+/**
+ * `experiment export`s an experiment file into `dir` as the local FIS player
+ * plays it: the runbook as `<document>.json`, and the FIS template (`fis-json`,
+ * documents' parameter `parameter`) whose action runs it. Resolves with both
+ * paths once both exports exited 0.
+ */
+export const exportForPlayer = async (
+  file: string,
+  dir: string,
+  document: string,
+  parameter: string,
+): Promise<{ template: string; document: string }> => {
+  const paths = { template: join(dir, 'template.json'), document: join(dir, `${document}.json`) }
+  const runs = await Promise.all([
+    runMain(['experiment', 'export', file, '--to', 'runbook', '--out', paths.document]),
+    runMain([
+      'experiment',
+      'export',
+      file,
+      '--to',
+      'fis-json',
+      '--param',
+      parameter,
+      '--document-arn',
+      `arn:aws:ssm:us-east-1:123456789012:document/${document}`,
+      '--automation-role-arn',
+      'arn:aws:iam::123456789012:role/middy-chaos-automation',
+      '--fis-role-arn',
+      'arn:aws:iam::123456789012:role/middy-chaos-fis',
+      '--log-group-arn',
+      'arn:aws:logs:us-east-1:123456789012:log-group:/middy-chaos/experiments:*',
+      '--out',
+      paths.template,
+    ]),
+  ])
+  for (const run of runs) if (run.code !== 0) throw new Error(`export failed: ${run.stderr}`)
+  return paths
 }
 
 /**

@@ -1,9 +1,13 @@
 /**
  * The lease, the dead-man's expiry and the input bounds, in-process against the
  * file store and moto's SSM: one experiment per parameter, the pre-experiment
- * value kept in the lease, stale leases taken over once.
+ * value kept in the lease, stale leases taken over once (at once when their
+ * holder's process on this host is gone), every stamp capped at its step's
+ * planned end plus the grace.
  */
 
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,11 +18,18 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { parseExperiment } from '../src/experiment.js'
-import { acquireLease, LEASE_SUFFIX, LeaseHeldError, type LeaseRecord } from '../src/lease.js'
+import {
+  acquireLease,
+  LEASE_SUFFIX,
+  LeaseHeldError,
+  type LeaseRecord,
+  parseLease,
+  staleReason,
+} from '../src/lease.js'
 import { recoverStaleLease, runExperiment } from '../src/run.js'
-import { stampExpiry } from '../src/stamp.js'
+import { EXPIRY_GRACE_MS, stampExpiry, valueExpiry } from '../src/stamp.js'
 import { FileStore, SsmStore } from '../src/store.js'
 import { runMain } from './helpers.js'
 
@@ -204,6 +215,180 @@ describe('the lease', () => {
     const stale = await runMain(['status', '--param', store.parameter])
     expect(stale.stdout).toMatch(/lease\s+STALE held by experiment crashed .*--takeover/)
   })
+})
+
+describe('the expiry cap', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('is one lease TTL ahead, never past the planned end of the step plus the grace', () => {
+    expect(EXPIRY_GRACE_MS).toBe(2_000)
+    expect(valueExpiry(1_000, 60_000, 9_000)).toBe(11_000)
+    expect(valueExpiry(1_000, 3_000, 9_000)).toBe(4_000)
+    // A step that waits for nothing has no end: one TTL.
+    expect(valueExpiry(1_000, 60_000, undefined)).toBe(61_000)
+  })
+
+  /** The expiresAt of each write of a run's history, by the step its label names. */
+  const stampsByStep = async (store: FileStore) => {
+    const stamps = new Map<string, number[]>()
+    for (const entry of await readFileHistory(store.parameter)) {
+      const step = /: (S\d+_\w+)$/.exec(entry.label ?? '')?.[1]
+      const expiresAt = (JSON.parse(entry.value) as { expiresAt?: string }).expiresAt
+      if (step === undefined || expiresAt === undefined) continue
+      stamps.set(step, [...(stamps.get(step) ?? []), Date.parse(expiresAt)])
+    }
+    return stamps
+  }
+
+  it("stamps each step's writes and renewals with min(now + lease TTL, the step's planned end + grace)", async () => {
+    // Prepare: the clock stands at T0 for the whole run (timers still run), so every "now" is T0
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const t0 = Date.now()
+    const store = await fileStore()
+    const ttl = 6_000 // renewed every 2 s
+    const leases: string[] = []
+    const run = parseExperiment({
+      name: 'cap',
+      steps: [
+        // Waits for nothing: one TTL.
+        { name: 'S01_Set', set: LATENCY },
+        // Renews the value in force at once, and every 2 s: capped at its end, 3.5 s, + grace.
+        { name: 'S02_Hold', wait: '3500ms' },
+        // A value and a wait: capped at 300 ms + grace.
+        { name: 'S03_SetHold', set: { ...LATENCY, delay: 50 }, wait: '300ms' },
+        { name: 'S04_Off', set: JSON.parse(BEFORE) },
+      ],
+    })
+
+    // Act
+    const result = await runExperiment(run, store, {
+      leaseTtlMs: ttl,
+      onEvent: (event) => {
+        if (event.type === 'step' && event.state === 'done')
+          void store.readCompanion(LEASE_SUFFIX).then((text) => text && leases.push(text))
+      },
+    })
+
+    // Assess: S02 renews S01's value (its history label), so the S01 entries after the first are S02's
+    const stamps = await stampsByStep(store)
+    const [written, ...renewed] = stamps.get('S01_Set') ?? []
+    expect(written).toBe(t0 + ttl)
+    // The renewal at S02's start, then at least one every third of the TTL: all with the same cap.
+    expect(renewed.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(renewed)).toEqual(new Set([t0 + 3_500 + EXPIRY_GRACE_MS]))
+    expect(new Set(stamps.get('S03_SetHold'))).toEqual(new Set([t0 + 300 + EXPIRY_GRACE_MS]))
+    expect(stamps.has('S04_Off')).toBe(false)
+    // The lease itself is renewed one TTL ahead: it outlives the step, for the restore and recover.
+    expect(leases.length).toBeGreaterThan(0)
+    for (const text of leases) expect(Date.parse(parseLease(text)?.expiresAt ?? '')).toBe(t0 + ttl)
+    expect(result.restore.action).toBe('restored')
+  })
+
+  it('keeps one lease TTL when it comes before the end of the step plus the grace', async () => {
+    // Prepare
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const t0 = Date.now()
+    const store = await fileStore()
+
+    // Act: a 300-ms step with a 2-s TTL: 300 ms + grace is later
+    await runExperiment(
+      parseExperiment({
+        name: 'ttl',
+        steps: [{ name: 'S01_SetHold', set: LATENCY, wait: '300ms' }],
+      }),
+      store,
+      { leaseTtlMs: 2_000 },
+    )
+
+    // Assess
+    expect((await stampsByStep(store)).get('S01_SetHold')).toEqual([t0 + 2_000])
+  })
+})
+
+describe('a lease whose holder is provably gone', () => {
+  /** The pid of a process of this host that has ended. */
+  const endedPid = async (): Promise<number> => {
+    const child = spawn(process.execPath, ['-e', ''])
+    await once(child, 'exit')
+    return child.pid as number
+  }
+  /** A lease that expires in 55 s: any refusal or takeover here is not about its expiry. */
+  const unexpired = (host: string, pid: number): LeaseRecord => ({
+    id: 'the-holder',
+    experiment: 'holder',
+    host,
+    pid,
+    since: new Date(Date.now() - 5_000).toISOString(),
+    expiresAt: new Date(Date.now() + 55_000).toISOString(),
+    original: { value: BEFORE, version: 1 },
+  })
+  const CHAOS = '{"is_enabled":true,"fault_type":"exception"}'
+
+  it('is stale at once, before its expiry, when its process on this host is gone: recover restores, --takeover takes it', async () => {
+    // Prepare
+    const pid = await endedPid()
+    const lease = unexpired(hostname(), pid)
+    const recovered = await fileStore(CHAOS)
+    await recovered.createCompanion(LEASE_SUFFIX, JSON.stringify(lease))
+    const taken = await fileStore(CHAOS)
+    await taken.createCompanion(LEASE_SUFFIX, JSON.stringify(lease))
+
+    // Act
+    const status = await runMain(['status', '--param', recovered.parameter])
+    const recover = await runMain(['recover', '--param', recovered.parameter])
+    const takeover = await runExperiment(experiment(), taken, { takeover: true })
+
+    // Assess
+    expect(staleReason(lease)).toBe(`its process ${pid} on this host is gone`)
+    expect(status.stdout).toContain(
+      `lease    STALE held by experiment holder (host ${hostname()}, pid ${pid}`,
+    )
+    expect(status.stdout).toContain(
+      `: its runner is gone (its process ${pid} on this host is gone); middy-chaos recover writes back the value it recorded (experiment run --takeover does too, at the end of its own run)`,
+    )
+    expect(recover.code).toBe(0)
+    expect(recover.stdout).toContain(`Took over the stale lease of experiment holder`)
+    expect(await readFile(recovered.parameter, 'utf8')).toBe(BEFORE)
+    expect(await recovered.readCompanion(LEASE_SUFFIX)).toBeUndefined()
+    expect(takeover.lease.tookOver).toBe('the-holder')
+    expect(await readFile(taken.parameter, 'utf8')).toBe(BEFORE)
+  })
+
+  it.each([
+    [
+      'alive on this host',
+      () => unexpired(hostname(), process.pid),
+      `its process ${process.pid} on this host is alive: recover and --takeover can take the lease over once it has ended`,
+    ],
+    [
+      'on another host, before its expiry',
+      () => unexpired('another-host', 4242),
+      'its holder runs on host another-host: recover and --takeover can take the lease over once it has expired',
+    ],
+  ])(
+    'is refused while its holder is %s: exit 5, saying when recover and --takeover can',
+    async (_, lease, when) => {
+      // Prepare
+      const store = await fileStore(CHAOS)
+      const held = lease()
+      await store.createCompanion(LEASE_SUFFIX, JSON.stringify(held))
+
+      // Act
+      const recover = await runMain(['recover', '--param', store.parameter])
+      const takeover = runExperiment(experiment(), store, { takeover: true })
+
+      // Assess
+      expect(staleReason(held)).toBeUndefined()
+      expect(recover.code).toBe(5)
+      expect(recover.stderr).toBe(
+        `middy-chaos: file:${store.parameter} is held by experiment holder (host ${held.host}, pid ${held.pid}, since ${held.since}, expires in 55 s): one experiment per parameter; nothing was changed (${when})\n`,
+      )
+      await expect(takeover).rejects.toThrow(when)
+      expect(await readFile(store.parameter, 'utf8')).toBe(CHAOS)
+    },
+  )
 })
 
 describe('the dead-man stamp', () => {

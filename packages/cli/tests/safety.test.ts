@@ -1,13 +1,16 @@
 /**
  * An experiment never leaves chaos on, shown with the built CLI as a user runs
- * it: a runner killed with SIGKILL stops injecting by itself within its lease
- * TTL (measured against a served, probed function), two runs at once never
- * both run, a stale lease is taken over with the value it recorded (`recover`,
- * `experiment run --takeover`), and stop conditions (a CloudWatch alarm on
- * moto, given on the command line or in the file; a probe threshold) stop and
- * restore.
+ * it: a runner or an FIS player killed with SIGKILL stops injecting by itself
+ * with the step under way (plus the grace) and within its lease TTL (measured
+ * against a served, probed function); every other end (SIGHUP, a closed
+ * output, a terminal whose writes throw, an error nothing caught) restores and
+ * releases the lease; two runs at once never both run; a stale lease is taken
+ * over with the value it recorded (`recover`, `experiment run --takeover`), at
+ * once when its runner's process is gone; and stop conditions (a CloudWatch
+ * alarm on moto, given on the command line or in the file; a probe threshold)
+ * stop and restore.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -17,8 +20,22 @@ import {
 } from '@aws-sdk/client-cloudwatch'
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { writeFileValue } from '@middy-chaos/core'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { assertCliBuilt, runCli, serveFixture, startCli } from './helpers.js'
+import { EXPIRY_GRACE_SECONDS } from '@middy-chaos/fis'
+import { afterAll, beforeAll, describe, type ExpectStatic, expect, inject, it } from 'vitest'
+import { LEASE_SUFFIX } from '../src/lease.js'
+import { main } from '../src/main.js'
+import { EXPIRY_GRACE_MS } from '../src/stamp.js'
+import { FileStore, SsmStore } from '../src/store.js'
+import { Terminal } from '../src/terminal.js'
+import {
+  assertCliBuilt,
+  type CliProcess,
+  exportForPlayer,
+  fixtures,
+  runCli,
+  serveFixture,
+  startCli,
+} from './helpers.js'
 
 const BEFORE =
   '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}'
@@ -58,7 +75,7 @@ const holdStatus503 = (more: Record<string, unknown> = {}) =>
     more,
   )
 
-/** A store on both sides: the file store, or a fresh SSM parameter on moto. */
+/** A store on both sides: the file store, or a fresh SSM parameter on moto; `lease()` reads its lease. */
 const stores = {
   file: async () => {
     const param = join(dir, `config-${++count}.json`)
@@ -67,6 +84,7 @@ const stores = {
       args: ['--store', 'file', '--param', param],
       env: {},
       read: () => readFile(param, 'utf8'),
+      lease: () => new FileStore(param).readCompanion(LEASE_SUFFIX),
     }
   },
   ssm: async () => {
@@ -78,9 +96,11 @@ const stores = {
       env: { AWS_REGION: 'us-east-1' },
       read: async () =>
         (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value ?? '',
+      lease: () => new SsmStore(name, { client: ssm }).readCompanion(LEASE_SUFFIX),
     }
   },
 }
+type TestStore = Awaited<ReturnType<(typeof stores)['file']>>
 
 const serve = (args: string[], env: Record<string, string>) =>
   serveFixture(['--max-age', '1', ...args], { env })
@@ -171,16 +191,15 @@ describe.each(['file', 'ssm'] as const)('a runner killed with SIGKILL (%s store)
   }, 60_000)
 
   it('experiment run --takeover then runs, and restores the value the dead run recorded', async () => {
-    // Prepare: a runner killed with SIGKILL while it holds a 503, its lease gone stale
+    // Prepare: a runner killed with SIGKILL while it holds a 503; its lease is stale at once
+    // (its process on this host is gone), well before its 60-s expiry
     const store = await stores[kind]()
-    const runner = startCli(
-      ['experiment', 'run', await holdStatus503(), '--lease-ttl', `${TTL_MS}ms`, ...store.args],
-      { env: store.env },
-    )
+    const runner = startCli(['experiment', 'run', await holdStatus503(), ...store.args], {
+      env: store.env,
+    })
     await runner.waitFor(/S02_Hold\s+running/)
     runner.child.kill('SIGKILL')
     await runner.exited
-    await pause(TTL_MS + 500)
     expect(JSON.parse(await store.read())).toMatchObject({ fault_type: 'status_code' })
     const next = await experimentFile([
       { name: 'S01_Latency', set: { is_enabled: true, fault_type: 'latency', delay: 50 } },
@@ -203,6 +222,285 @@ describe.each(['file', 'ssm'] as const)('a runner killed with SIGKILL (%s store)
     const status = await runCli(['status', ...store.args], { env: store.env })
     expect(status.stdout).toMatch(/lease\s+none/)
   }, 60_000)
+})
+
+/** The step the dead-runner tests kill their runner in, and the function's config cache. */
+const STEP_MS = 4_000
+const CACHE_MS = 1_000
+/** What a busy machine may add to the bound (late timers, slow writes and requests): generous. */
+const MARGIN_MS = 3_000
+
+/** Polls the served function every 100 ms: each request's start time and status. */
+const probeOf = (url: string) => {
+  const samples: { at: number; status: number }[] = []
+  let running = true
+  const done = (async () => {
+    while (running) {
+      const at = Date.now()
+      const status = await fetch(url).then(
+        (response) => response.status,
+        () => 0,
+      )
+      samples.push({ at, status })
+      await pause(100)
+    }
+  })()
+  return {
+    samples,
+    stop: async () => {
+      running = false
+      await done
+    },
+  }
+}
+
+const until = async (condition: () => boolean, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (!condition() && Date.now() < deadline) await pause(50)
+  expect(condition()).toBe(true)
+}
+
+/**
+ * Starts a runner against a served, probed function, kills it with SIGKILL a
+ * second into a {@link STEP_MS} step that holds a 503 (the step's planned end is
+ * at most STEP_MS after its line), and probes on until the bound (the step's
+ * planned end + `graceMs` + one cache window + the margin) and 1.5 s past it.
+ */
+const killDuringStep = async (
+  what: string,
+  store: TestStore,
+  start: () => CliProcess,
+  stepRunning: RegExp,
+  graceMs: number,
+  expect: ExpectStatic,
+  whileAlive: () => Promise<void> = async () => {},
+) => {
+  const server = await serve(store.args, store.env)
+  const probe = probeOf(server.url)
+  try {
+    const runner = start()
+    await runner.waitFor(stepRunning)
+    const plannedEnd = Date.now() + STEP_MS
+    await until(() => probe.samples.some((sample) => sample.status === 503))
+    await whileAlive()
+    await pause(plannedEnd - STEP_MS + 1_000 - Date.now())
+    const killedAt = Date.now()
+    runner.child.kill('SIGKILL')
+    await runner.exited
+    const bound = plannedEnd + graceMs + CACHE_MS + MARGIN_MS
+    await pause(bound + 1_500 - Date.now())
+    await probe.stop()
+
+    // Injecting when killed, and no request started past the bound was injected
+    const injected = probe.samples.filter((sample) => sample.status === 503)
+    process.stdout.write(
+      `[measured] ${what}: the last injected 503 started ${(injected.at(-1)?.at ?? 0) - plannedEnd} ms after the step's planned end (grace ${graceMs} ms, cache ${CACHE_MS} ms, lease TTL 60 s)\n`,
+    )
+    expect(injected.some((sample) => sample.at > killedAt)).toBe(true)
+    expect(injected.at(-1)?.at).toBeLessThanOrEqual(bound)
+    const after = probe.samples.filter((sample) => sample.at > bound)
+    expect(after.length).toBeGreaterThan(3)
+    expect(after.every((sample) => sample.status === 200)).toBe(true)
+  } finally {
+    await probe.stop()
+    await server.stop()
+  }
+}
+
+describe.concurrent("a dead runner's faults end with its step", () => {
+  it.for(['file', 'ssm'] as const)(
+    'experiment run killed with SIGKILL during a 4-s step (%s store): no injection past its planned end + grace + one cache window, and recover at once',
+    { timeout: 60_000 },
+    async (kind, { expect }) => {
+      // Prepare
+      const store = await stores[kind]()
+      const file = await experimentFile([
+        {
+          name: 'S01_Enable',
+          set: { is_enabled: true, fault_type: 'status_code', error_code: 503 },
+        },
+        { name: 'S02_Hold', wait: `${STEP_MS}ms` },
+      ])
+      let refused: Awaited<ReturnType<typeof runCli>> | undefined
+
+      // Act and assess (the lease TTL is the default, 60 s)
+      await killDuringStep(
+        `experiment run, ${kind} store`,
+        store,
+        () => startCli(['experiment', 'run', file, ...store.args], { env: store.env }),
+        /S02_Hold\s+running/,
+        EXPIRY_GRACE_MS,
+        expect,
+        async () => {
+          refused = await runCli(['recover', ...store.args], { env: store.env })
+        },
+      )
+
+      // While the runner lived, recover was refused, saying when it can
+      expect(refused?.code).toBe(5)
+      expect(refused?.stderr).toMatch(
+        /is held by experiment safety-\d+ .*nothing was changed \(its process \d+ on this host is alive: recover and --takeover can take the lease over once it has ended\)/,
+      )
+      // Dead, its lease is recovered at once, long before it expires
+      const lease = JSON.parse((await store.lease()) ?? '{}') as { expiresAt: string }
+      expect(Date.parse(lease.expiresAt)).toBeGreaterThan(Date.now() + 30_000)
+      const recovered = await runCli(['recover', ...store.args], { env: store.env })
+      expect(recovered.code, recovered.stderr).toBe(0)
+      expect(await store.read()).toBe(BEFORE)
+      expect(await store.lease()).toBeUndefined()
+    },
+  )
+
+  it.for(['file', 'ssm'] as const)(
+    'the FIS player (experiment run --fis-template, generated runbook) killed with SIGKILL during a 4-s hold (%s store): no injection past its planned end + the runbook grace + one cache window',
+    { timeout: 60_000 },
+    async (kind, { expect }) => {
+      // Prepare: the runbook and FIS template experiment export generates for a 503 and a 4-s hold
+      const store = await stores[kind]()
+      const file = await experimentFile([
+        { name: 'Enable', set: { is_enabled: true, fault_type: 'status_code', error_code: 503 } },
+        { name: 'Hold', wait: `${STEP_MS}ms` },
+      ])
+      const files = join(dir, `exported-${++count}`)
+      await mkdir(files)
+      const { template, document } = await exportForPlayer(
+        file,
+        files,
+        'middy-chaos-dead',
+        '/chaos/dead',
+      )
+
+      // Act and assess (the lease TTL is the export's default, 60 s)
+      await killDuringStep(
+        `FIS player, ${kind} store`,
+        store,
+        () =>
+          startCli(
+            [
+              'experiment',
+              'run',
+              '--fis-template',
+              template,
+              '--document',
+              document,
+              ...store.args,
+            ],
+            { env: store.env },
+          ),
+        /RunExperiment › S02_Hold {2}aws:executeScript hold/,
+        EXPIRY_GRACE_SECONDS * 1000,
+        expect,
+      )
+
+      // The player's lease names this host and its process: recovered at once
+      const recovered = await runCli(['recover', ...store.args], { env: store.env })
+      expect(recovered.code, recovered.stderr).toBe(0)
+      expect(await store.read()).toBe(BEFORE)
+    },
+  )
+})
+
+describe.each(['file', 'ssm'] as const)('every end but SIGKILL restores (%s store)', (kind) => {
+  /** Starts a run holding a 503 for a minute, and resolves once the hold runs. */
+  const holding = async (store: TestStore, more: string[] = []) => {
+    const runner = startCli(['experiment', 'run', await holdStatus503(), ...more, ...store.args], {
+      env: store.env,
+    })
+    await runner.waitFor(/S02_Hold\s+running/)
+    expect(JSON.parse(await store.read())).toMatchObject({ fault_type: 'status_code' })
+    return runner
+  }
+
+  it('SIGHUP (the terminal closed): exit 129, the exact value back, the lease released', async () => {
+    // Prepare
+    const store = await stores[kind]()
+    const runner = await holding(store)
+
+    // Act
+    runner.child.kill('SIGHUP')
+    const { code } = await runner.exited
+
+    // Assess
+    expect(code, runner.stderr()).toBe(129)
+    expect(runner.stderr()).toContain(
+      'middy-chaos: SIGHUP: stopping the experiment and restoring the parameter',
+    )
+    expect(await store.read()).toBe(BEFORE)
+    expect(await store.lease()).toBeUndefined()
+  })
+
+  it('its output closed by the reader, as | head -1 does: exit 141, the exact value back, the lease released', async () => {
+    // Prepare: a probe prints a line every 50 ms
+    const store = await stores[kind]()
+    const runner = await holding(store, ['--probe', 'http://127.0.0.1:1/', '--interval', '50ms'])
+
+    // Act: the reader goes away; the next line fails with EPIPE
+    runner.child.stdout?.destroy()
+    const { code } = await runner.exited
+
+    // Assess
+    expect(code, runner.stderr()).toBe(141)
+    expect(runner.stderr()).toMatch(
+      /middy-chaos: the output is closed \(write EPIPE on stdout\): stopping the experiment and restoring the parameter/,
+    )
+    expect(runner.stderr()).not.toMatch(/unexpected error/)
+    expect(await store.read()).toBe(BEFORE)
+    expect(await store.lease()).toBeUndefined()
+  })
+
+  it('an error nothing caught (a bug in a timer): exit 1, the exact value back, the lease released', async () => {
+    // Prepare: the built CLI, which throws from a timer on SIGUSR2
+    const store = await stores[kind]()
+    const runner = startCli(['experiment', 'run', await holdStatus503(), ...store.args], {
+      env: store.env,
+      script: join(fixtures, 'uncaught-on-sigusr2.mjs'),
+    })
+    await runner.waitFor(/S02_Hold\s+running/)
+
+    // Act
+    runner.child.kill('SIGUSR2')
+    const { code } = await runner.exited
+
+    // Assess
+    expect(code, runner.stderr()).toBe(1)
+    expect(runner.stderr()).toContain(
+      'middy-chaos: unexpected error: a bug nothing caught: stopping the experiment and restoring the parameter',
+    )
+    expect(runner.stdout()).toMatch(/Restored .* to its pre-experiment value/)
+    expect(await store.read()).toBe(BEFORE)
+    expect(await store.lease()).toBeUndefined()
+  })
+})
+
+describe('a terminal whose writes throw', () => {
+  it('stops the run at the first failed write, restores the exact value and releases the lease: exit 141', async () => {
+    // Prepare: stdout throws from the hold step's line on; stderr works
+    const store = await stores.file()
+    let err = ''
+    let throwing = false
+    const terminal = new Terminal(
+      {
+        write: (text: string) => {
+          if (throwing || /S02_Hold\s+running/.test(text)) {
+            throwing = true
+            throw new Error('EIO: the terminal is gone')
+          }
+        },
+      },
+      { write: (text: string) => (err += text) },
+    )
+
+    // Act
+    const code = await main(['experiment', 'run', await holdStatus503(), ...store.args], terminal)
+
+    // Assess
+    expect(code, err).toBe(141)
+    expect(err).toContain(
+      'middy-chaos: the output is closed (EIO: the terminal is gone on stdout): stopping the experiment and restoring the parameter',
+    )
+    expect(await store.read()).toBe(BEFORE)
+    expect(await store.lease()).toBeUndefined()
+  })
 })
 
 describe('two runs of one experiment at once', () => {

@@ -22,6 +22,17 @@ export const RUNBOOK_HANDLER_NAMES = ['acquire', 'hold', 'restore'] as const
 /** One of {@link RUNBOOK_HANDLER_NAMES}. */
 export type RunbookHandler = (typeof RUNBOOK_HANDLER_NAMES)[number]
 
+/**
+ * How long after a hold's planned end the value it stamps may still inject,
+ * seconds (the `GraceSeconds` of every hold step): the time SSM takes to start
+ * the next step, whose first write renews or replaces the value. An
+ * automation that dies during a hold stops injecting at most this long after
+ * the hold's planned end, and at most `LeaseTtlSeconds` after its last
+ * renewal. Should SSM take longer between two steps, a fault ends that much
+ * before its step does, never later.
+ */
+export const EXPIRY_GRACE_SECONDS = 10
+
 /** `host` of a lease taken by an automation (its `pid` is 0). */
 export const AUTOMATION_HOST = 'aws-ssm-automation'
 
@@ -37,10 +48,14 @@ export const AUTOMATION_HOST = 'aws-ssm-automation'
  *   `LeaseTier`, the lease is an Advanced-tier parameter (8 KB), and says so
  *   (`tier`), so every rewrite keeps it there.
  * - `hold` — `ParameterName`, `LeaseTtlSeconds`, `ExecutionId`, `Config`,
- *   `Stamp`, `HoldSeconds`: checks it holds the lease, writes `Config` (with
- *   `expiresAt` when `Stamp` is `true`), and until `HoldSeconds` pass, every
- *   third of the TTL, renews the lease and the stamp of the value in force
- *   (kept in the lease as `inForce`, so a wait-only step renews it too).
+ *   `Stamp`, `HoldSeconds`, `GraceSeconds` (optional, default
+ *   {@link EXPIRY_GRACE_SECONDS}): checks it holds the lease, writes `Config`
+ *   (with `expiresAt` when `Stamp` is `true`), and until `HoldSeconds` pass,
+ *   every third of the TTL, renews the lease and the stamp of the value in
+ *   force (kept in the lease as `inForce`, so a wait-only step renews it too).
+ *   The lease is renewed one TTL ahead; a stamp too, but never past the
+ *   hold's planned end plus `GraceSeconds` (a hold of 0 s has no end to cap
+ *   it: the next step renews the value at once).
  * - `restore` — `ParameterName`, `ExecutionId`: when this execution holds the
  *   lease, writes the recorded value back with its type (or deletes the
  *   parameter if it did not exist), then deletes the lease; otherwise does
@@ -151,8 +166,12 @@ def acquire(events, context):
 
 def hold(events, context):
     ssm, name, run = boto3.client("ssm"), events["ParameterName"], events["ExecutionId"]
-    key, ttl = events.get("KmsKeyId"), float(events["LeaseTtlSeconds"])
-    end = time.monotonic() + float(events.get("HoldSeconds") or 0)
+    key, ttl = events.get("KmsKeyId"), timedelta(seconds=float(events["LeaseTtlSeconds"]))
+    seconds = float(events.get("HoldSeconds") or 0)
+    end = time.monotonic() + seconds
+    # A stamp never outlives the hold's planned end by more than GraceSeconds; a hold of 0 s: one TTL.
+    grace = float(events.get("GraceSeconds") or ${EXPIRY_GRACE_SECONDS})
+    cap = datetime.now(timezone.utc) + timedelta(seconds=seconds + grace) if seconds > 0 else None
     pending = events.get("Config") or ""
     writes = 0
     while True:
@@ -163,9 +182,10 @@ def hold(events, context):
             lease.pop("inForce", None)
             if str(events.get("Stamp")).lower() == "true":
                 lease["inForce"] = pending
-        expires = datetime.now(timezone.utc) + timedelta(seconds=ttl)
-        lease["expiresAt"] = _iso(expires)
+        now = datetime.now(timezone.utc)
+        lease["expiresAt"] = _iso(now + ttl)
         _write_lease(ssm, name, lease, key)
+        expires = min(now + ttl, cap) if cap else now + ttl
         value = _stamp(lease["inForce"], expires) if lease.get("inForce") else pending
         if value:
             original = lease["original"]
@@ -175,7 +195,7 @@ def hold(events, context):
         left = end - time.monotonic()
         if left <= 0:
             return {"writes": writes, "expiresAt": lease["expiresAt"]}
-        time.sleep(min(max(ttl / 3, 1), left))
+        time.sleep(min(max(ttl.total_seconds() / 3, 1), left))
 
 
 def _cancel_path_client():

@@ -39,6 +39,7 @@ export {
 } from './fis-json.js'
 export {
   AUTOMATION_HOST,
+  EXPIRY_GRACE_SECONDS,
   RUNBOOK_HANDLER_NAMES,
   RUNBOOK_HANDLERS,
   RUNBOOK_MARKER,

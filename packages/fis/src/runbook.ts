@@ -32,7 +32,7 @@ import {
   holdSeconds,
   stepName,
 } from './experiment.js'
-import { RUNBOOK_HANDLERS, type RunbookHandler } from './handlers.js'
+import { EXPIRY_GRACE_SECONDS, RUNBOOK_HANDLERS, type RunbookHandler } from './handlers.js'
 import { kmsKeyForm } from './iam.js'
 import { checkLeaseFits, type LeaseTier } from './lease.js'
 
@@ -312,6 +312,7 @@ export const buildRunbook = (
         Config: config,
         Stamp: String(stamp),
         HoldSeconds: seconds,
+        GraceSeconds: String(EXPIRY_GRACE_SECONDS),
       }),
     })
     const [first = 0, ...rest] = chunks(holdSeconds(step))

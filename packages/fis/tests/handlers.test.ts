@@ -19,7 +19,13 @@ import {
 import { acquireLease, type LeaseRecord, parseLease, SsmStore, staleReason } from '@middy-chaos/cli'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { runMain } from '../../cli/tests/helpers.js'
-import { leaseBytes, RUNBOOK_HANDLERS, type RunbookHandler, runbookScript } from '../src/index.js'
+import {
+  EXPIRY_GRACE_SECONDS,
+  leaseBytes,
+  RUNBOOK_HANDLERS,
+  type RunbookHandler,
+  runbookScript,
+} from '../src/index.js'
 
 const endpoint = inject('motoEndpoint')
 const ssm = new SSMClient({ endpoint, region: 'us-east-1' })
@@ -202,6 +208,59 @@ describe('the runbook handlers', () => {
     const record = await lease(name)
     expect(record?.expiresAt).toBe(stamps.at(-1).expiresAt)
     expect(record).toMatchObject({ inForce: LATENCY })
+  })
+
+  it('hold caps every stamp at its planned end plus GraceSeconds, renewals too, and renews the lease one TTL ahead', async () => {
+    // Prepare: renewed every second for 2 s; the cap (2 s + 0.5 s) comes before now + TTL (3 s)
+    const name = await parameter()
+    await acquire(name, 'run-a', '3')
+    const leases: string[] = []
+    const before = Date.now()
+
+    // Act
+    const held = hold(name, {
+      LeaseTtlSeconds: '3',
+      Config: LATENCY,
+      Stamp: 'true',
+      HoldSeconds: '2',
+      GraceSeconds: '0.5',
+    })
+    const watch = setInterval(() => {
+      void read(`${name}.lease`).then((p) => p?.Value && leases.push(p.Value))
+    }, 300)
+    await held
+    clearInterval(watch)
+    const after = Date.now()
+
+    // Assess: the same expiry in every write, between the hold's start + 2.5 s and its end + 0.5 s
+    const { Parameters = [] } = await ssm.send(new GetParameterHistoryCommand({ Name: name }))
+    const stamps = Parameters.slice(1).map((v) => Date.parse(JSON.parse(v.Value ?? '{}').expiresAt))
+    expect(stamps.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(stamps).size).toBe(1)
+    expect(stamps[0]).toBeGreaterThanOrEqual(before + 2_500)
+    expect(stamps[0]).toBeLessThanOrEqual(after + 500)
+    const expiries = new Set(leases.map((text) => parseLease(text)?.expiresAt))
+    expect(expiries.size).toBeGreaterThanOrEqual(2)
+  })
+
+  it('hold of 0 s stamps one TTL ahead; a hold without GraceSeconds takes the default grace', async () => {
+    // Prepare
+    const name = await parameter()
+    await acquire(name)
+
+    // Act
+    const start = Date.now()
+    await hold(name, { Config: LATENCY, Stamp: 'true' })
+    const instant = JSON.parse((await read(name))?.Value ?? '{}').expiresAt
+    await call('hold', events(name, 'run-a', { Config: LATENCY, Stamp: 'true', HoldSeconds: '1' }))
+    const end = Date.now()
+    const held = JSON.parse((await read(name))?.Value ?? '{}').expiresAt
+
+    // Assess: 60 s of TTL; then 1 s + the default grace, well before the TTL
+    expect(EXPIRY_GRACE_SECONDS).toBe(10)
+    expect(Date.parse(instant) - start).toBeGreaterThan(55_000)
+    expect(Date.parse(held)).toBeGreaterThanOrEqual(start + 1_000 + EXPIRY_GRACE_SECONDS * 1000)
+    expect(Date.parse(held)).toBeLessThanOrEqual(end + EXPIRY_GRACE_SECONDS * 1000)
   })
 
   it('hold of a wait-only step renews the value in force; of a value that turns no fault on, writes it as it is', async () => {

@@ -10,6 +10,7 @@ import {
   buildExperimentTemplate,
   buildRunbook,
   CANCEL_WINDOW_SECONDS,
+  EXPIRY_GRACE_SECONDS,
   type FisExperiment,
   FisExperimentError,
   leaseFit,
@@ -119,11 +120,14 @@ describe('the runbook', () => {
       Config: fis.steps[0]?.set,
       Stamp: 'true',
       HoldSeconds: '0',
+      GraceSeconds: String(EXPIRY_GRACE_SECONDS),
     })
+    // A hold's stamps end with it, plus the grace: the same for every hold step.
     expect(payload(runbook, 'S02_S02_Wait1')).toMatchObject({
       Config: '',
       Stamp: 'false',
       HoldSeconds: '60',
+      GraceSeconds: '10',
     })
     expect(payload(runbook, 'S07_S07_DisableFaults')).toMatchObject({ Stamp: 'false' })
     expect(payload(runbook, 'Restore')).toEqual({

@@ -79,14 +79,16 @@ export const experimentCommand: Command = {
                          repeatable (metrics: errors, 5xx, 4xx, non-2xx, p50, p90, p95, p99)
   --alarm-interval <d>   time between two checks of the alarms (default 5s)
   --lease-ttl <duration> the lease and the values' expiry (default 60s): if this runner dies, its
-                         faults stop by themselves within it
+                         faults stop by themselves within it, and 2s after the end of the step
+                         under way if that comes sooner
   --takeover             take over a stale lease (its runner is gone) and restore the value it recorded
 ${STORE_HELP}
 Exit codes: 0 completed, 1 a runtime failure (a step failed: restored; or the file, the store or
 CloudWatch could not be read), 2 refused for what it was given (a malformed option, an invalid
 experiment, an alarm that does not exist; nothing written), 3 the restore failed, 4 stopped by a
 stop condition (restored), 5 refused: another experiment holds the parameter, 6 completed but an
-expectation failed (restored), 130/143 SIGINT/SIGTERM.
+expectation failed (restored), 130/143/129 SIGINT/SIGTERM/SIGHUP (restored), 141 its output could
+not be written, as with | head (restored); an unexpected error stops and restores too (1).
 middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... [options]
   Plays an AWS FIS experiment template (the JSON of aws fis get-experiment-template) locally with
   its SSM Automation documents (YAML or JSON; the name is the file's unless given), against the

@@ -19,7 +19,7 @@ import {
 } from '../output.js'
 import { PhaseTracker, Probe, summarise } from '../probe.js'
 import { reportFormat, resultsPath, writeReport, writeResults } from '../report.js'
-import { trapSignals } from '../signals.js'
+import { describeInterruption, type Interruption, trapSignals } from '../signals.js'
 
 /** `middy-chaos probe <url>`: the workshop's `test.sh`, with a summary. */
 export const probeCommand: Command = {
@@ -85,11 +85,15 @@ export const probeCommand: Command = {
         if (probe.samples.length >= count) finish()
       },
     })
-    let signal: NodeJS.Signals | undefined
-    const dispose = trapSignals((received) => {
-      signal ??= received
-      finish()
-    })
+    let signal: Interruption | undefined
+    // A signal, or an output that can no longer be written (`| head`), ends it as Ctrl-C does.
+    const dispose = trapSignals(
+      (received) => {
+        signal ??= received
+        finish()
+      },
+      { terminal },
+    )
     const timer = Number.isFinite(durationMs) ? setTimeout(finish, durationMs) : undefined
     probe.start()
     await finished
@@ -135,7 +139,7 @@ export const probeCommand: Command = {
         outcome: {
           state: signal ? 'interrupted' : 'completed',
           text: signal
-            ? `ended by ${signal} after ${probe.samples.length} requests`
+            ? `ended by ${describeInterruption(signal)} after ${probe.samples.length} requests`
             : `completed: ${probe.samples.length} requests`,
           exitCode,
         },

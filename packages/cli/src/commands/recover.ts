@@ -12,8 +12,10 @@ export const recoverCommand: Command = {
   help: () => `middy-chaos recover [options]
   After an experiment's runner died (kill -9, a closed laptop): takes over its stale lease, writes
   back the pre-experiment value the lease recorded (never the chaos value left in the store), and
-  releases the lease. Its faults have already stopped by themselves (the values carry an expiry);
-  this puts the parameter back as it was. Refused while the lease is live (its runner renews it).
+  releases the lease. Its faults stop by themselves (the values carry an expiry); this puts the
+  parameter back as it was. A lease is stale once its runner is gone: on this host, as soon as its
+  process has ended; on another host (or an automation on AWS), once the lease has expired. Refused
+  (exit 5, nothing changed) while its runner may be alive.
 ${STORE_HELP}`,
   options: () => STORE_OPTIONS,
   async run({ values }, { terminal, faults }) {

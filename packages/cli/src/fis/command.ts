@@ -28,9 +28,10 @@ import {
   formatDuration,
   formatProbeLine,
   formatSummary,
+  RECOVER_LATER,
 } from '../output.js'
 import { PhaseTracker, Probe, summarise } from '../probe.js'
-import { runInterruptible, signalExitCode } from '../signals.js'
+import { type Interruption, runInterruptible, signalExitCode } from '../signals.js'
 import { AlarmWatch } from '../stop.js'
 import { createStore, resolveStoreSelection } from '../store.js'
 import type { Timing } from './automation.js'
@@ -53,7 +54,7 @@ const documentArgument = (text: string): { name?: string; path: string } => {
 }
 
 /** The exit code of a play (see the command's help). */
-export const playExitCode = (result: PlayResult, signal: NodeJS.Signals | undefined): number => {
+export const playExitCode = (result: PlayResult, signal: Interruption | undefined): number => {
   if (result.restoreFailed !== undefined) return 3
   if (result.refused !== undefined) return 5
   if (result.outcome === 'failed') return 1
@@ -154,7 +155,7 @@ export const runFisTemplate = async (
 
   const print = fisTimelinePrinter(terminal, faults)
   const automations = new Set<string>()
-  let played: { result: PlayResult; signal: NodeJS.Signals | undefined }
+  let played: { result: PlayResult; signal: Interruption | undefined }
   try {
     played = await runInterruptible(
       terminal,
@@ -207,7 +208,7 @@ export const runFisTemplate = async (
   }
   if (result.restoreFailed !== undefined)
     terminal.error(
-      `middy-chaos: the restore failed (${result.restoreFailed}); the lease keeps the value to restore: run middy-chaos recover once it has expired`,
+      `middy-chaos: the restore failed (${result.restoreFailed}); the lease keeps the value to restore: ${RECOVER_LATER}`,
     )
   else if (result.refused !== undefined) terminal.error(`middy-chaos: ${result.refused.message}`)
   else if (result.outcome === 'failed') terminal.error(`middy-chaos: ${result.error}`)

@@ -11,9 +11,10 @@
  *   automation's execution id (another holder: the step fails, nothing is
  *   written), then records the pre-experiment value in it;
  * - `hold` checks it holds the lease, renews it, writes the step's value
- *   (stamped with `expiresAt` = now + TTL when it turns faults on), and until
- *   its time has passed does so again every third of the TTL (a wait-only
- *   step renews the value in force, kept in the lease as `inForce`);
+ *   (stamped when it turns faults on with `expiresAt` = now + TTL, never later
+ *   than the hold's planned end + `GraceSeconds` when it holds), and until its
+ *   time has passed does so again every third of the TTL (a wait-only step
+ *   renews the value in force, kept in the lease as `inForce`);
  * - `restore`, if this execution holds the lease, writes the recorded value
  *   back (or deletes the parameter, which did not exist), then releases it.
  *
@@ -26,6 +27,7 @@
 import { hostname } from 'node:os'
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
 import {
+  EXPIRY_GRACE_SECONDS,
   VERSION as FIS_VERSION,
   RUNBOOK_MARKER,
   type RunbookHandler,
@@ -36,12 +38,11 @@ import {
   describeLease,
   LEASE_SUFFIX,
   Lease,
-  LeaseHeldError,
   type LeaseRecord,
+  leaseRefusal,
   parseLease,
-  staleReason,
 } from '../lease.js'
-import { stampExpiry } from '../stamp.js'
+import { stampExpiry, valueExpiry } from '../stamp.js'
 import type { ConfigStore } from '../store.js'
 
 /** The first line of the runbook's handlers module: the player recognises it. */
@@ -68,7 +69,7 @@ export const HANDLER_INPUTS: Record<HandlerName, { required: string[]; optional:
   },
   hold: {
     required: ['ParameterName', 'LeaseTtlSeconds', 'ExecutionId', 'Config', 'Stamp', 'HoldSeconds'],
-    optional: ['KmsKeyId'],
+    optional: ['KmsKeyId', 'GraceSeconds'],
   },
   restore: {
     required: ['ParameterName', 'ExecutionId'],
@@ -139,12 +140,7 @@ const acquire = async (payload: Record<string, unknown>, context: HandlerContext
       throw new CliError(
         `${store.description}.${LEASE_SUFFIX} exists but is not a middy-chaos lease: remove it if no experiment runs`,
       )
-    throw new LeaseHeldError(
-      staleReason(held) === undefined
-        ? `${store.description} is held by ${describeLease(held)}: one experiment per parameter; nothing was changed`
-        : `${store.description} has a stale lease from ${describeLease(held)}: its runner is gone; middy-chaos recover restores the value it recorded`,
-      held,
-    )
+    throw leaseRefusal(store, held)
   }
   const original = await store.read()
   await new Lease(store, record).recordOriginal(original)
@@ -156,20 +152,27 @@ const hold = async (payload: Record<string, unknown>, context: HandlerContext) =
   const executionId = text(payload, 'ExecutionId')
   const ttlMs = seconds(payload, 'LeaseTtlSeconds') * 1000
   const stamp = text(payload, 'Stamp').toLowerCase() === 'true'
-  const end = Date.now() + context.holdMs(seconds(payload, 'HoldSeconds'))
+  const holdMs = context.holdMs(seconds(payload, 'HoldSeconds'))
+  const end = Date.now() + holdMs
+  // The stamp never outlives the hold's planned end by more than the grace; a hold of 0 s: one TTL.
+  const graceMs =
+    (payload.GraceSeconds === undefined ? EXPIRY_GRACE_SECONDS : seconds(payload, 'GraceSeconds')) *
+    1000
+  const endsAt = holdMs > 0 ? end : undefined
   let pending = text(payload, 'Config')
   let writes = 0
   for (;;) {
     // Every round: check the lease is ours, renew it, then (re)write the value in force, stamped.
     const { inForce, ...held } = await heldLease(store, executionId)
     const kept = pending ? (stamp ? pending : undefined) : (inForce ?? undefined)
-    const expires = Date.now() + ttlMs
+    const now = Date.now()
     const lease: RunbookLease = {
       ...held,
-      expiresAt: new Date(expires).toISOString(),
+      expiresAt: new Date(now + ttlMs).toISOString(),
       ...(kept === undefined ? {} : { inForce: kept }),
     }
     await store.writeCompanion(LEASE_SUFFIX, JSON.stringify(lease))
+    const expires = valueExpiry(now, ttlMs, endsAt, graceMs)
     const value = kept === undefined ? pending : stampExpiry(kept, expires, faults)
     if (value) {
       const written = await store.write(value, {
