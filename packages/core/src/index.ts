@@ -101,6 +101,7 @@ export {
   STORE_ENV,
 } from './sources.js'
 export { isEnvFlagOn, parseDuration, parseInstant, remainingTimeMs } from './time.js'
+export { type FaultTrace, type TracedCall, type TracerLike, UNTRACED } from './trace.js'
 export type {
   AnyFaultDefinition,
   ChaosDocument,

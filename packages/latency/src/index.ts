@@ -5,7 +5,6 @@ import {
   describeValue,
   type FaultDefinition,
   remainingTimeMs,
-  sleep,
 } from '@middy-chaos/core'
 
 /** Longest delay a config may ask for: Lambda's 15-minute maximum timeout. */
@@ -112,7 +111,7 @@ export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> =
     }
     return fields.issue('delay', 'is required: a number of ms, or { "min": ms, "max": ms }')
   },
-  plan({ params, request, options }) {
+  plan({ params, request, options, trace }) {
     const requested =
       params.minDelay === params.maxDelay
         ? params.minDelay
@@ -126,7 +125,8 @@ export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> =
       details: clamped
         ? { delay, requestedDelay: requested, clamped: true, remainingTimeMs: remaining }
         : { delay },
-      run: () => (delay > 0 ? sleep(delay) : undefined),
+      // A subsegment / span of its own in traces, covering exactly the wait.
+      run: () => (delay > 0 ? trace.delay(delay) : undefined),
     }
   },
   describe: ({ minDelay, maxDelay }) =>
