@@ -111,7 +111,9 @@ describe('OpenTelemetry: an injected delay', () => {
 describe('OpenTelemetry: an injected error', () => {
   it('marks the span that records the error as injected, with the error name', async () => {
     const handler = middy(hello).use(
-      chaosStatusCode({ config: { version: 1, faults: [{ type: 'status_code', statusCode: 503 }] } }),
+      chaosStatusCode({
+        config: { version: 1, faults: [{ type: 'status_code', statusCode: 503 }] },
+      }),
     )
 
     const { response, invocation, children } = await invoke(handler)

@@ -330,10 +330,12 @@ describe('Powertools Tracer: faults on the calls an invocation makes', () => {
     const handler = middy(async () => {
       const status = await new Promise<number | undefined>((resolve, reject) => {
         // Through the module object, which the X-Ray SDK patches (a named import is a copy).
-        http.get({ host: '127.0.0.1', port: 9, path: '/orders' }, (response) => {
-          response.resume()
-          response.on('end', () => resolve(response.statusCode))
-        }).on('error', reject)
+        http
+          .get({ host: '127.0.0.1', port: 9, path: '/orders' }, (response) => {
+            response.resume()
+            response.on('end', () => resolve(response.statusCode))
+          })
+          .on('error', reject)
       })
       return { statusCode: 200, body: String(status) }
     })

@@ -367,12 +367,7 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
             functionName: request.context?.functionName,
           }
           if (metrics) this.#count(fault.dryRun ? 'ChaosFaultDryRun' : 'ChaosFaultInjected')
-          const expiresAt = snapshot.document.expiresAt
-          trace?.begin(
-            expiresAt === undefined
-              ? record.chaos
-              : { ...record.chaos, expiresAt: new Date(expiresAt).toISOString() },
-          )
+          trace?.begin(record.chaos, snapshot.document.expiresAt)
           if (fault.dryRun) {
             safeLog(logger, 'info', 'Chaos fault dry run: not injected', record)
             continue

@@ -219,7 +219,11 @@ type OtelRegistry = {
       name: string,
       version?: string,
     ): {
-      startSpan(name: string, options?: { attributes?: OtelAttributes }, context?: OtelContext): OtelSpan
+      startSpan(
+        name: string,
+        options?: { attributes?: OtelAttributes },
+        context?: OtelContext,
+      ): OtelSpan
     }
   }
 }
@@ -273,12 +277,13 @@ export interface FaultFiring {
  */
 export const traceFiring = (firing: FaultFiring): InjectionTrace | undefined => {
   let tracer: TracerLike | undefined
-  try {
+  let otel: ReturnType<typeof otelRegistry>
+  attempt(() => {
     tracer = firing.tracer?.isTracingEnabled() === true ? firing.tracer : undefined
-  } catch {
-    tracer = undefined
-  }
-  const otel = otelRegistry()
+  })
+  attempt(() => {
+    otel = otelRegistry()
+  })
   return tracer === undefined && otel === undefined
     ? undefined
     : new InjectionTrace(firing, tracer, otel)
@@ -310,10 +315,16 @@ export class InjectionTrace implements FaultTrace {
     this.#otel = otel
   }
 
-  /** The fault fired (or would have): its details go on the current subsegment and the active span. */
-  public begin(details: Readonly<Record<string, unknown>>): void {
+  /**
+   * The fault fired (or would have): its details, and the expiry stamp of the
+   * config value when it has one, go on the current subsegment and the active span.
+   */
+  public begin(details: Readonly<Record<string, unknown>>, expiresAt?: number): void {
     this.#begun = true
     this.#facts = factsOf(details)
+    attempt(() => {
+      if (expiresAt !== undefined) this.#facts.expiresAt = new Date(expiresAt).toISOString()
+    })
     attempt(() => {
       if (this.#tracer === undefined) return
       this.#segment = this.#tracer.getSegment()

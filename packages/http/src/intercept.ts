@@ -201,7 +201,11 @@ const installAgent = (decide: Decide): void => {
     const req = request as ClientRequestLike
     // Set by the X-Ray SDK's http patch (Tracer's captureHTTPsRequests): names the request's subsegment.
     const header = req.getHeader?.('x-amzn-trace-id')
-    const outcome = decide({ host, port, ...(typeof header === 'string' ? { traceHeader: header } : {}) })
+    const outcome = decide({
+      host,
+      port,
+      ...(typeof header === 'string' ? { traceHeader: header } : {}),
+    })
     if (outcome === undefined) return original.call(this, request, options)
     const deliver = () => {
       if (outcome.fault !== 'timeout') outcome.delayEnded?.()
