@@ -42,10 +42,12 @@ afterEach(() => exporter.reset())
 afterAll(unregister)
 
 const hello = async () => ({ statusCode: 200, body: 'Hello from Lambda!' })
-type Handler = (event: unknown, context: unknown) => Promise<unknown>
+/** A Middy handler, whatever its types. */
+type Handler = (...args: never[]) => Promise<unknown>
 
 /** One invocation inside an active span, as the Lambda layers' instrumentation runs it. */
-const invoke = async (handler: Handler) => {
+const invoke = async (chain: Handler) => {
+  const handler = chain as unknown as (event: unknown, context: unknown) => Promise<unknown>
   let response: unknown
   let error: unknown
   await trace.getTracer('lambda').startActiveSpan('invocation', async (span: Span) => {

@@ -75,10 +75,11 @@ const counting = () => {
 }
 
 /** One invocation in a trace of its own; its documents once the handler's subsegment has come. */
-const invoke = async (
-  handler: (event: unknown, context: unknown) => Promise<unknown>,
-  last = HANDLER,
-) => {
+/** A Middy handler, whatever its types. */
+type Handler = (...args: never[]) => Promise<unknown>
+
+const invoke = async (chain: Handler, last = HANDLER) => {
+  const handler = chain as unknown as (event: unknown, context: unknown) => Promise<unknown>
   const traceId = newTraceId()
   vi.stubEnv('_X_AMZN_TRACE_ID', lambdaTraceHeader(traceId))
   const started = performance.now()
