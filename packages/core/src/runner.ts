@@ -341,7 +341,6 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
         try {
           trace = traceFiring({
             type: definition.type,
-            phase,
             dryRun: fault.dryRun,
             tracer: this.#settings.tracer,
           })

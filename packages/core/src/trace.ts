@@ -25,12 +25,18 @@
  *
  * @module
  */
-import type { Phase } from './types.js'
 import { sleep } from './util.js'
 
 /**
  * The part of Powertools `Tracer` (`@aws-lambda-powertools/tracer`) the
  * middlewares use: whether tracing is on, and the current segment.
+ *
+ * @example
+ * ```ts
+ * const tracer = new Tracer({ serviceName: 'orders' })
+ * middy(lambdaHandler).use(captureLambdaHandler(tracer)).use(chaosLatency({ tracer }))
+ * // X-Ray: annotation.ChaosInjected = true, a `## chaos latency` subsegment per injected delay
+ * ```
  */
 export interface TracerLike {
   isTracingEnabled(): boolean
@@ -72,7 +78,15 @@ export interface FaultTrace {
 
 const noop = (): void => undefined
 
-/** The trace of an invocation in which nothing is traced. */
+/**
+ * The trace of an invocation in which nothing is traced: what a fault's
+ * `plan` gets with no tracer and no OpenTelemetry span.
+ *
+ * @example
+ * ```ts
+ * const action = latencyFault.plan({ ...context, trace: UNTRACED })
+ * ```
+ */
 export const UNTRACED: FaultTrace = {
   delay: (ms, signal) => sleep(ms, signal),
   startDelay: () => noop,
@@ -264,16 +278,16 @@ const spanTypes = new WeakMap<object, { injected: string; dryRun: string }>()
 /** What the runner needs to trace one fault that fires. */
 export interface FaultFiring {
   readonly type: string
-  readonly phase: Phase
   readonly dryRun: boolean
   readonly tracer: TracerLike | undefined
 }
 
 /**
- * The trace of one fault in one invocation, or {@link UNTRACED} when neither
- * a tracer with tracing on nor an OpenTelemetry SDK is there (then nothing
- * else is called). The runner calls `begin` with the fault's details, then
- * `failed` if it threw an injected error, then `end`.
+ * The trace of one fault in one invocation, or `undefined` when neither a
+ * tracer with tracing on nor an OpenTelemetry SDK is there (the fault's
+ * `plan` then gets {@link UNTRACED}, and nothing else is called). The runner
+ * calls `begin` with the fault's details, then `failed` if it threw an
+ * injected error, then `end`.
  */
 export const traceFiring = (firing: FaultFiring): InjectionTrace | undefined => {
   let tracer: TracerLike | undefined
