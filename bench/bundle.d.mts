@@ -8,8 +8,11 @@ export declare const LAMBDA_BUNDLE: Readonly<{
   external: string[]
 }>
 
+/** Packages left out of {@link measureBundle} unless `withTracer`: the example's Powertools Tracer. */
+export declare const TRACER_PACKAGES: string[]
+
 /** Bytes of the workshop function's bundle in all, of this project's own code, and per package. */
-export declare const measureBundle: () => Promise<{
+export declare const measureBundle: (options?: { withTracer?: boolean }) => Promise<{
   total: number
   own: number
   byPackage: Record<string, number>

@@ -6,7 +6,11 @@
 // Within a process: warm-up, then ROUNDS rounds of N invocations, keeping the
 // fastest round (noise only ever adds time); the median over REPEATS processes
 // is reported. Chaos chains are compared with as many do-nothing middlewares,
-// which is what Middy's own dispatch costs. A last scenario keeps invoking for
+// which is what Middy's own dispatch costs. Two rows give the chain Powertools Tracer (the
+// `tracer` option, tracing on as in Lambda) and an OpenTelemetry SDK registered, each invocation
+// in an active span as the Lambda layers run it, each against as many no-ops in the same setting:
+// with faults off, chaos calls neither. A last
+// scenario keeps invoking for
 // 3M calls and reports the cost per window, the number of config fetches and
 // the heap, to show that nothing grows with traffic. A second table gives the
 // cost of one `await chaosPoint(…)` in a handler's code (@middy-chaos/point),
@@ -43,15 +47,43 @@ const off = {
 // An experiment live for a fault type this chain does not use.
 const otherFault = { version: 1, faults: [{ type: 'cpu_burn', rate: 1 }] }
 
-const chain = (config, copies) => {
+const chain = (config, copies, options = {}) => {
   const handler = middy(lambda)
   for (let i = 0; i < copies; i++) {
     handler
-      .use(chaosLatency({ config }))
-      .use(chaosStatusCode({ config }))
-      .use(chaosException({ config }))
+      .use(chaosLatency({ config, ...options }))
+      .use(chaosStatusCode({ config, ...options }))
+      .use(chaosException({ config, ...options }))
   }
   return handler
+}
+
+/** Powertools Tracer with tracing on, as in Lambda (the X-Ray SDK reads the environment when it loads). */
+const poweredTracer = async () => {
+  Object.assign(process.env, {
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+    LAMBDA_TASK_ROOT: '/var/task',
+    POWERTOOLS_TRACE_ENABLED: 'true',
+    AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:9',
+    _X_AMZN_TRACE_ID: 'Root=1-6750c0de-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1',
+  })
+  const { Tracer } = await import('@aws-lambda-powertools/tracer')
+  const tracer = new Tracer({ serviceName: 'bench' })
+  if (!tracer.isTracingEnabled()) throw new Error('tracing is off')
+  return tracer
+}
+
+/** An OpenTelemetry SDK registered as the Lambda layers register it; each invocation in an active span. */
+const inSpans = async (build) => {
+  const { context, trace } = await import('@opentelemetry/api')
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks')
+  const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base')
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+  trace.setGlobalTracerProvider(new BasicTracerProvider())
+  const tracer = trace.getTracer('bench')
+  const handler = build()
+  return (event, ctx) =>
+    tracer.startActiveSpan('invocation', (span) => handler(event, ctx).finally(() => span.end()))
 }
 const ownFaultsNotDrawn = {
   version: 1,
@@ -78,6 +110,15 @@ const scenarios = {
   'no-op x3': () => noops(3),
   'chaos x3, off': () => chain(off, 1),
   'chaos x3, other fault live': () => chain(otherFault, 1),
+  // The X-Ray SDK's context (cls-hooked, on async_hooks) slows every promise of the process:
+  // compared with as many no-ops in a process with the Tracer loaded.
+  'no-op x3, tracer': async () => {
+    await poweredTracer()
+    return noops(3)
+  },
+  'chaos x3, off, tracer': async () => chain(off, 1, { tracer: await poweredTracer() }),
+  'no-op x3, OpenTelemetry': () => inSpans(() => noops(3)),
+  'chaos x3, off, OpenTelemetry': () => inSpans(() => chain(off, 1)),
   'no-op x5': () => noops(5),
   // The workshop's three and the dependency faults (AWS SDK calls, outbound HTTP).
   'chaos x5, off': () => dependencies(off),
@@ -158,7 +199,7 @@ if (scenario === 'traffic') {
   // A chain makes a loop of n invocations; a point scenario, a loop of n calls.
   const loop = Object.hasOwn(pointCalls, scenario)
     ? pointCalls[scenario]()
-    : invocations(scenarios[scenario]())
+    : invocations(await scenarios[scenario]())
   await timedLoop(loop, 300_000)
   const rounds = Number(process.env.ROUNDS ?? 10)
   const n = Number(process.env.N ?? 200_000)
@@ -193,7 +234,10 @@ if (scenario === 'traffic') {
   for (const name of chains) {
     const m = median(results[name])
     const count = /x(\d+)/.exec(name)?.[1]
-    const noop = name.startsWith('chaos') ? results[`no-op x${count}`] : undefined
+    // With OpenTelemetry, against as many no-ops with OpenTelemetry.
+    const noop = name.startsWith('chaos')
+      ? (results[name.replace(/^chaos (x\d+), [^,]+/, 'no-op $1')] ?? results[`no-op x${count}`])
+      : undefined
     const overNoop = noop ? `+${(m - median(noop)).toFixed(0)}` : '—'
     console.log(
       `| ${name} | ${m.toFixed(0)} | ${name === 'bare' ? '—' : `+${(m - bare).toFixed(0)}`} | ${overNoop} |`,

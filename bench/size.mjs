@@ -4,7 +4,9 @@ import { measureBundle } from './bundle.mjs'
 
 const { total, own, byPackage } = await measureBundle()
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`
-console.log('Minified bundle of examples/hello-world (Middy + 3 faults, AWS SDK external)')
+console.log(
+  'Minified bundle of examples/hello-world (Middy + 3 faults, AWS SDK and Powertools Tracer external)',
+)
 console.log('| part | size |')
 console.log('| --- | ---: |')
 for (const [name, bytes] of Object.entries(byPackage).sort((a, b) => b[1] - a[1])) {
@@ -12,3 +14,7 @@ for (const [name, bytes] of Object.entries(byPackage).sort((a, b) => b[1] - a[1]
 }
 console.log(`| **this project's own code** | **${kb(own)}** |`)
 console.log(`| **the whole bundle** | **${kb(total)}** |`)
+const traced = await measureBundle({ withTracer: true })
+console.log(
+  `\nWith Powertools Tracer and its X-Ray SDK bundled too: ${kb(traced.total)} (+${kb(traced.total - total)})`,
+)

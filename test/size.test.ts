@@ -15,10 +15,16 @@ import { measureBundle } from '../bench/bundle.mjs'
  * at their bound and headers checked (+1.3 KB) and the invocation scopes loaded by every chain
  * (+1.9 KB). Then 41.5 KB: the scopes only with a fault that acts on calls, the failure-lambda
  * reader (6.3 KB) only in a function that asks for it (`useFailureLambdaFormat()`).
+ * Then 42.5 KB, and 46.8 KB with injected faults in traces (issue 23: Powertools Tracer and
+ * OpenTelemetry, +4.3 KB, in every function since an OpenTelemetry SDK is found at run time).
  */
-const OWN_BUDGET = 43 * 1024
-/** The whole bundle (Middy, Powertools Logger and Parameters included), 79.7, 83.8, 88.0, then 80.6 KB. */
-const TOTAL_BUDGET = 82 * 1024
+const OWN_BUDGET = 48 * 1024
+/**
+ * The whole bundle (Middy, Powertools Logger and Parameters included), 79.7, 83.8, 88.0, 80.6,
+ * then 86.1 KB. The example traces with Powertools Tracer, left out of the measure (its X-Ray SDK
+ * is the function's choice: `node bench/size.mjs` prints the bundle with it).
+ */
+const TOTAL_BUDGET = 87 * 1024
 
 describe('the size of a function with the workshop faults', () => {
   it(`stays within ${OWN_BUDGET / 1024} KB of our code and ${TOTAL_BUDGET / 1024} KB in all`, async () => {

@@ -75,6 +75,9 @@ export class FisWorkshopStack extends Stack {
         target: 'node24',
         // @aws-sdk/* comes with the runtime; the rest is bundled.
         mainFields: ['module', 'main'],
+        // Powertools Tracer's X-Ray SDK is CommonJS and requires Node.js modules: an ESM bundle needs `require`.
+        banner:
+          "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
       },
     })
     Validations.of(this.helloWorld).acknowledge({

@@ -6,9 +6,9 @@ import {
   currentScope,
   describeValue,
   type FaultDefinition,
+  type FaultTrace,
   isNetworkErrorCode,
   NETWORK_ERROR_CODES,
-  sleep,
 } from '@middy-chaos/core'
 import {
   errorResponse,
@@ -72,6 +72,8 @@ export interface AwsSdkParams {
 /** The fault as one invocation holds it: its parameters and the storm's start. */
 interface AwsSdkState {
   readonly params: AwsSdkParams
+  /** The invocation's trace: each affected attempt marks its call, each delay is its own subsegment / span. */
+  readonly trace: FaultTrace
   stormStartedAt?: number
   affected: number
   readonly calls: WeakSet<object>
@@ -170,8 +172,19 @@ const chaosSdkMiddleware =
       return next(args)
     const signal = (context.__smithy_context as { abortSignal?: AbortSignal } | undefined)
       ?.abortSignal
+    const headers = args.request?.headers
+    // The X-Ray SDK's middleware (Tracer's captureAWSv3Client) names the call's subsegment here.
+    const call = { traceHeader: headers?.['X-Amzn-Trace-Id'] ?? headers?.['x-amzn-trace-id'] }
+    state.trace.call(
+      {
+        service: strip(context.clientName, 'Client'),
+        operation: strip(context.commandName, 'Command'),
+        attempt: attemptsOfCall.get(context),
+      },
+      call,
+    )
     if (params.delay > 0) {
-      await sleep(params.delay, signal)
+      await state.trace.delay(params.delay, signal, call)
       if (signal?.aborted) throw Object.assign(new Error('Request aborted'), { name: 'AbortError' })
     }
     const { error } = params
@@ -301,10 +314,16 @@ export const awsSdkFault: FaultDefinition<AwsSdkParams, ChaosAwsSdkOptions> = {
       ...(stormMs === undefined ? {} : { stormMs }),
     }
   },
-  plan({ params, request, logger }) {
+  plan({ params, request, logger, trace }) {
     return {
       run: () => {
-        const state: AwsSdkState = { params, affected: 0, calls: new WeakSet(), callCount: 0 }
+        const state: AwsSdkState = {
+          params,
+          trace,
+          affected: 0,
+          calls: new WeakSet(),
+          callCount: 0,
+        }
         const scoped = activateInScope(request, TYPE, state, () => {
           logger.info('Chaos fault ended', {
             chaos: {

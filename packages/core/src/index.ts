@@ -108,6 +108,7 @@ export {
   remainingTimeMs,
   withinDeadline,
 } from './time.js'
+export { type FaultTrace, type TracedCall, type TracerLike, UNTRACED } from './trace.js'
 export type {
   AnyFaultDefinition,
   ChaosDocument,

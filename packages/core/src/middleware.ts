@@ -125,6 +125,7 @@ const buildFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     dryRun: options.dryRun === true || isEnvFlagOn(DRY_RUN_ENV),
     logger,
     metrics: options.metrics,
+    tracer: options.tracer,
     sourceDescription: source.description,
     userLogger: options.logger !== undefined,
   })

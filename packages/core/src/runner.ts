@@ -16,6 +16,7 @@ import { FieldReader } from './fields.js'
 import { matches } from './match.js'
 import { alwaysFires, policyKey, Sampler } from './rate.js'
 import type { ConfigSnapshot } from './source.js'
+import { type InjectionTrace, type TracerLike, traceFiring, UNTRACED } from './trace.js'
 import type {
   ChaosMiddlewareOptions,
   ConfigIssue,
@@ -70,6 +71,8 @@ export interface RunnerSettings {
   readonly dryRun: boolean
   readonly logger: () => Logger
   readonly metrics: MetricsLike | undefined
+  /** The user's Powertools Tracer, when given. */
+  readonly tracer?: TracerLike | undefined
   /** The config source, for log lines: `ssm:/chaos/config`. */
   readonly sourceDescription: string
   /**
@@ -140,7 +143,9 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
         due.push(fault)
       }
     }
-    return due === undefined ? this.#settle(request, phase) : this.#inject(due, request, phase)
+    return due === undefined
+      ? this.#settle(request, phase)
+      : this.#inject(due, request, phase, snapshot)
   }
 
   /**
@@ -310,7 +315,12 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
     }
   }
 
-  async #inject(due: ActiveFault<P>[], request: Request, phase: Phase): Promise<unknown> {
+  async #inject(
+    due: ActiveFault<P>[],
+    request: Request,
+    phase: Phase,
+    snapshot: ConfigSnapshot,
+  ): Promise<unknown> {
     if (phase === 'before' && !this.#seenBefore.has(request))
       this.#seenBefore.set(request, powertoolsSeen(request))
     const definition = this.#definition
@@ -326,13 +336,21 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
     const response = request.response
     try {
       for (const fault of due) {
+        // Traced only when a tracer with tracing on, or an OpenTelemetry SDK, is there.
+        let trace: InjectionTrace | undefined
         try {
+          trace = traceFiring({
+            type: definition.type,
+            dryRun: fault.dryRun,
+            tracer: this.#settings.tracer,
+          })
           const action = definition.plan({
             phase,
             params: fault.params,
             request,
             options: this.#options,
             logger: logger(),
+            trace: trace ?? UNTRACED,
           })
           if (action === undefined) continue
           const record = {
@@ -348,6 +366,7 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
             functionName: request.context?.functionName,
           }
           if (metrics) this.#count(fault.dryRun ? 'ChaosFaultDryRun' : 'ChaosFaultInjected')
+          trace?.begin(record.chaos, snapshot.document.expiresAt)
           if (fault.dryRun) {
             safeLog(logger, 'info', 'Chaos fault dry run: not injected', record)
             continue
@@ -366,6 +385,7 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
           }
         } catch (error) {
           if (isInjectedError(error)) {
+            trace?.failed(error)
             if (error instanceof ChaosHttpError) this.#thrown.add(error)
             if (phase === 'after') this.#afterError(request)
             throw error
@@ -376,6 +396,8 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
             `Chaos ${definition.type} fault failed; invocation continues untouched`,
             { error: errorText(error) },
           )
+        } finally {
+          trace?.end()
         }
       }
       // A response replaced after the handler is not the handler's result: Idempotency must not store it.

@@ -3,6 +3,7 @@ import type { Request } from '@middy/core'
 import type { FieldReader } from './fields.js'
 import type { Targeting } from './match.js'
 import type { RatePolicy } from './rate.js'
+import type { FaultTrace, TracerLike } from './trace.js'
 
 /** The Middy hook a fault runs in. */
 export type Phase = 'before' | 'after' | 'onError'
@@ -142,6 +143,13 @@ export interface PlanContext<P, O> {
   readonly request: Request
   readonly options: O
   readonly logger: Logger
+  /**
+   * What the fault tells traces (Powertools Tracer, OpenTelemetry): wait an
+   * injected delay with `trace.delay(ms)` rather than `sleep(ms)` so that it
+   * is a subsegment / span of its own; mark the calls it affects with
+   * `trace.call`. With no tracing, `delay` is `sleep` and the rest do nothing.
+   */
+  readonly trace: FaultTrace
 }
 
 /** What a fault's `setup` receives, once per middleware. */
@@ -311,6 +319,17 @@ export interface ChaosMiddlewareOptions extends ChaosSourceOptions {
    * own dimensions are untouched. Off unless given.
    */
   metrics?: MetricsLike
+  /**
+   * A Powertools `Tracer` (`@aws-lambda-powertools/tracer`): each fault that
+   * fires annotates the current subsegment (`ChaosInjected = true`,
+   * `ChaosFault = "latency"`; a dry run `ChaosDryRun = true`), with its
+   * details as metadata (namespace `chaos`), an injected delay is a
+   * `## chaos <type>` subsegment of its own, and an injected error is marked
+   * (`ChaosError`) where it is recorded. Nothing is called in an invocation in
+   * which no fault fires. OpenTelemetry needs no option: an active span of a
+   * registered SDK gets the same facts.
+   */
+  tracer?: TracerLike
 }
 
 /** The part of Powertools `Metrics` the middlewares use. */

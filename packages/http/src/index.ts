@@ -6,6 +6,7 @@ import {
   currentScope,
   describeValue,
   type FaultDefinition,
+  type FaultTrace,
   globMatches,
   type InvocationScope,
   isRecord,
@@ -114,6 +115,8 @@ export const globFromRegex = (regex: string): string | undefined => {
 
 interface HttpState {
   readonly params: HttpParams
+  /** The invocation's trace: each affected request is marked, each delay is its own subsegment / span. */
+  readonly trace: FaultTrace
   scope?: InvocationScope
   readonly timeoutMs: number
   affected: number
@@ -131,7 +134,7 @@ const sweep = (): void => {
 const isRuntimeApi = (host: string, port: number): boolean =>
   process.env.AWS_LAMBDA_RUNTIME_API === `${host}:${port}`
 
-const decide: Decide = ({ host, port }) => {
+const decide: Decide = ({ host, port, traceHeader }) => {
   const state = currentScope()?.fault<HttpState>(TYPE)
   if (state === undefined) {
     if (live.size > 0) sweep()
@@ -141,8 +144,12 @@ const decide: Decide = ({ host, port }) => {
   if (isRuntimeApi(host, port) || !params.hosts.some((pattern) => hostMatches(pattern, host)))
     return undefined
   state.affected += 1
+  const delay = params.fault === 'timeout' && params.delay === 0 ? state.timeoutMs : params.delay
+  const call = { traceHeader }
+  state.trace.call({ host, port }, call)
   const outcome: Outcome = {
-    delay: params.fault === 'timeout' && params.delay === 0 ? state.timeoutMs : params.delay,
+    delay,
+    ...(delay > 0 ? { delayEnded: state.trace.startDelay(delay, call) } : {}),
     ...(params.fault === undefined ? {} : { fault: params.fault }),
     ...(params.fault === 'status'
       ? {
@@ -267,12 +274,12 @@ export const httpFault: FaultDefinition<HttpParams, ChaosHttpOptions> = {
       ...(headers === undefined ? {} : { headers }),
     }
   },
-  plan({ params, request, options, logger }) {
+  plan({ params, request, options, logger, trace }) {
     const timeoutMs = withinDeadline(DEFAULT_TIMEOUT_MS, request.context, options.deadlineMargin)
     return {
       details: params.fault === 'timeout' && params.delay === 0 ? { hangMs: timeoutMs } : {},
       run: () => {
-        const state: HttpState = { params, timeoutMs, affected: 0 }
+        const state: HttpState = { params, trace, timeoutMs, affected: 0 }
         const scope = activateInScope(request, TYPE, state, () => {
           live.delete(state)
           if (live.size === 0) uninstall()

@@ -35,10 +35,19 @@ export interface Outcome {
   readonly statusCode?: number
   readonly body?: string
   readonly headers?: Readonly<Record<string, string>>
+  /** Called once when the delay is over (the outcome comes, or the request is given up): ends its trace. */
+  readonly delayEnded?: () => void
+}
+
+/** A request's target, and the X-Ray trace header of its subsegment when the X-Ray SDK set one. */
+export interface Target {
+  readonly host: string
+  readonly port: number
+  readonly traceHeader?: string
 }
 
 /** Decides, for a request to `host:port`, whether and how it is affected. */
-export type Decide = (target: { host: string; port: number }) => Outcome | undefined
+export type Decide = (target: Target) => Outcome | undefined
 
 const CODE: Record<'refused' | 'reset' | 'dns', NetworkErrorCode> = {
   refused: 'ECONNREFUSED',
@@ -95,7 +104,11 @@ class FaultSocket extends Duplex {
     this.connecting =
       outcome.fault === 'timeout' || outcome.fault === 'refused' || outcome.fault === 'dns'
     const fail = (code: NetworkErrorCode) => () => this.destroy(networkError(code, target))
-    if (outcome.fault === 'timeout') this.#timer = setTimeout(fail('ETIMEDOUT'), outcome.delay)
+    if (outcome.fault === 'timeout')
+      this.#timer = setTimeout(() => {
+        outcome.delayEnded?.()
+        fail('ETIMEDOUT')()
+      }, outcome.delay)
     // After the request has taken the socket (`onSocket` attaches its listeners on the next tick).
     else if (outcome.fault === 'refused' || outcome.fault === 'dns')
       setImmediate(fail(CODE[outcome.fault]))
@@ -126,6 +139,7 @@ class FaultSocket extends Duplex {
   }
 
   public override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.#outcome.fault === 'timeout') this.#outcome.delayEnded?.()
     clearTimeout(this.#timer)
     clearTimeout(this.#idle)
     callback(error)
@@ -166,7 +180,11 @@ class FaultSocket extends Duplex {
 }
 
 type AddRequest = (this: Agent, request: unknown, options: Record<string, unknown>) => void
-type ClientRequestLike = { destroyed?: boolean; onSocket(socket: unknown): void }
+type ClientRequestLike = {
+  destroyed?: boolean
+  onSocket(socket: unknown): void
+  getHeader?(name: string): unknown
+}
 
 let agentDescriptor: PropertyDescriptor | undefined
 let agentWrapper: AddRequest | undefined
@@ -180,10 +198,17 @@ const installAgent = (decide: Decide): void => {
   agentWrapper = function chaosAddRequest(this: Agent, request, options) {
     const host = String(options.host ?? options.hostname ?? 'localhost')
     const port = Number(options.port ?? (this as { defaultPort?: number }).defaultPort ?? 80)
-    const outcome = decide({ host, port })
+    const req = request as ClientRequestLike
+    // Set by the X-Ray SDK's http patch (Tracer's captureHTTPsRequests): names the request's subsegment.
+    const header = req.getHeader?.('x-amzn-trace-id')
+    const outcome = decide({
+      host,
+      port,
+      ...(typeof header === 'string' ? { traceHeader: header } : {}),
+    })
     if (outcome === undefined) return original.call(this, request, options)
     const deliver = () => {
-      const req = request as ClientRequestLike
+      if (outcome.fault !== 'timeout') outcome.delayEnded?.()
       if (req.destroyed) return
       if (outcome.fault === undefined) return original.call(this, request, options)
       const socket = new FaultSocket(outcome, { host, port })
@@ -260,10 +285,12 @@ const play = (
     if (done) return
     done = true
     clearTimeout(timer)
+    outcome.delayEnded?.()
     handler.onError?.(error)
   }
   const run = () => {
     if (done) return
+    outcome.delayEnded?.()
     switch (outcome.fault) {
       case undefined:
         done = true

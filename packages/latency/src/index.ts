@@ -5,7 +5,6 @@ import {
   describeValue,
   type FaultDefinition,
   remainingTimeMs,
-  sleep,
   withinDeadline,
 } from '@middy-chaos/core'
 
@@ -113,7 +112,7 @@ export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> =
     }
     return fields.issue('delay', 'is required: a number of ms, or { "min": ms, "max": ms }')
   },
-  plan({ params, request, options }) {
+  plan({ params, request, options, trace }) {
     const requested =
       params.minDelay === params.maxDelay
         ? params.minDelay
@@ -129,7 +128,8 @@ export const latencyFault: FaultDefinition<LatencyParams, ChaosLatencyOptions> =
               remainingTimeMs: remainingTimeMs(request.context),
             }
           : { delay },
-      run: () => (delay > 0 ? sleep(delay) : undefined),
+      // A subsegment / span of its own in traces, covering exactly the wait.
+      run: () => (delay > 0 ? trace.delay(delay) : undefined),
     }
   },
   describe: ({ minDelay, maxDelay }) =>

@@ -9,6 +9,7 @@ import {
   describeChanges,
   describeValue,
   type FaultDefinition,
+  type FaultTrace,
   type FieldReader,
   FORBIDDEN_SEGMENTS,
   globMatches,
@@ -17,7 +18,6 @@ import {
   type PathEdit,
   readPathEdits,
   scopeOf,
-  sleep,
   withinDeadline,
 } from '@middy-chaos/core'
 
@@ -307,6 +307,8 @@ interface Rule {
 interface PointState {
   readonly rules: Rule[]
   readonly margin: number
+  /** The invocation's trace: each affected call is marked, each delay is its own subsegment / span. */
+  readonly trace: FaultTrace
   scope?: InvocationScope
   affected: number
   clamped: number
@@ -415,11 +417,12 @@ const reach = async (name: string, options: ChaosPointOptions | undefined): Prom
   let value = data
   let affected = false
   for (const { params } of due) {
+    if (!affected) state.trace.call({ faultType: TYPE, point: name })
     if (params.delay > 0) {
       const delay = withinDeadline(params.delay, scope.request.context, state.margin)
       if (delay < params.delay) state.clamped += 1
       affected = true
-      await sleep(delay)
+      await state.trace.delay(delay)
       // The invocation ended while the point waited: what is left does not apply.
       if (!scope.active) break
     }
@@ -566,7 +569,7 @@ export const pointFault: FaultDefinition<PointParams, ChaosPointsOptions> = {
       ...(edits === undefined ? {} : { edits }),
     }
   },
-  plan({ params, request, options, logger }) {
+  plan({ params, request, options, logger, trace }) {
     return {
       details: loggable(params),
       run: () => {
@@ -580,6 +583,7 @@ export const pointFault: FaultDefinition<PointParams, ChaosPointsOptions> = {
         const state: PointState = {
           rules: [rule],
           margin: options.deadlineMargin ?? 0,
+          trace,
           affected: 0,
           clamped: 0,
           points: new Map(),

@@ -110,7 +110,7 @@ export const timeoutFault: FaultDefinition<TimeoutParams, ChaosTimeoutOptions> =
     })
     return buffer === undefined ? undefined : { mode, buffer }
   },
-  plan({ params, request, logger }) {
+  plan({ params, request, logger, trace }) {
     const context = request.context
     const remaining = remainingTimeMs(context)
     if (remaining === undefined) {
@@ -130,7 +130,7 @@ export const timeoutFault: FaultDefinition<TimeoutParams, ChaosTimeoutOptions> =
     return {
       details: { holdMs: hold, remainingTimeMs: remaining, outcome },
       run: async () => {
-        await sleep(hold)
+        await trace.delay(hold)
         if (params.mode === 'throw') {
           throw new ChaosTimeoutError(
             `Chaos timeout: ${params.buffer} ms before the Lambda deadline`,
