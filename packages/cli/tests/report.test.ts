@@ -307,7 +307,9 @@ describe('the HTML report in Chromium', () => {
         ),
       )
     expect(htmlRows).toEqual(terminalRows.map((line) => line.trim().split(/\s{2,}/)))
-    expect(htmlRows.map((row) => row[0])).toEqual([
+    // The writing steps take milliseconds: a probe request falls into one only on a busy machine.
+    const instant = ['S01_Outage', 'S03_Recover']
+    expect(htmlRows.map((row) => row[0]).filter((name) => !instant.includes(name ?? ''))).toEqual([
       '(baseline)',
       'S02_Hold',
       '(after)',
