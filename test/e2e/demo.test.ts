@@ -78,11 +78,12 @@ describe('pnpm demo', () => {
       expect(index, `${pattern} after line ${from}\n${run.stdout}`).toBeGreaterThanOrEqual(from)
       return index
     }
-    const base = first(/^Hello from Lambda! - 200 - 0\.0\d{5}$/)
-    const slow = first(/^Hello from Lambda! - 200 - 0\.[4-6]\d{5}$/, base)
+    // Under 0.4 s: no delay; 0.4 to 0.8 s: the one 400 ms delay (room for a busy machine)
+    const base = first(/^Hello from Lambda! - 200 - 0\.[0-3]\d{5}$/)
+    const slow = first(/^Hello from Lambda! - 200 - 0\.[4-7]\d{5}$/, base)
     const notFound = first(/^Hello from Lambda! - 404 - \d\.\d{6}$/, slow)
     const error = first(/^\{"message": "Internal server error"\} - 502 - \d\.\d{6}$/, notFound)
-    const back = first(/^Hello from Lambda! - 200 - 0\.0\d{5}$/, error)
+    const back = first(/^Hello from Lambda! - 200 - 0\.[0-3]\d{5}$/, error)
     const summary = first(/^Probe summary per step: \d+ requests$/, back)
     expect(lines.slice(summary).join('\n')).toMatch(/S02_Wait1\s+latency 400ms\s+\d+\s+200×\d+/)
     expect(lines.slice(summary).join('\n')).toMatch(/S04_Wait2\s+status code 404\s+\d+\s+.*404×\d+/)
@@ -90,27 +91,28 @@ describe('pnpm demo', () => {
   })
 
   it('answers each phase with the workshop’s status, body and latency band', () => {
+    // Every request of the latency phase waits the 400 ms; the median of a phase shows whether
+    // it waited once (0.4 to 0.8 s), or not at all (under 0.4 s), with a margin of tens of
+    // times a request's own few ms, which a busy machine cannot eat, nor one slow request move
+    const seconds = (samples: Sample[]) => median(samples.map((s) => s.seconds))
     const baseline = settled('(baseline)')
     for (const s of baseline) expect([s.status, s.body]).toEqual([200, HELLO])
-    const base = median(baseline.map((s) => s.seconds))
-    expect(base).toBeLessThan(0.2)
+    expect(seconds(baseline)).toBeLessThan(0.4)
 
-    for (const s of settled('S02_Wait1')) {
+    const slow = settled('S02_Wait1')
+    for (const s of slow) {
       expect([s.status, s.body]).toEqual([200, HELLO])
       expect(s.seconds).toBeGreaterThanOrEqual(0.4)
-      expect(s.seconds).toBeLessThan(base + 0.4 + 0.25)
     }
-    for (const s of settled('S04_Wait2')) {
-      expect([s.status, s.body]).toEqual([404, HELLO])
-      expect(s.seconds).toBeLessThan(base + 0.25)
-    }
-    for (const s of settled('S06_Wait3')) {
-      expect([s.status, s.body]).toEqual([502, INTERNAL])
-      expect(s.seconds).toBeLessThan(base + 0.25)
-    }
-    for (const s of settled('(after)')) {
-      expect([s.status, s.body]).toEqual([200, HELLO])
-      expect(s.seconds).toBeLessThan(base + 0.25)
-    }
+    expect(seconds(slow)).toBeLessThan(0.8)
+    const notFound = settled('S04_Wait2')
+    for (const s of notFound) expect([s.status, s.body]).toEqual([404, HELLO])
+    expect(seconds(notFound)).toBeLessThan(0.4)
+    const error = settled('S06_Wait3')
+    for (const s of error) expect([s.status, s.body]).toEqual([502, INTERNAL])
+    expect(seconds(error)).toBeLessThan(0.4)
+    const after = settled('(after)')
+    for (const s of after) expect([s.status, s.body]).toEqual([200, HELLO])
+    expect(seconds(after)).toBeLessThan(0.4)
   })
 })

@@ -120,3 +120,54 @@ export const useCapturedLogs = () => {
     injected: () => current.injected(),
   }
 }
+
+/** What {@link onFakeClock} saw: how `act` settled, and when on the fake clock. */
+export interface FakeClockRun<T> {
+  result: T | undefined
+  error: unknown
+  /** ms of fake time from the start of `act` until it settled. */
+  ms: number
+}
+
+/**
+ * Runs `act` on a fake clock (`setTimeout`, `clearTimeout` and `Date` faked)
+ * and says when it settled on that clock: how long the code under test asked
+ * its timers to wait, exactly, however busy the machine is. Each timer fires
+ * once everything before it has run; `now()` gives the fake ms since the start,
+ * for recording when something happened. For code that waits on nothing but
+ * those timers (a static config: no store, no I/O): it fails when `act` waits
+ * on something else. Make the Lambda context inside `act`: its deadline reads
+ * the fake `Date`.
+ *
+ * @example
+ * ```ts
+ * const { result, ms } = await onFakeClock(() => handler({}, makeContext()))
+ * expect(ms).toBe(120) // the latency fault slept 120 ms, on any machine
+ * ```
+ */
+export const onFakeClock = async <T>(
+  act: (now: () => number) => Promise<T>,
+): Promise<FakeClockRun<T>> => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+  try {
+    const start = Date.now()
+    const now = () => Date.now() - start
+    let settled = false
+    const outcome = act(now).then(
+      (result) => ({ result, error: undefined as unknown }),
+      (error: unknown) => ({ result: undefined, error }),
+    )
+    void outcome.then(() => {
+      settled = true
+    })
+    await vi.advanceTimersByTimeAsync(0)
+    while (!settled) {
+      if (vi.getTimerCount() === 0)
+        throw new Error('onFakeClock: the code under test waits on something other than a timer')
+      await vi.advanceTimersToNextTimerAsync()
+    }
+    return { ...(await outcome), ms: now() }
+  } finally {
+    vi.useRealTimers()
+  }
+}

@@ -1,6 +1,11 @@
 import middy from '@middy/core'
 import { describe, expect, it } from 'vitest'
-import { helloWorld, makeContext, useCapturedLogs } from '../../../test/helpers/index.js'
+import {
+  helloWorld,
+  makeContext,
+  onFakeClock,
+  useCapturedLogs,
+} from '../../../test/helpers/index.js'
 import { chaosLatency, MAX_DELAY_MS } from '../src/index.js'
 
 const timed = async <T>(fn: () => Promise<T>) => {
@@ -13,20 +18,26 @@ describe('chaosLatency', () => {
   const logs = useCapturedLogs()
 
   it('delays the invocation by the chaos_lambda delay, before the handler', async () => {
+    // Prepare: the handler and a later after hook note when they ran (fake ms)
     const order: string[] = []
     const config = { is_enabled: true, fault_type: 'latency', delay: 120, rate: 1 }
-    const handler = middy(async () => {
-      order.push('handler')
-      return helloWorld()
-    })
-      .use(chaosLatency({ config }))
-      .after(() => {
-        order.push('after')
+    const chain = (now: () => number) =>
+      middy(async () => {
+        order.push(`handler@${now()}`)
+        return helloWorld()
       })
-    const { result, elapsed } = await timed(() => handler({}, makeContext()))
+        .use(chaosLatency({ config }))
+        .after(() => {
+          order.push(`after@${now()}`)
+        })
+
+    // Act: on a fake clock, so the wait is the one the fault asked for, whatever the load
+    const { result, ms } = await onFakeClock((now) => chain(now)({}, makeContext()))
+
+    // Assess: 120 ms, all of it before the handler
     expect(result).toEqual({ statusCode: 200, body: 'Hello from Lambda!' })
-    expect(elapsed).toBeGreaterThanOrEqual(118)
-    expect(elapsed).toBeLessThan(400)
+    expect(ms).toBe(120)
+    expect(order).toEqual(['handler@120', 'after@120'])
     expect(logs.injected()[0]).toMatchObject({
       chaos: {
         faultType: 'latency',
@@ -40,24 +51,27 @@ describe('chaosLatency', () => {
   })
 
   it('waits after the handler when asked in code or in the config', async () => {
-    const events: string[] = []
-    const lambda = async () => {
-      events.push(`handler@${Math.round(performance.now())}`)
+    // Prepare: a handler that notes when it ran (fake ms)
+    const handlerAt: number[] = []
+    const lambda = (now: () => number) => async () => {
+      handlerAt.push(now())
       return helloWorld()
     }
-    const config = { version: 1, faults: [{ type: 'latency', delay: 80 }] }
-    const started = performance.now()
-    await middy(lambda).use(chaosLatency({ config, phase: 'after' }))({}, makeContext())
-    const handlerAt = Number(events[0]?.split('@')[1]) - started
-    expect(handlerAt).toBeLessThan(40)
-    expect(performance.now() - started).toBeGreaterThanOrEqual(78)
-    expect(logs.injected()[0]).toMatchObject({ chaos: { phase: 'after', delay: 80 } })
+    const inCode = { version: 1, faults: [{ type: 'latency', delay: 80 }] }
+    const inConfig = { version: 1, faults: [{ type: 'latency', delay: 80, phase: 'after' }] }
 
-    const configAfter = { version: 1, faults: [{ type: 'latency', delay: 80, phase: 'after' }] }
-    const { elapsed } = await timed(() =>
-      middy(lambda).use(chaosLatency({ config: configAfter }))({}, makeContext()),
+    // Act: on a fake clock
+    const code = await onFakeClock((now) =>
+      middy(lambda(now)).use(chaosLatency({ config: inCode, phase: 'after' }))({}, makeContext()),
     )
-    expect(elapsed).toBeGreaterThanOrEqual(78)
+    const config = await onFakeClock((now) =>
+      middy(lambda(now)).use(chaosLatency({ config: inConfig }))({}, makeContext()),
+    )
+
+    // Assess: the handler at once, the answer 80 ms later
+    expect(handlerAt).toEqual([0, 0])
+    expect([code.ms, config.ms]).toEqual([80, 80])
+    expect(logs.injected()[0]).toMatchObject({ chaos: { phase: 'after', delay: 80 } })
     expect(logs.injected()[1]).toMatchObject({ chaos: { phase: 'after' } })
   })
 
@@ -78,15 +92,35 @@ describe('chaosLatency', () => {
   })
 
   it('never sleeps past the deadline: clamps to the remaining time minus the margin and says so', async () => {
+    // Prepare: 5 s asked for, 300 ms left, a 100 ms margin
     const config = { version: 1, faults: [{ type: 'latency', delay: 5_000 }] }
     const handler = middy(helloWorld).use(chaosLatency({ config, deadlineMargin: 100 }))
+
+    // Act: on the real clock
     const { result, elapsed } = await timed(() => handler({}, makeContext({ timeoutMs: 300 })))
+
+    // Assess: the delay the fault took is the time it saw left less the margin, at most 200 ms;
+    // it waited that long (a busy machine only adds to it), and nowhere near the 5 s asked for
     expect(result).toEqual({ statusCode: 200, body: 'Hello from Lambda!' })
-    expect(elapsed).toBeLessThan(300)
-    expect(elapsed).toBeGreaterThanOrEqual(180)
-    const line = logs.injected()[0]?.chaos as Record<string, unknown>
+    const line = logs.injected()[0]?.chaos as { delay: number; remainingTimeMs: number }
     expect(line).toMatchObject({ requestedDelay: 5_000, clamped: true })
-    expect(line.delay).toBeLessThanOrEqual(200)
+    expect(line.remainingTimeMs).toBeLessThanOrEqual(300)
+    expect(line.delay).toBe(Math.max(0, line.remainingTimeMs - 100))
+    expect(elapsed).toBeGreaterThanOrEqual(180)
+    expect(elapsed).toBeLessThan(2_000) // ten times the 200 ms: the 5 s would fail it
+  })
+
+  it('on a fake clock, ends the clamped delay exactly at the margin before the deadline', async () => {
+    const config = { version: 1, faults: [{ type: 'latency', delay: 5_000 }] }
+    const { result, ms } = await onFakeClock(() =>
+      middy(helloWorld).use(chaosLatency({ config, deadlineMargin: 100 }))(
+        {},
+        makeContext({ timeoutMs: 300 }),
+      ),
+    )
+    expect(result).toEqual({ statusCode: 200, body: 'Hello from Lambda!' })
+    expect(ms).toBe(200)
+    expect(logs.injected()[0]?.chaos).toMatchObject({ delay: 200, remainingTimeMs: 300 })
   })
 
   it.each([
@@ -102,11 +136,16 @@ describe('chaosLatency', () => {
     [{ delay: { min: 9, max: 3 } }, 'faults[0].delay: min (9) must not exceed max (3)'],
     [{}, 'faults[0].delay: is required: a number of ms, or { "min": ms, "max": ms }'],
   ])('rejects %j with a message naming the field and the bound', async (fields, message) => {
+    // Act: on a fake clock, where any wait would show
     const config = { version: 1, faults: [{ type: 'latency', ...fields }] }
-    const { elapsed } = await timed(() =>
+    const { result, ms } = await onFakeClock(() =>
       middy(helloWorld).use(chaosLatency({ config }))({}, makeContext()),
     )
-    expect(elapsed).toBeLessThan(50)
+
+    // Assess: the handler answered with no wait and no fault, and the warning says why
+    expect(result).toEqual({ statusCode: 200, body: 'Hello from Lambda!' })
+    expect(ms).toBe(0)
+    expect(logs.injected()).toEqual([])
     expect(logs.byLevel('warn')[0]?.issues).toEqual([message])
   })
 

@@ -4,9 +4,15 @@
  */
 import middy from '@middy/core'
 import { parseConfig } from '@middy-chaos/core'
+import type { Context } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import { V1_CONFIGURATION } from '../../../test/formats/failure-lambda.fixtures.js'
-import { helloWorld, makeContext, useCapturedLogs } from '../../../test/helpers/index.js'
+import {
+  helloWorld,
+  makeContext,
+  onFakeClock,
+  useCapturedLogs,
+} from '../../../test/helpers/index.js'
 import { chaosTimeout, timeoutFault } from '../src/index.js'
 
 /** The README's "Configuration" example with only the timeout flag on. */
@@ -37,41 +43,50 @@ describe('failure-lambda timeout configs', () => {
 
   it('sleep until the deadline less 500 ms, then run the handler with the 500 ms left', async () => {
     // Prepare
-    const started = performance.now()
     const seen: { at: number; remaining: number }[] = []
-    const chain = middy(
-      async (_event: unknown, context: { getRemainingTimeInMillis(): number }) => {
-        seen.push({
-          at: performance.now() - started,
-          remaining: context.getRemainingTimeInMillis(),
-        })
+    const chain = (now: () => number) =>
+      middy(async (_event: unknown, context: { getRemainingTimeInMillis(): number }) => {
+        seen.push({ at: now(), remaining: context.getRemainingTimeInMillis() })
         return helloWorld()
-      },
-    ).use(chaosTimeout({ config: example() }))
+      }).use(chaosTimeout({ config: example() }))
 
-    // Act
-    const result = await chain({}, makeContext({ timeoutMs: 800 }))
+    // Act: on a fake clock, so the instants are the ones the fault chose, whatever the load
+    const { result } = await onFakeClock((now) => chain(now)({}, makeContext({ timeoutMs: 800 })))
 
     // Assess
     expect(result).toEqual(await helloWorld())
-    expect(seen[0]?.at).toBeGreaterThanOrEqual(299)
-    expect(seen[0]?.at).toBeLessThan(500)
-    expect(seen[0]?.remaining).toBeLessThanOrEqual(501)
+    expect(seen).toEqual([{ at: 300, remaining: 500 }])
     expect(logs.injected()[0]).toMatchObject({
       chaos: { faultType: 'timeout', mode: 'hold', buffer: 500, outcome: 'continue' },
     })
   })
 
   it('a handler slower than the buffer then times out: Middy timeoutEarly fires before the deadline', async () => {
-    const chain = middy(async () => {
+    // Prepare: a handler needing 700 ms. On the real clock: Middy's timer comes from
+    // node:timers, which a fake clock does not reach.
+    let remaining = -1
+    const chain = middy(async (_event: unknown, context: Context) => {
+      remaining = context.getRemainingTimeInMillis()
       await new Promise((resolve) => setTimeout(resolve, 700))
       return helloWorld()
     }).use(chaosTimeout({ config: minimal }))
+
+    // Act
     const started = performance.now()
     const error = await chain({}, makeContext({ timeoutMs: 800 })).catch((caught: Error) => caught)
-    // Middy's own timeoutEarly error, 5 ms (its default) before the deadline
+    const elapsed = performance.now() - started
+
+    // Assess: Middy's own timeoutEarly error (5 ms, its default, before the deadline), not the
+    // handler's answer: the fault held until 500 ms before the deadline and no later (the hold
+    // it logged), so the handler started with at most 500 ms of the 700 it needs
     expect(error).toMatchObject({ name: 'TimeoutError', cause: { package: '@middy/core' } })
-    expect(performance.now() - started).toBeLessThan(800 + 50)
+    const line = logs.injected()[0]?.chaos as { holdMs: number; remainingTimeMs: number }
+    expect(line.remainingTimeMs).toBeLessThanOrEqual(800)
+    expect(line.holdMs).toBe(line.remainingTimeMs - 500)
+    expect(remaining).toBeGreaterThanOrEqual(0)
+    expect(remaining).toBeLessThanOrEqual(501)
+    expect(elapsed).toBeGreaterThanOrEqual(790)
+    expect(elapsed).toBeLessThan(8_000) // ten times the 800 ms: a hold past the deadline would show
   })
 
   it('timeout_buffer_ms defaults to 0, as in failure-lambda: held until the deadline', async () => {
