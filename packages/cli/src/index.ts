@@ -41,6 +41,13 @@ export {
 } from './fis/player.js'
 export { type FisTemplate, loadFisTemplate, parseFisTemplate } from './fis/template.js'
 export {
+  type JunitCase,
+  type JunitResult,
+  junitCases,
+  junitReport,
+  writeJunit,
+} from './junit.js'
+export {
   acquireLease,
   describeLease,
   LEASE_SUFFIX,
@@ -78,6 +85,7 @@ export {
 } from './serve.js'
 export { runSession, type SessionOptions, type SessionResult, sessionExitCode } from './session.js'
 export { EXPIRY_FIELD, stampExpiry, turnsFaultsOn } from './stamp.js'
+export { appendStepSummary, STEP_SUMMARY_ENV, stepSummaryMarkdown } from './step-summary.js'
 export {
   AlarmWatch,
   type ProbeThreshold,
