@@ -3,12 +3,13 @@
  * `export const VERSION = '…'` of its sources (the CLI's `--version`, the
  * version `@middy-chaos/fis` names in the runbooks it generates), so that they
  * say what its package.json says. `pnpm version-packages` runs it; a test
- * checks they agree.
+ * checks they agree. `node scripts/sync-versions.mjs [<repository root>]`.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = new URL('..', import.meta.url).pathname
+const root = resolve(process.argv[2] ?? fileURLToPath(new URL('..', import.meta.url)))
 const CONSTANT = /^export const VERSION = '([^']*)'$/m
 
 /** Every `.ts` file under `dir`. */
@@ -28,6 +29,6 @@ for (const name of readdirSync(join(root, 'packages'))) {
     const found = CONSTANT.exec(text)
     if (found === null || found[1] === version) continue
     writeFileSync(file, text.replace(CONSTANT, `export const VERSION = '${version}'`))
-    process.stdout.write(`${file.slice(root.length)}: VERSION ${found[1]} -> ${version}\n`)
+    process.stdout.write(`${relative(root, file)}: VERSION ${found[1]} -> ${version}\n`)
   }
 }
