@@ -61,8 +61,7 @@ const runInPipeline = async (name: string, extra: string[] = []) => {
     )
     const xml = await readFile(junit, 'utf8')
     const report = await parse(xml)
-    if (report === undefined || !('testsuite' in report))
-      throw new Error(`not a <testsuites> report:\n${xml}`)
+    if (!report || !('testsuite' in report)) throw new Error(`not a <testsuites> report:\n${xml}`)
     const [suite] = report.testsuite ?? []
     return {
       ...run,
