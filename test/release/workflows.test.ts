@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: GitHub Actions expressions
 /**
  * The GitHub Actions workflows: CI (what .ci/run does, on Node.js 22 and 24),
  * the release with Changesets and npm provenance, and the documented
