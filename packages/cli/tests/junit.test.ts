@@ -245,6 +245,24 @@ describe('--junit and GITHUB_STEP_SUMMARY, refused or left alone', () => {
     await expect(access(join(dir, 'refused.json'))).rejects.toThrow()
   })
 
+  it('refuses --junit with --fis-template, whose play has no expectations to report (exit 2)', async () => {
+    // Act
+    const run = await runCli([
+      'experiment',
+      'run',
+      '--fis-template',
+      join(dir, 'template.json'),
+      '--document',
+      join(dir, 'runbook.yaml'),
+      '--junit',
+      join(dir, 'fis.xml'),
+    ])
+
+    // Assess
+    expect(run.code).toBe(2)
+    expect(run.stderr).toMatch(/^middy-chaos: --junit does not apply to --fis-template/)
+  })
+
   it('writes no job summary when GITHUB_STEP_SUMMARY is empty, and no JUnit XML unless asked', async () => {
     // Prepare
     const param = join(dir, 'quiet.json')
