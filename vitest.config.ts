@@ -30,6 +30,8 @@ export default defineConfig({
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
+      // In GitHub Actions: the CLI runs the tests start do not add to the job's summary.
+      GITHUB_STEP_SUMMARY: '',
     },
     // CI asks for a JSON report beside the usual output (VITEST_JSON_REPORT=<file>).
     reporters: process.env.VITEST_JSON_REPORT ? ['default', 'json'] : ['default'],

@@ -1,19 +1,28 @@
 /**
  * Every package installs and imports from its packed tarball, not only inside
- * the workspace: `pnpm pack` (which rewrites `workspace:*` to real versions),
- * unpacked into a bare project whose only other modules are the peers a user
- * already has. Needs `pnpm build` first (CI builds before testing).
+ * the workspace: `pnpm pack` (what `pnpm publish` uploads: it rewrites
+ * `workspace:*` to real versions and applies `files`), unpacked into a bare
+ * project whose only other modules are the peers a user already has. Each
+ * tarball holds the compiled code of its sources and nothing else besides its
+ * README, LICENSE and CHANGELOG; its manifest links to the repository; publint
+ * and Are the Types Wrong? find nothing in it. Needs `pnpm build` first (CI
+ * builds before testing).
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { checkPackage, createPackageFromTarballData } from '@arethetypeswrong/core'
+import { publint } from 'publint'
+import { formatMessage } from 'publint/utils'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const packages = readdirSync(join(root, 'packages'))
+/** Resolution modes the esm-only profile of Are the Types Wrong? leaves out. */
+const ESM_ONLY_IGNORED = new Set(['node10', 'node16-cjs'])
 const peers = [
   '@middy/core',
   '@aws-lambda-powertools/commons',
@@ -24,16 +33,56 @@ const peers = [
   '@types/aws-lambda',
 ]
 
+/** The repository every package links to, as the root package.json names it. */
+const REPOSITORY = (
+  JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { repository: { url: string } }
+).repository.url
+/** `git+https://github.com/<owner>/<name>.git` → `https://github.com/<owner>/<name>`. */
+const WEB = REPOSITORY.replace(/^git\+/, '').replace(/\.git$/, '')
+
+/** Every `.ts` file under `dir`, relative to it. */
+const sources = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
+
+/**
+ * What a package's tarball must hold, exactly: its manifest, README, LICENSE
+ * and CHANGELOG, and for each source file its compiled `.js` and `.d.ts`
+ * (no source, no test, no source map, nothing left in lib/ by an old build).
+ */
+const expectedFiles = (name: string): string[] =>
+  [
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'CHANGELOG.md',
+    ...sources(join(root, 'packages', name, 'src')).flatMap((file) => {
+      const base = `lib/${file.replace(/\.ts$/, '')}`
+      return [`${base}.js`, `${base}.d.ts`]
+    }),
+  ].sort()
+
+interface Manifest {
+  name: string
+  version: string
+  dependencies?: Record<string, string>
+  peerDependencies?: Record<string, string>
+  repository?: { type: string; url: string; directory: string }
+  homepage?: string
+  bugs?: { url: string }
+  publishConfig?: Record<string, unknown>
+  engines?: { node: string }
+}
+
 describe('packed packages', () => {
   let project: string
-  const manifests: Record<
-    string,
-    {
-      name: string
-      dependencies?: Record<string, string>
-      peerDependencies?: Record<string, string>
-    }
-  > = {}
+  let tarballs: string
+  const manifests: Record<string, Manifest> = {}
+  /** The file list of each tarball, as `pnpm publish` would upload it. */
+  const packed: Record<string, string[]> = {}
+  /** Each tarball's bytes. */
+  const tarballData: Record<string, Uint8Array> = {}
 
   beforeAll(async () => {
     for (const name of packages) {
@@ -42,7 +91,7 @@ describe('packed packages', () => {
       }
     }
     project = await mkdtemp(join(tmpdir(), 'middy-chaos-pack-'))
-    const tarballs = join(project, 'tarballs')
+    tarballs = join(project, 'tarballs')
     await mkdir(tarballs)
     for (const name of packages) {
       execFileSync('pnpm', ['pack', '--pack-destination', tarballs], {
@@ -56,6 +105,12 @@ describe('packed packages', () => {
       await mkdir(target, { recursive: true })
       execFileSync('tar', ['-xzf', join(tarballs, tarball), '-C', target, '--strip-components=1'])
       manifests[name] = JSON.parse(await readFile(join(target, 'package.json'), 'utf8'))
+      packed[name] = execFileSync('tar', ['-tzf', join(tarballs, tarball)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map((path) => path.replace(/^package\//, ''))
+        .sort()
+      tarballData[name] = new Uint8Array(await readFile(join(tarballs, tarball)))
     }
     // What a user's install brings besides our tarballs: the peers they own, and every
     // package's own third-party dependencies (yaml, uPlot, the CloudWatch client, …).
@@ -83,18 +138,72 @@ describe('packed packages', () => {
     if (project) await rm(project, { recursive: true, force: true })
   })
 
-  it('packs every package, with workspace versions resolved and only lib/ and the README', async () => {
+  it('packs every package, with workspace versions resolved', () => {
     expect(Object.keys(manifests).sort()).toEqual([...packages].sort())
     for (const [name, manifest] of Object.entries(manifests)) {
       expect(manifest.name).toBe(`@middy-chaos/${name}`)
       for (const version of Object.values(manifest.dependencies ?? {})) {
         expect(version).not.toMatch(/^workspace:/)
       }
-      const files = readdirSync(join(project, 'node_modules', '@middy-chaos', name)).sort()
-      expect(
-        files.filter((file) => !['lib', 'README.md', 'package.json', 'LICENSE'].includes(file)),
-      ).toEqual([])
     }
+  })
+
+  it('puts in each tarball the compiled code of its sources, its README, LICENSE and CHANGELOG, and nothing else', () => {
+    for (const name of packages) {
+      const files = packed[name] ?? []
+      // Assess: the same list, whatever lib/ holds besides (run rm -rf packages/*/lib && pnpm build when it holds old files)
+      expect(files, `@middy-chaos/${name}`).toEqual(expectedFiles(name))
+      expect(files.filter((file) => /\.map$|\.test\.|(^|\/)(src|tests)\//.test(file))).toEqual([])
+    }
+  })
+
+  it('is versioned in lockstep, and links to its folder of the repository, its README and the issues; published publicly with provenance', () => {
+    const versions = new Set(Object.values(manifests).map((manifest) => manifest.version))
+    expect(versions.size, [...versions].join(', ')).toBe(1)
+    expect(WEB).toMatch(/^https:\/\/github\.com\/[^/]+\/[^/]+$/)
+    for (const [name, manifest] of Object.entries(manifests)) {
+      expect(manifest.repository, name).toEqual({
+        type: 'git',
+        url: REPOSITORY,
+        directory: `packages/${name}`,
+      })
+      expect(manifest.homepage, name).toBe(`${WEB}/tree/main/packages/${name}#readme`)
+      expect(manifest.bugs, name).toEqual({ url: `${WEB}/issues` })
+      expect(manifest.publishConfig, name).toEqual({ access: 'public', provenance: true })
+      expect(manifest.engines?.node, name).toBe('>=22')
+    }
+  })
+
+  it('has no publint message, not even a suggestion', async () => {
+    const messages: string[] = []
+    for (const name of packages) {
+      const data = tarballData[name] ?? new Uint8Array()
+      const { messages: found, pkg } = await publint({
+        pack: { tarball: data.slice().buffer },
+        level: 'suggestion',
+        strict: true,
+      })
+      for (const message of found)
+        messages.push(`@middy-chaos/${name}: ${message.code} ${formatMessage(message, pkg)}`)
+    }
+    expect(messages).toEqual([])
+  })
+
+  it('resolves its types as an ESM-only package (Are the Types Wrong?, esm-only profile)', async () => {
+    const problems: string[] = []
+    for (const name of packages) {
+      const result = await checkPackage(
+        createPackageFromTarballData(tarballData[name] ?? new Uint8Array()),
+      )
+      if (!('problems' in result)) throw new Error(`@middy-chaos/${name}: no types found`)
+      for (const problem of result.problems) {
+        // The esm-only profile: the packages are ESM only, as Middy 7 is, so a
+        // CommonJS require (node16-cjs) or the Node 10 resolution is not theirs to serve.
+        if ('resolutionKind' in problem && ESM_ONLY_IGNORED.has(problem.resolutionKind)) continue
+        problems.push(`@middy-chaos/${name}: ${JSON.stringify(problem)}`)
+      }
+    }
+    expect(problems).toEqual([])
   })
 
   it('imports and runs the workshop faults from the tarballs', async () => {

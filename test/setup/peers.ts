@@ -10,6 +10,9 @@
  * - cfn-lint (PyPI), for the CloudFormation templates the packages generate: the one on
  *   PATH, or one installed once into `.tmp/cfn-lint-venv`. Set CFN_LINT to choose the
  *   executable.
+ * - checkov (PyPI), the policy checks run on the same templates: the pinned version in
+ *   `.tmp/checkov-venv`, installed there once (a few minutes), or CHECKOV to choose the
+ *   executable. The findings depend on its version, so one on PATH is not used.
  * - Chromium, for the test that opens an HTML report: Debian's `chromium` at
  *   /usr/bin/chromium (CHROMIUM_PATH to choose another), installed with apt-get when it
  *   is missing and the setup may (as root, or with password-less sudo); otherwise a
@@ -31,6 +34,8 @@ declare module 'vitest' {
     motoPython: string
     /** The cfn-lint executable. */
     cfnLint: string
+    /** The checkov executable. */
+    checkov: string
   }
 }
 
@@ -144,14 +149,11 @@ const startMoto = async (): Promise<{ endpoint: string; python: string; stop: ()
   return { endpoint, python, stop: () => child.kill('SIGTERM') }
 }
 
-/** The cfn-lint version installed into `.tmp/cfn-lint-venv` when none is on PATH. */
-const CFN_LINT_VERSION = '1.58.0'
-const cfnLintVenv = join(root, '.tmp', 'cfn-lint-venv')
 const run = promisify(execFile)
 
-const works = async (cfnLint: string): Promise<string | undefined> => {
+const works = async (executable: string): Promise<string | undefined> => {
   try {
-    const { stdout } = await run(cfnLint, ['--version'], { timeout: 60_000 })
+    const { stdout } = await run(executable, ['--version'], { timeout: 60_000 })
     return stdout.trim()
   } catch {
     return undefined
@@ -171,38 +173,66 @@ const onPath = (name: string): string | undefined => {
   return undefined
 }
 
-/** cfn-lint: CFN_LINT, the one in `.tmp/cfn-lint-venv`, the one on PATH, or installed there once. */
-const findCfnLint = async (): Promise<string> => {
-  const local = join(cfnLintVenv, 'bin', 'cfn-lint')
-  for (const candidate of [process.env.CFN_LINT, local, onPath('cfn-lint')]) {
-    if (candidate && (await works(candidate))) return candidate
+/** A command-line tool from PyPI that the tests run, and where it may come from. */
+interface PipTool {
+  /** Its executable, and its package on PyPI. */
+  readonly name: string
+  /** The version installed into its virtual environment. */
+  readonly version: string
+  /** The environment variable naming an executable to use instead. */
+  readonly env: string
+  /** Whether the one on PATH will do (its findings do not depend on its version). */
+  readonly fromPath: boolean
+}
+
+/** The tool: its variable, its `.tmp/<name>-venv`, PATH when allowed, or installed into that venv once. */
+const findPipTool = async (tool: PipTool): Promise<string> => {
+  const venv = join(root, '.tmp', `${tool.name}-venv`)
+  const local = join(venv, 'bin', tool.name)
+  const localWorks = async () => (await works(local))?.includes(tool.version) === true
+  if (process.env[tool.env] && (await works(process.env[tool.env] ?? ''))) {
+    return process.env[tool.env] ?? ''
   }
+  if (await localWorks()) return local
+  const path = tool.fromPath ? onPath(tool.name) : undefined
+  if (path && (await works(path))) return path
   const python = process.env.PYTHON ?? 'python3'
   process.stderr.write(
-    `test setup: installing cfn-lint==${CFN_LINT_VERSION} into ${cfnLintVenv} (first run only)\n`,
+    `test setup: installing ${tool.name}==${tool.version} into ${venv} (first run only)\n`,
   )
   try {
-    if (!existsSync(local)) await run(python, ['-m', 'venv', cfnLintVenv])
+    if (!existsSync(join(venv, 'bin', 'python'))) await run(python, ['-m', 'venv', venv])
     await run(
-      join(cfnLintVenv, 'bin', 'python'),
+      join(venv, 'bin', 'python'),
       [
         '-m',
         'pip',
         'install',
         '--quiet',
         '--disable-pip-version-check',
-        `cfn-lint==${CFN_LINT_VERSION}`,
+        `${tool.name}==${tool.version}`,
       ],
-      { timeout: 600_000 },
+      { timeout: 900_000 },
     )
   } catch (error) {
     throw new Error(
-      `Could not install cfn-lint into ${cfnLintVenv} (${(error as Error).message}). Install it yourself (pip install cfn-lint) or set CFN_LINT to its path.`,
+      `Could not install ${tool.name} into ${venv} (${(error as Error).message}). Install it yourself (pip install ${tool.name}==${tool.version}) or set ${tool.env} to its path.`,
     )
   }
-  if (!(await works(local))) throw new Error(`${local} does not run after its installation`)
+  if (!(await localWorks())) throw new Error(`${local} does not run after its installation`)
   return local
 }
+
+/** cfn-lint: CFN_LINT, the one in `.tmp/cfn-lint-venv`, the one on PATH, or installed there once. */
+const findCfnLint = (): Promise<string> =>
+  findPipTool({ name: 'cfn-lint', version: '1.58.0', env: 'CFN_LINT', fromPath: true })
+
+/** checkov: CHECKOV, or the pinned version in `.tmp/checkov-venv`, installed there once. */
+const findCheckov = (): Promise<string> =>
+  findPipTool({ name: 'checkov', version: CHECKOV_VERSION, env: 'CHECKOV', fromPath: false })
+
+/** The checkov version the tests' findings and skips were written against. */
+const CHECKOV_VERSION = '3.3.30'
 
 const startDynalite = async (): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
   const { default: dynalite } = await import('dynalite')
@@ -257,9 +287,11 @@ const ensureChromium = async (): Promise<void> => {
 }
 
 export default async function setup(project: TestProject) {
-  // cfn-lint and Chromium first: their installation (first run only) goes on while moto starts.
+  // cfn-lint, checkov and Chromium first: their installation (first run only) goes on while moto starts.
   const cfnLint = findCfnLint()
   cfnLint.catch(() => undefined) // awaited below, after moto and dynalite
+  const checkov = findCheckov()
+  checkov.catch(() => undefined)
   const chromium = ensureChromium()
   const [moto, dynamo] = await Promise.all([startMoto(), startDynalite()])
   await chromium
@@ -267,6 +299,7 @@ export default async function setup(project: TestProject) {
   project.provide('motoPython', moto.python)
   project.provide('dynamoEndpoint', dynamo.endpoint)
   project.provide('cfnLint', await cfnLint)
+  project.provide('checkov', await checkov)
   return async () => {
     moto.stop()
     await dynamo.stop()

@@ -12,7 +12,15 @@
  */
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ChaosConfigParameter, ChaosExperiment } from '@middy-chaos/cdk'
-import { App, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib'
+import {
+  App,
+  CfnOutput,
+  type CfnResource,
+  Duration,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib'
 import * as apigateway from 'aws-cdk-lib/aws-apigateway'
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
 import * as lambda from 'aws-cdk-lib/aws-lambda'
@@ -23,6 +31,16 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
 /** The repository: the function's sources and the lock file esbuild bundles against. */
 const REPOSITORY = here('../../../')
+
+/**
+ * Tells checkov (`Metadata.checkov.skip`) why a resource of the workshop is as
+ * it is, as the cdk-nag acknowledgements do: each check id with its reason.
+ */
+const checkovSkip = (construct: Construct, reasons: Readonly<Record<string, string>>): void => {
+  ;(construct.node.defaultChild as CfnResource).addMetadata('checkov', {
+    skip: Object.entries(reasons).map(([id, comment]) => ({ id, comment })),
+  })
+}
 
 /** Options of the {@link FisWorkshopStack}. */
 export interface FisWorkshopStackProps extends StackProps {
@@ -86,6 +104,17 @@ export class FisWorkshopStack extends Stack {
         "The function writes its own logs with AWS's basic execution policy, as the workshop's",
     })
 
+    checkovSkip(this.helloWorld, {
+      CKV_AWS_116:
+        'API Gateway invokes the function synchronously: a failure is the answer to the caller, there is no event for a dead-letter queue to keep',
+      CKV_AWS_117:
+        "The workshop's function reaches nothing private: a VPC would only add network interfaces to it",
+      CKV_AWS_115:
+        "The example reserves none of the account's concurrency; the experiment's faults come from the chaos parameter",
+      CKV_AWS_173:
+        "Its environment holds no secret (the parameter's name, the service name, the cache window); Lambda encrypts it at rest with its own key",
+    })
+
     this.config = new ChaosConfigParameter(this, 'ChaosConfig', {
       parameterName: props.parameterName ?? 'FisWorkshopLambdaFault',
     })
@@ -97,8 +126,20 @@ export class FisWorkshopStack extends Stack {
       // API Gateway logs need the account-wide CloudWatch role, which an example must not set.
       cloudWatchRole: false,
     })
-    this.api.root.addMethod('GET', new apigateway.LambdaIntegration(this.helloWorld), {
+    const get = this.api.root.addMethod('GET', new apigateway.LambdaIntegration(this.helloWorld), {
       requestValidatorOptions: { validateRequestBody: true, validateRequestParameters: true },
+    })
+    checkovSkip(get, {
+      CKV_AWS_59:
+        "The workshop's endpoint is public: middy-chaos probe calls it without credentials",
+    })
+    checkovSkip(this.api.deploymentStage, {
+      CKV_AWS_76:
+        "Access logs need API Gateway's account-wide CloudWatch Logs role, which this example does not change; the function logs every request and every injected fault",
+      CKV_AWS_73:
+        'The experiment reads what the probe measures and what the function logs; X-Ray traces would add cost, not evidence',
+      CKV_AWS_120:
+        'A cache would answer the probe without calling the function, and hide the faults the experiment injects',
     })
     for (const [rule, reason] of [
       [

@@ -23,6 +23,7 @@ import {
   fisTrustPolicy,
   kmsKeyGrant,
   type LeaseTier,
+  LOG_GROUP_DEFAULT_KEY,
   type PolicyDocument,
   RUN_ACTION,
   type RunbookFormat,
@@ -32,10 +33,11 @@ import { Annotations, ArnFormat, type Duration, Stack } from 'aws-cdk-lib'
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
 import * as fis from 'aws-cdk-lib/aws-fis'
 import * as iam from 'aws-cdk-lib/aws-iam'
+import type * as kms from 'aws-cdk-lib/aws-kms'
 import * as logs from 'aws-cdk-lib/aws-logs'
 import * as ssm from 'aws-cdk-lib/aws-ssm'
 import { Construct } from 'constructs'
-import { acknowledgeWildcardResource } from './nag.js'
+import { acknowledgeWildcardResource, skipCheckov } from './nag.js'
 import {
   ChaosConfigParameter,
   ChaosConstructError,
@@ -79,6 +81,18 @@ export interface ChaosExperimentProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays
+  /**
+   * The KMS key the experiment log group is encrypted with (symmetric). The
+   * construct lets CloudWatch Logs of this stack's region use a key of this
+   * stack, for the log groups of its account and region
+   * (`kms:EncryptionContext:aws:logs:arn`); an imported key's policy must
+   * allow it already (a warning says so).
+   *
+   * @default CloudWatch Logs encrypts the log with a key it manages, as it
+   * does every log group; the log group tells checkov why it has no key of
+   * yours (`CKV_AWS_158`, `LOG_GROUP_DEFAULT_KEY` of `@middy-chaos/fis`)
+   */
+  readonly logEncryptionKey?: kms.IKey
   /**
    * The runbook's `DocumentFormat`: `JSON` (its content as an object) or
    * `YAML` (as YAML text, the format of AWS's own runbook examples).
@@ -365,9 +379,43 @@ export class ChaosExperiment extends Construct {
       'ssm:StartAutomationExecution of this one runbook, whichever of its versions FIS starts',
     )
 
+    const logKey = props.logEncryptionKey
     this.logGroup = new logs.LogGroup(this, 'Log', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(logKey === undefined ? {} : { encryptionKey: logKey }),
     })
+    if (logKey === undefined) skipCheckov(this.logGroup, [LOG_GROUP_DEFAULT_KEY])
+    else {
+      const { statementAdded } = logKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchLogsEncryptsTheLogGroups',
+          principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
+          actions: [
+            'kms:Encrypt*',
+            'kms:Decrypt*',
+            'kms:ReEncrypt*',
+            'kms:GenerateDataKey*',
+            'kms:Describe*',
+          ],
+          resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+                service: 'logs',
+                resource: 'log-group',
+                resourceName: '*',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            },
+          },
+        }),
+      )
+      if (!statementAdded)
+        Annotations.of(this).addWarningV2(
+          '@middy-chaos/cdk:logEncryptionKey',
+          `the policy of the imported key ${logKey.keyArn} must let logs.<region>.amazonaws.com use it for the experiment log group`,
+        )
+    }
 
     const properties = buildExperimentTemplate(
       experiment,

@@ -1,7 +1,8 @@
 /**
  * cdk-nag (v3, a CDK policy-validation plugin) acknowledgements made by the
  * constructs themselves, so that an app using them has no finding to
- * acknowledge. A finding's id carries the resource as cdk-nag flattens it
+ * acknowledge; and the checks of checkov they skip, each with its reason
+ * (`Metadata.checkov.skip` of the resource, which checkov reads). A finding's id carries the resource as cdk-nag flattens it
  * (`Fn::Join` joined, `Ref` as `<LogicalId>`, `Fn::GetAtt` as
  * `<LogicalId.Attr>`): the ids are computed here the same way from the
  * resolved value, whatever the stack's environment and logical ids.
@@ -11,7 +12,7 @@
  *
  * @module
  */
-import { Stack, Validations } from 'aws-cdk-lib'
+import { type CfnResource, Stack, Validations } from 'aws-cdk-lib'
 import type { IConstruct } from 'constructs'
 
 /** A resolved CloudFormation value as cdk-nag writes it in a finding id. */
@@ -51,4 +52,22 @@ export const acknowledgeWildcardResource = (
 /** Acknowledges a cdk-nag finding (`AwsSolutions-IAM4[…]`, `AwsSolutions-L1` …) under `scope`. */
 export const acknowledge = (scope: IConstruct, id: string, reason: string): void => {
   Validations.of(scope).acknowledge({ id, reason })
+}
+
+/** A checkov check a resource skips, and why. */
+export interface CheckovSkip {
+  readonly id: string
+  readonly comment: string
+}
+
+/**
+ * Skips checkov checks on the resource of `scope` (its default child), each
+ * with its reason; a check it already skips is not added twice.
+ */
+export const skipCheckov = (scope: IConstruct, skips: readonly CheckovSkip[]): void => {
+  const resource = scope.node.defaultChild as CfnResource
+  const current = (resource.getMetadata('checkov') as { skip?: CheckovSkip[] } | undefined)?.skip
+  const skip = [...(current ?? [])]
+  for (const entry of skips) if (!skip.some((known) => known.id === entry.id)) skip.push(entry)
+  resource.addMetadata('checkov', { skip })
 }

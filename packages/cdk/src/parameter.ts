@@ -19,7 +19,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda'
 import * as ssm from 'aws-cdk-lib/aws-ssm'
 import * as cr from 'aws-cdk-lib/custom-resources'
 import { Construct } from 'constructs'
-import { acknowledge, acknowledgeWildcardResource } from './nag.js'
+import { acknowledge, acknowledgeWildcardResource, skipCheckov } from './nag.js'
 
 /**
  * Faults off, as the AWS FIS workshop creates its parameter (chaos_lambda's
@@ -141,6 +141,24 @@ const keyGrant = (scope: Construct, key: kms.IKey): KmsKeyGrant =>
   kmsKeyGrant(key.keyArn, (resource) => Stack.of(scope).formatArn({ service: 'kms', resource }))
 
 /** Acknowledges cdk-nag's finding for the `key/*` of a key named by its alias, under `scope`. */
+/** Why the AwsCustomResource provider function of aws-cdk-lib skips these checkov checks. */
+const PROVIDER_CHECKOV_SKIPS = [
+  {
+    id: 'CKV_AWS_116',
+    comment:
+      'CloudFormation calls the custom resource provider synchronously during a deployment: a failure fails the deployment, there is no event for a dead-letter queue to keep',
+  },
+  {
+    id: 'CKV_AWS_117',
+    comment: 'The provider calls the SSM and KMS APIs only; aws-cdk-lib creates it outside any VPC',
+  },
+  {
+    id: 'CKV_AWS_115',
+    comment:
+      "It runs only while the stack deploys, once per SecureString parameter: reserving the account's concurrency for it would take from the functions",
+  },
+] as const
+
 const acknowledgeAliasGrant = (scope: Construct, grant: KmsKeyGrant): void =>
   acknowledgeWildcardResource(
     scope,
@@ -292,12 +310,14 @@ export class ChaosConfigParameter extends ChaosConfigParameterBase {
     const provider = Stack.of(this).node.tryFindChild(
       `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
     )
-    if (provider !== undefined)
+    if (provider !== undefined) {
       acknowledge(
         provider,
         'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         "The AwsCustomResource provider function of aws-cdk-lib writes its own logs with AWS's basic execution policy; aws-cdk-lib gives it no other",
       )
+      skipCheckov(provider, PROVIDER_CHECKOV_SKIPS)
+    }
   }
 }
 

@@ -16,6 +16,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions'
 import { AwsSolutionsChecks } from 'cdk-nag'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildApp, type FisWorkshopStack } from '../../../examples/fis-workshop/src/app.js'
+import { checkov } from '../../../test/helpers/checkov.js'
 import {
   CDK_LINT_IGNORES,
   type CfnTemplate,
@@ -89,6 +90,37 @@ describe.each([
     expect(result.output).toBe('')
     expect(result.code).toBe(0)
   })
+})
+
+describe('examples/fis-workshop and checkov', () => {
+  it('fails no check either way; each skip has its reason, and the experiment skips only the log group key', async () => {
+    // Act: one checkov run for both templates
+    const findings = await checkov({
+      withStop: JSON.parse(readFileSync(withStop.templateFile, 'utf8')),
+      byDefault: JSON.parse(readFileSync(byDefault.templateFile, 'utf8')),
+    })
+
+    // Assess
+    const id = (construct: { node: { defaultChild?: unknown } }) => logicalId(construct)
+    for (const found of Object.values(findings)) {
+      expect(found.failed).toEqual([])
+      expect(found.skipped.map(({ id, resource }) => `${id} ${resource}`).sort()).toEqual(
+        [
+          `CKV_AWS_115 AWS::Lambda::Function.${id(stack.helloWorld)}`,
+          `CKV_AWS_116 AWS::Lambda::Function.${id(stack.helloWorld)}`,
+          `CKV_AWS_117 AWS::Lambda::Function.${id(stack.helloWorld)}`,
+          `CKV_AWS_120 AWS::ApiGateway::Stage.${id(stack.api.deploymentStage)}`,
+          `CKV_AWS_158 AWS::Logs::LogGroup.${id(stack.experiment.logGroup)}`,
+          `CKV_AWS_173 AWS::Lambda::Function.${id(stack.helloWorld)}`,
+          `CKV_AWS_59 AWS::ApiGateway::Method.${id(stack.api.root.node.findChild('GET'))}`,
+          `CKV_AWS_73 AWS::ApiGateway::Stage.${id(stack.api.deploymentStage)}`,
+          `CKV_AWS_76 AWS::ApiGateway::Stage.${id(stack.api.deploymentStage)}`,
+        ].sort(),
+      )
+      for (const { comment } of found.skipped) expect(comment?.length).toBeGreaterThan(40)
+      expect(found.passed).toBeGreaterThan(30)
+    }
+  }, 60_000)
 })
 
 describe('examples/fis-workshop by default', () => {

@@ -41,6 +41,13 @@ export {
 } from './fis/player.js'
 export { type FisTemplate, loadFisTemplate, parseFisTemplate } from './fis/template.js'
 export {
+  type JunitCase,
+  type JunitResult,
+  junitCases,
+  junitReport,
+  writeJunit,
+} from './junit.js'
+export {
   acquireLease,
   describeLease,
   LEASE_SUFFIX,
@@ -84,6 +91,7 @@ export {
   turnsFaultsOn,
   valueExpiry,
 } from './stamp.js'
+export { appendStepSummary, STEP_SUMMARY_ENV, stepSummaryMarkdown } from './step-summary.js'
 export {
   AlarmWatch,
   type ProbeThreshold,

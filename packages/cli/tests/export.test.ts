@@ -393,7 +393,23 @@ describe('experiment export', () => {
     },
   )
 
-  it('writes with --kms-key in each form, and with --runbook-format yaml, a template cfn-lint finds nothing in', async () => {
+  it('encrypts the experiment log group with --log-kms-key, and otherwise says to checkov why it has no key of yours', async () => {
+    // Act
+    const keyed = await runMain([...toCloudFormation, '--log-kms-key', KMS_KEYS.keyArn])
+    const plain = await runMain(toCloudFormation)
+
+    // Assess
+    expect(keyed.code).toBe(0)
+    expect(JSON.parse(keyed.stdout).Resources.LogGroup).toEqual({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 30, KmsKeyId: KMS_KEYS.keyArn },
+    })
+    expect(JSON.parse(plain.stdout).Resources.LogGroup.Metadata.checkov.skip).toEqual([
+      { id: 'CKV_AWS_158', comment: expect.stringContaining('--log-kms-key') },
+    ])
+  })
+
+  it('writes with --kms-key in each form, --runbook-format yaml and --log-kms-key, templates cfn-lint finds nothing in', async () => {
     // Prepare
     const files = Object.keys(KMS_KEYS).map((form) => join(dir, `kms-${form}.json`))
     for (const [index, key] of Object.values(KMS_KEYS).entries()) {
@@ -418,6 +434,16 @@ describe('experiment export', () => {
       files.at(-1) ?? '',
     ])
     expect(yaml.code).toBe(0)
+    // The experiment log encrypted with a key of yours.
+    files.push(join(dir, 'log-key.json'))
+    const logKey = await runMain([
+      ...toCloudFormation,
+      '--log-kms-key',
+      KMS_KEYS.keyArn,
+      '--out',
+      files.at(-1) ?? '',
+    ])
+    expect(logKey.code).toBe(0)
 
     // Act: one cfn-lint run (it starts slowly); exit code bit flags, 2 errors, 4 warnings, 8 informational
     const output = await promisify(execFile)(inject('cfnLint'), [
@@ -478,6 +504,16 @@ describe('experiment export', () => {
       ['--to', 'fis-json', '--kms-key', 'alias/chaos', ...ARNS, '--param', '/chaos/x'],
       2,
       'experiment export --to fis-json: --kms-key belongs to the runbook (export --to runbook or cloudformation)',
+    ],
+    [
+      ['--to', 'cloudformation', '--log-kms-key', 'alias/chaos'],
+      2,
+      '--log-kms-key: "alias/chaos" is not a key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); CloudWatch Logs takes no alias and no key id',
+    ],
+    [
+      ['--to', 'runbook', '--log-kms-key', 'arn:aws:kms:eu-west-1:123456789012:key/x'],
+      2,
+      'experiment export --to runbook: --log-kms-key belongs to the log group of the CloudFormation template (--to cloudformation)',
     ],
     [
       ['--to', 'cloudformation', '--param', 'chaos param'],

@@ -13,6 +13,7 @@ import {
   automationTrustPolicy,
   fisRoleStatements,
   fisTrustPolicy,
+  kmsKeyForm,
   kmsKeyGrant,
   type TemplateValue,
 } from './iam.js'
@@ -41,6 +42,15 @@ export interface CloudFormationOptions {
    * for an alias on the keys that have that alias ({@link kmsKeyGrant}).
    */
   readonly kmsKeyId?: string
+  /**
+   * The KMS key the experiment log is encrypted with, by its key ARN
+   * (`arn:…:kms:<region>:<account>:key/<id>`: CloudWatch Logs takes no alias
+   * and no key id). The key's policy must let CloudWatch Logs of the stack's
+   * region use it (the principal `logs.<region>.amazonaws.com`). Without it,
+   * CloudWatch Logs encrypts the log with a key it manages, as it does every
+   * log group, and the template says so to checkov ({@link LOG_GROUP_DEFAULT_KEY}).
+   */
+  readonly logKmsKeyArn?: string
   /**
    * The runbook's `DocumentFormat` (default `JSON`, the content as an object;
    * `YAML`: the content as YAML text).
@@ -79,11 +89,37 @@ export interface CloudFormationTemplate {
   readonly Description: string
   readonly Parameters: Readonly<Record<string, Readonly<Record<string, unknown>>>>
   readonly Resources: Readonly<
-    Record<string, { readonly Type: string; readonly Properties: object }>
+    Record<
+      string,
+      { readonly Type: string; readonly Properties: object; readonly Metadata?: object }
+    >
   >
   readonly Outputs: Readonly<
     Record<string, { readonly Description: string; readonly Value: TemplateValue }>
   >
+}
+
+/**
+ * What the experiment log group without a key of yours says to checkov
+ * (`Metadata.checkov.skip`), which asks every log group for a KMS key
+ * (`CKV_AWS_158`), and why it need not have one. The CDK construct writes the
+ * same.
+ */
+export const LOG_GROUP_DEFAULT_KEY = {
+  id: 'CKV_AWS_158',
+  comment:
+    'CloudWatch Logs encrypts every log group at rest with a key it manages; the experiment log holds FIS events, no secret. A key of yours is an option: logKmsKeyArn (--log-kms-key), logEncryptionKey in the CDK',
+} as const
+
+/**
+ * A log group's `KmsKeyId`: a key ARN, as CloudWatch Logs takes it (a CDK
+ * token is let through); a {@link FisExperimentError} for an alias or a key id.
+ */
+export const checkLogKmsKeyArn = (key: string): string => {
+  if (kmsKeyForm(key) === 'key ARN' || key.includes('${Token[')) return key
+  throw new FisExperimentError(
+    `log KMS key "${key.slice(0, 80)}": CloudWatch Logs takes a key ARN (arn:<partition>:kms:<region>:<account>:key/<id>), not an alias or a key id`,
+  )
 }
 
 /** Logical ids of the template's resources. */
@@ -123,6 +159,8 @@ export const buildCloudFormation = (
 ): CloudFormationTemplate => {
   const ttl = options.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS
   const format = options.format ?? 'JSON'
+  const logKmsKeyArn =
+    options.logKmsKeyArn === undefined ? undefined : checkLogKmsKeyArn(options.logKmsKeyArn)
   const runbook = buildRunbook(experiment, {
     leaseTtlSeconds: ttl,
     format,
@@ -229,7 +267,13 @@ export const buildCloudFormation = (
       },
       [logGroup]: {
         Type: 'AWS::Logs::LogGroup',
-        Properties: { RetentionInDays: options.logRetentionDays ?? 30 },
+        Properties: {
+          RetentionInDays: options.logRetentionDays ?? 30,
+          ...(logKmsKeyArn === undefined ? {} : { KmsKeyId: logKmsKeyArn }),
+        },
+        ...(logKmsKeyArn === undefined
+          ? { Metadata: { checkov: { skip: [LOG_GROUP_DEFAULT_KEY] } } }
+          : {}),
       },
       [experimentTemplate]: {
         Type: 'AWS::FIS::ExperimentTemplate',

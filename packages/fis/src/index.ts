@@ -5,7 +5,9 @@ export {
   buildCloudFormation,
   type CloudFormationOptions,
   type CloudFormationTemplate,
+  checkLogKmsKeyArn,
   cloudFormationContent,
+  LOG_GROUP_DEFAULT_KEY,
   LOGICAL_IDS,
 } from './cloudformation.js'
 export {

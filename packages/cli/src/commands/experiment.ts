@@ -13,7 +13,7 @@ import {
   urlOption,
 } from '../args.js'
 import type { Command } from '../command.js'
-import { InputError, UsageError } from '../errors.js'
+import { describeError, InputError, UsageError } from '../errors.js'
 import { type Expectation, readExpectOption } from '../expect.js'
 import {
   adjustWaits,
@@ -23,6 +23,7 @@ import {
   totalWait,
 } from '../experiment.js'
 import { runFisTemplate } from '../fis/command.js'
+import { junitPath, writeJunit } from '../junit.js'
 import {
   countLeftOut,
   describeRestore,
@@ -41,6 +42,7 @@ import {
 import { DEFAULT_LEASE_TTL_MS, LEASE_TTL_BOUNDS } from '../run.js'
 import { runSession, sessionExitCode } from '../session.js'
 import { runInterruptible } from '../signals.js'
+import { appendStepSummary, STEP_SUMMARY_ENV } from '../step-summary.js'
 import { parseProbeThreshold } from '../stop.js'
 import { createStore } from '../store.js'
 import {
@@ -56,7 +58,7 @@ export const experimentCommand: Command = {
   name: 'experiment',
   positionals: 2,
   usage: [
-    'experiment run <file> [--probe <url>] [--wait 4s | --time-scale 0.1] [--report report.html]',
+    'experiment run <file> [--probe <url>] [--wait 4s | --time-scale 0.1] [--report report.html] [--junit results.xml]',
     'experiment run --fis-template <get-experiment-template.json> --document [<name>=]<file> ...',
     'experiment validate <file>',
     'experiment export <file> --to cloudformation|fis-json|runbook [--out <file>]',
@@ -72,6 +74,9 @@ export const experimentCommand: Command = {
   --report <file>        write the report: .html, one page to open in a browser (timeline of every
                          request, steps, verdicts, table, outcome); .json, the same data
   --results <file.jsonl> write the raw measurements: one JSON object per request and per event
+  --junit <file.xml>     write the verdicts as JUnit XML, for CI test reports: a test case per step,
+                         per expectation and for the run (in GitHub Actions, where
+                         GITHUB_STEP_SUMMARY is set, the run is also added to the job's summary)
   --expect <expectation> expect this of the requests of all the steps: "2xx>=99%", "p95<500ms",
                          "errors==0"; repeatable, besides the file's "expect" (needs --probe)
   --stop-on-alarm <name> stop (and restore) when this CloudWatch alarm is in ALARM; repeatable
@@ -110,6 +115,7 @@ ${EXPORT_HELP}`,
     'time-scale': { type: 'string' },
     report: { type: 'string' },
     results: { type: 'string' },
+    junit: { type: 'string' },
     expect: { type: 'string', multiple: true },
     'stop-on-alarm': { type: 'string', multiple: true },
     'fis-template': { type: 'string' },
@@ -161,6 +167,8 @@ ${EXPORT_HELP}`,
     if (reportPath !== undefined) reportFormat(reportPath)
     const results = stringOption(values, 'results')
     if (results !== undefined) resultsPath(results)
+    const junit = stringOption(values, 'junit')
+    if (junit !== undefined) junitPath(junit)
     const expect = list(values, 'expect').map((text) => readExpectOption(text))
     const intervalMs = intervalOption(values, 1000)
     const probe = stringOption(values, 'probe')
@@ -213,7 +221,13 @@ ${EXPORT_HELP}`,
     if (probe)
       terminal.line(`\n${formatSummary(session.rows, title, countLeftOut(session.samples))}`)
     const exitCode = sessionExitCode(session, signal)
-    if (reportPath !== undefined || results !== undefined) {
+    const summary = process.env[STEP_SUMMARY_ENV]
+    if (
+      reportPath !== undefined ||
+      results !== undefined ||
+      junit !== undefined ||
+      (summary !== undefined && summary !== '')
+    ) {
       const record = experimentRecord(session, {
         experiment,
         store,
@@ -231,8 +245,17 @@ ${EXPORT_HELP}`,
       })
       if (reportPath !== undefined) await writeReport(reportPath, record)
       if (results !== undefined) await writeResults(results, record)
+      if (junit !== undefined) await writeJunit(junit, record)
       if (reportPath !== undefined) terminal.line(`Report: ${reportPath}`)
       if (results !== undefined) terminal.line(`Results: ${results}`)
+      if (junit !== undefined) terminal.line(`JUnit: ${junit}`)
+      await appendStepSummary(record).then(
+        (path) => path !== undefined && terminal.line(`Job summary: ${path}`),
+        (error) =>
+          terminal.error(
+            `warning: could not add the run to ${STEP_SUMMARY_ENV}: ${describeError(error)}`,
+          ),
+      )
     }
     printRunEnd(terminal, session, exitCode)
     return exitCode

@@ -49,6 +49,7 @@ export const EXPORT_OPTIONS: OptionSpecs = {
   'fis-role-arn': { type: 'string' },
   'log-group-arn': { type: 'string' },
   'kms-key': { type: 'string' },
+  'log-kms-key': { type: 'string' },
   'runbook-format': { type: 'string' },
   'lease-tier': { type: 'string' },
 }
@@ -75,6 +76,9 @@ export const EXPORT_HELP = `middy-chaos experiment export <file> --to cloudforma
                          alias/<name> or alias ARN): the runbook writes it and its lease with that
                          key; cloudformation: the role may use that key (an alias: the key that
                          has it, kms:ResourceAliases)
+  --log-kms-key <arn>    cloudformation: encrypt the experiment log group with this KMS key (a key
+                         ARN; its policy must let logs.<region>.amazonaws.com use it); without it,
+                         CloudWatch Logs encrypts it with a key it manages
   --runbook-format <f>   json (default) or yaml: the runbook's DocumentFormat; runbook: written
                          exactly as its size (64 KB less 1 KB of runtime parameters) was checked
   --lease-tier <tier>    standard (default: 4 KB, about 1.8 KB of config) or advanced (8 KB; AWS
@@ -230,6 +234,15 @@ export const runExport = async (
         `experiment export --to fis-json: ${flag} belongs to the runbook (export --to runbook or cloudformation)`,
       )
   }
+  const logKmsKey = stringOption(values, 'log-kms-key')
+  if (logKmsKey !== undefined && to !== 'cloudformation')
+    throw new UsageError(
+      `experiment export --to ${to}: --log-kms-key belongs to the log group of the CloudFormation template (--to cloudformation)`,
+    )
+  if (logKmsKey !== undefined && kmsKeyForm(logKmsKey) !== 'key ARN')
+    throw new UsageError(
+      `--log-kms-key: "${logKmsKey.slice(0, 80)}" is not a key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); CloudWatch Logs takes no alias and no key id`,
+    )
   // From a command line, only a key as AWS writes it (a CDK token is for the construct).
   if (kmsKey !== undefined && kmsKeyForm(kmsKey) === undefined)
     throw new UsageError(
@@ -248,6 +261,7 @@ export const runExport = async (
         buildCloudFormation(fis, {
           ...runbookOptions,
           ...(parameterName === undefined ? {} : { parameterName }),
+          ...(logKmsKey === undefined ? {} : { logKmsKeyArn: logKmsKey }),
         }),
         null,
         2,

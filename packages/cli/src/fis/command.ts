@@ -45,7 +45,7 @@ import {
 import { loadFisTemplate } from './template.js'
 
 /** Options of `experiment run` that mean nothing to a template's play. */
-const NOT_WITH_FIS = ['takeover', 'lease-ttl', 'stop-if', 'report', 'results', 'expect']
+const NOT_WITH_FIS = ['takeover', 'lease-ttl', 'stop-if', 'report', 'results', 'junit', 'expect']
 
 /** `--document Name=file.yaml` or `--document file.yaml` (the name is the file's). */
 const documentArgument = (text: string): { name?: string; path: string } => {
