@@ -16,7 +16,8 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * sit above every room. Packages not listed here are one room.
  */
 export const LAYERS = {
-  cli: ['.', 'fis', 'commands'],
+  cli: ['.', 'stores', 'serve', 'runner', 'report', 'session', 'commands'],
+  fis: ['.', 'local'],
 }
 
 /** The files at src/'s top that are entry points: above every room. */

@@ -22,7 +22,7 @@ import { installPacked, type PackedProject, repoRoot } from './install.js'
 const RECORDING = join(repoRoot, 'test', 'fixtures', 'examples-run.json')
 const EXPERIMENTS = join(repoRoot, 'examples', 'hello-world', 'experiments')
 const HANDLER = join(repoRoot, 'examples', 'hello-world', 'lib', 'index.js')
-const FIS_FIXTURES = join(repoRoot, 'packages', 'cli', 'tests', 'fixtures', 'fis')
+const FIS_FIXTURES = join(repoRoot, 'packages', 'fis', 'tests', 'fixtures', 'fis')
 const EXAMPLES = ['latency-slo', 'outage-hidden', 'workshop']
 /** Outputs longer than this are recorded by their hash (exports: whole templates). */
 const LONGEST_RECORDED = 4000

@@ -2,65 +2,77 @@
 // of faults and config checks, experiments with their restore, the stores,
 // the local API Gateway and the probe.
 
-export { EXPORT_TARGETS, toFisExperiment } from './commands/export.js'
-export { type ConfigCheck, checkConfig, describeConfig, validateConfig } from './config-check.js'
-export { CliError, InputError, UsageError } from './errors.js'
 export {
+  adjustWaits,
+  CliError,
+  type ConfigCheck,
+  checkConfig,
+  checkDurations,
+  describeConfig,
   EXPECTATION_FAILED_EXIT_CODE,
+  EXPIRY_FIELD,
+  EXPIRY_GRACE_MS,
   type Expectation,
   type ExpectationSpec,
+  type Experiment,
+  type ExperimentStep,
+  FAULTS,
+  InputError,
   type JudgedScope,
   judge,
   judgedSamples,
-  parseExpectation,
-  type Verdict,
-} from './expect.js'
-export {
-  adjustWaits,
-  checkDurations,
-  type Experiment,
-  type ExperimentStep,
-  loadExperiment,
   MAX_EXPERIMENT_MS,
+  type ProbeSample,
+  type ProbeThreshold,
+  ProbeWatch,
+  parseExpectation,
   parseExperiment,
+  parseProbeThreshold,
+  parseThreshold,
+  type StopConditionSpec,
+  stampExpiry,
+  toFisExperiment,
   totalWait,
-} from './experiment.js'
-export { FAULTS } from './faults.js'
+  turnsFaultsOn,
+  UsageError,
+  type Verdict,
+  validateConfig,
+  valueExpiry,
+} from '@middy-chaos/experiment'
 export {
   type AutomationDocument,
-  loadAutomationDocument,
-  parseAutomationDocument,
-} from './fis/document.js'
-export {
+  acquireLease,
+  type ConfigStore,
+  describeLease,
   type FisEvent,
   type FisPlan,
-  type PlayOptions,
-  type PlayResult,
-  planFisExperiment,
-  playFisExperiment,
-} from './fis/player.js'
-export { type FisTemplate, loadFisTemplate, parseFisTemplate } from './fis/template.js'
-export {
-  acquireLease,
-  describeLease,
+  type FisTemplate,
+  type HistoryEntry,
   LEASE_SUFFIX,
   Lease,
   LeaseHeldError,
   type LeaseRecord,
+  loadAutomationDocument,
+  loadFisTemplate,
+  type PlayOptions,
+  type PlayResult,
+  parseAutomationDocument,
+  parseFisTemplate,
   parseLease,
+  planFisExperiment,
+  playFisExperiment,
+  StoreConflictError,
+  type StoredValue,
   staleReason,
-} from './lease.js'
+  type WriteOptions,
+} from '@middy-chaos/fis/local'
+export { EXPORT_TARGETS } from './commands/export.js'
 export { globalHelp, type MainOptions, main, VERSION } from './main.js'
-export { Probe, type ProbeOptions, type ProbeSample, type SummaryRow, summarise } from './probe.js'
-export {
-  type ReportFormat,
-  type RunOutcome,
-  type RunRecord,
-  resultLines,
-  writeReport,
-  writeResults,
-} from './report.js'
-export { renderHtmlReport } from './report-html.js'
+export type { RunOutcome, RunRecord, SessionResult } from './report/record.js'
+export { type ReportFormat, resultLines, writeReport, writeResults } from './report/report.js'
+export { renderHtmlReport } from './report/report-html.js'
+export { loadExperiment } from './runner/experiment-file.js'
+export { Probe, type ProbeOptions, type SummaryRow, summarise } from './runner/probe.js'
 export {
   DEFAULT_LEASE_TTL_MS,
   type RestoreReport,
@@ -68,41 +80,22 @@ export {
   type RunOptions,
   type RunResult,
   runExperiment,
-} from './run.js'
+} from './runner/run.js'
+export { AlarmWatch } from './runner/watch.js'
 export {
   type LambdaHandler,
   loadHandler,
   type RunningServer,
   type ServeOptions,
   startServer,
-} from './serve.js'
-export { runSession, type SessionOptions, type SessionResult, sessionExitCode } from './session.js'
+} from './serve/index.js'
+export { runSession, type SessionOptions, sessionExitCode } from './session/index.js'
 export {
-  EXPIRY_FIELD,
-  EXPIRY_GRACE_MS,
-  stampExpiry,
-  turnsFaultsOn,
-  valueExpiry,
-} from './stamp.js'
-export {
-  AlarmWatch,
-  type ProbeThreshold,
-  ProbeWatch,
-  parseProbeThreshold,
-  parseThreshold,
-  type StopConditionSpec,
-} from './stop.js'
-export {
-  type ConfigStore,
   createStore,
   DEFAULT_FILE_PARAMETER,
   FileStore,
-  type HistoryEntry,
   SsmStore,
   type SsmStoreOptions,
-  StoreConflictError,
-  type StoredValue,
   type StoreSelection,
-  type WriteOptions,
-} from './store.js'
+} from './stores/index.js'
 export { Terminal, type TerminalStream } from './terminal.js'

@@ -2,19 +2,21 @@
  * Expectations: their syntax (shared with the probe stop conditions), how they
  * are read from an experiment file, and how they judge a step's requests.
  */
-import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { CliError } from '../src/errors.js'
+
+import type { ProbeSample } from '@middy-chaos/experiment'
 import {
+  CliError,
   type Expectation,
   judge,
   judgedSamples,
   parseExpectation,
   parseExpectations,
-} from '../src/expect.js'
-import { parseExperiment } from '../src/experiment.js'
-import type { ProbeSample } from '../src/probe.js'
-import { parseProbeThreshold, parseThreshold } from '../src/stop.js'
+  parseExperiment,
+  parseProbeThreshold,
+  parseThreshold,
+} from '@middy-chaos/experiment'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
 
 const EXPECTATION = { noun: 'expectation', window: false } as const
 

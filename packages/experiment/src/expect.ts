@@ -9,7 +9,7 @@
  */
 import { isRecord } from '@middy-chaos/core'
 import { CliError, describeError, UsageError } from './errors.js'
-import type { ProbeSample } from './probe.js'
+import type { ProbeSample } from './samples.js'
 import {
   compare,
   formatMeasure,

@@ -1,14 +1,14 @@
 /**
  * An experiment: a name, steps run in order (each sets the config and/or
  * waits, and may state what the probe must see), stop conditions and
- * expectations for the whole run. Read from JSON and checked here; run by `run.ts`.
+ * expectations for the whole run. Checked here (the CLI reads the file and
+ * runs it; the FIS generator and the CDK construct turn it into AWS resources).
  *
  * @module
  */
-import { readFile } from 'node:fs/promises'
 import { type FaultCatalog, isRecord, parseDuration } from '@middy-chaos/core'
 import { describeConfig, validateConfig } from './config-check.js'
-import { CliError, describeError, InputError } from './errors.js'
+import { describeError, InputError } from './errors.js'
 import { type Expectation, parseExpectations } from './expect.js'
 import { FAULTS } from './faults.js'
 import { parseProbeThreshold, type StopConditionSpec } from './stop.js'
@@ -215,28 +215,6 @@ export const parseExperiment = (
   }
   checkDurations(experiment, source)
   return experiment
-}
-
-/** Reads and validates an experiment file (JSON). */
-export const loadExperiment = async (
-  path: string,
-  faults: FaultCatalog = FAULTS,
-): Promise<Experiment> => {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') throw new CliError(`experiment file not found: ${path}`)
-    throw new CliError(`cannot read experiment file ${path}: ${describeError(error)}`)
-  }
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch (error) {
-    throw new InputError(`invalid experiment ${path}: not valid JSON (${describeError(error)})`)
-  }
-  return parseExperiment(raw, path, faults)
 }
 
 /** Changes the waits of an experiment: `wait` replaces each, `timeScale` multiplies each. */

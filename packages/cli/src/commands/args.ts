@@ -6,10 +6,14 @@
  */
 import { parseArgs } from 'node:util'
 import { parseDuration } from '@middy-chaos/core'
-import { describeError, UsageError } from './errors.js'
-import { PROBE_INTERVAL_BOUNDS } from './probe.js'
-import type { StoreSelection } from './store.js'
-import { formatDuration, formatExactDuration } from './time-format.js'
+import {
+  describeError,
+  formatDuration,
+  formatExactDuration,
+  UsageError,
+} from '@middy-chaos/experiment'
+import { PROBE_INTERVAL_BOUNDS } from '../runner/probe.js'
+import type { StoreSelection } from '../stores/index.js'
 
 /** The options of a command, as `parseArgs` takes them. */
 export type OptionSpecs = Record<

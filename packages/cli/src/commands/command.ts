@@ -5,8 +5,8 @@
  * @module
  */
 import type { FaultCatalog } from '@middy-chaos/core'
+import type { Terminal } from '../terminal.js'
 import type { OptionSpecs, ParsedArgs } from './args.js'
-import type { Terminal } from './terminal.js'
 
 /** What every command runs with. */
 export interface CommandContext {

@@ -8,19 +8,17 @@
  * @module
  */
 import { sleep } from '@middy-chaos/core'
+import { describeConfig, MAX_EXPERIMENT_MS, UsageError } from '@middy-chaos/experiment'
+import type { Timing } from '@middy-chaos/fis/local'
 import {
-  durationOption,
-  intervalOption,
-  numberOption,
-  type OptionValues,
-  storeSelection,
-  stringOption,
-  urlOption,
-} from '../args.js'
-import type { CommandContext } from '../command.js'
-import { describeConfig } from '../config-check.js'
-import { UsageError } from '../errors.js'
-import { MAX_EXPERIMENT_MS } from '../experiment.js'
+  type AutomationDocument,
+  loadAutomationDocument,
+  loadFisTemplate,
+  type PlayResult,
+  planFisExperiment,
+  playedMaxDuration,
+  playFisExperiment,
+} from '@middy-chaos/fis/local'
 import {
   countLeftOut,
   describeFisEnd,
@@ -29,20 +27,21 @@ import {
   formatProbeLine,
   formatSummary,
   RECOVER_LATER,
-} from '../output.js'
-import { PhaseTracker, Probe, summarise } from '../probe.js'
-import { type Interruption, runInterruptible, signalExitCode } from '../signals.js'
-import { AlarmWatch } from '../stop.js'
-import { createStore, resolveStoreSelection } from '../store.js'
-import type { Timing } from './automation.js'
-import { type AutomationDocument, loadAutomationDocument } from './document.js'
+} from '../report/output.js'
+import { PhaseTracker, Probe, summarise } from '../runner/probe.js'
+import { type Interruption, runInterruptible, signalExitCode } from '../runner/signals.js'
+import { AlarmWatch } from '../runner/watch.js'
+import { createStore, resolveStoreSelection } from '../stores/index.js'
 import {
-  type PlayResult,
-  planFisExperiment,
-  playedMaxDuration,
-  playFisExperiment,
-} from './player.js'
-import { loadFisTemplate } from './template.js'
+  durationOption,
+  intervalOption,
+  numberOption,
+  type OptionValues,
+  storeSelection,
+  stringOption,
+  urlOption,
+} from './args.js'
+import type { CommandContext } from './command.js'
 
 /** Options of `experiment run` that mean nothing to a template's play. */
 const NOT_WITH_FIS = ['takeover', 'lease-ttl', 'stop-if', 'report', 'results', 'expect']

@@ -5,12 +5,17 @@
  * @module
  */
 import { type FaultCatalog, isRecord } from '@middy-chaos/core'
+import {
+  checkConfig,
+  describeConfig,
+  InputError,
+  stampExpiry,
+  turnsFaultsOn,
+  UsageError,
+} from '@middy-chaos/experiment'
+import type { ConfigStore } from '@middy-chaos/fis/local'
+import type { Terminal } from '../terminal.js'
 import { durationOption, type OptionSpecs, type OptionValues, stringOption } from './args.js'
-import { checkConfig, describeConfig } from './config-check.js'
-import { InputError, UsageError } from './errors.js'
-import { stampExpiry, turnsFaultsOn } from './stamp.js'
-import type { ConfigStore } from './store.js'
-import type { Terminal } from './terminal.js'
 
 /** The stored value as a JSON object, or `undefined` (none, or not an object). */
 export const parseStored = (value: string | undefined): Record<string, unknown> | undefined => {

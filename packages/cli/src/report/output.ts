@@ -5,23 +5,24 @@
  * @module
  */
 import type { FaultCatalog } from '@middy-chaos/core'
-import { describeConfig } from './config-check.js'
+import type { ProbeSample } from '@middy-chaos/experiment'
 import {
+  describeConfig,
   EXPECTATION_FAILED_EXIT_CODE,
+  EXPIRY_GRACE_MS,
   failedCount,
+  formatDuration,
+  formatElapsed,
   type JudgedScope,
   type Verdict,
-} from './expect.js'
-import type { FisEvent, PlayResult } from './fis/player.js'
-import { describeLease, type LeaseRecord, RECOVER_HINT } from './lease.js'
-import type { ProbeSample, SummaryRow } from './probe.js'
-import type { RestoreReport, RunEvent, RunResult } from './run.js'
-import { EXPIRY_GRACE_MS } from './stamp.js'
-import type { ConfigStore, StoredValue } from './store.js'
-import type { Terminal } from './terminal.js'
-import { formatDuration, formatElapsed } from './time-format.js'
+} from '@middy-chaos/experiment'
+import type { ConfigStore, FisEvent, PlayResult, StoredValue } from '@middy-chaos/fis/local'
+import { describeLease, type LeaseRecord, RECOVER_HINT } from '@middy-chaos/fis/local'
+import type { SummaryRow } from '../runner/probe.js'
+import type { RestoreReport, RunEvent, RunResult } from '../runner/run.js'
+import type { Terminal } from '../terminal.js'
 
-export { formatDuration, formatElapsed } from './time-format.js'
+export { formatDuration, formatElapsed } from '@middy-chaos/experiment'
 
 /** The workshop's `test.sh` line: `Hello from Lambda! - 200 - 0.134764`. */
 export const formatProbeLine = (sample: Pick<ProbeSample, 'body' | 'status' | 'seconds'>): string =>

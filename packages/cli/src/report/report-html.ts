@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { JudgedScope, Verdict } from './expect.js'
+import type { JudgedScope, ProbeSample, Verdict } from '@middy-chaos/experiment'
 import {
   countLeftOut,
   formatDuration,
@@ -17,9 +17,7 @@ import {
   summaryCells,
   summaryNote,
 } from './output.js'
-import type { ProbeSample } from './probe.js'
-import type { RunRecord } from './report.js'
-import type { SessionMark } from './session.js'
+import type { RunRecord, SessionMark } from './record.js'
 
 /** Escapes text for HTML content and attribute values. */
 export const escapeHtml = (text: string): string =>

@@ -8,57 +8,14 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { UsageError } from './errors.js'
-import type { JudgedScope } from './expect.js'
-import type { Experiment } from './experiment.js'
-import type { LeaseRecord } from './lease.js'
-import type { ProbeSample, SummaryRow } from './probe.js'
+import type { Experiment, JudgedScope, ProbeSample } from '@middy-chaos/experiment'
+import { UsageError } from '@middy-chaos/experiment'
+import type { ConfigStore, LeaseRecord } from '@middy-chaos/fis/local'
+import type { SummaryRow } from '../runner/probe.js'
+import type { RestoreReport } from '../runner/run.js'
+import { describeInterruption, type Interruption } from '../runner/signals.js'
+import type { RunRecord, SessionMark, SessionPhase, SessionResult } from './record.js'
 import { renderHtmlReport } from './report-html.js'
-import type { RestoreReport } from './run.js'
-import type { SessionMark, SessionPhase, SessionResult } from './session.js'
-import { describeInterruption, type Interruption } from './signals.js'
-import type { ConfigStore } from './store.js'
-
-/** How a run ended, as the report tells it. */
-export interface RunOutcome {
-  readonly state: 'completed' | 'stopped' | 'interrupted' | 'failed'
-  /** One line: `completed`, `stopped by probe threshold "errors>20%" (…)`, `interrupted by SIGINT`. */
-  readonly text: string
-  readonly exitCode: number
-  readonly error?: string
-  readonly stoppedBy?: string
-  /** What the restore did, and its line as the terminal printed it. */
-  readonly restore?: RestoreReport & { readonly text: string }
-}
-
-/** Everything a report shows: one run of `experiment run`, `demo` or `probe`. */
-export interface RunRecord {
-  readonly kind: 'experiment' | 'probe'
-  /** The experiment's name, or the probed URL. */
-  readonly title: string
-  readonly description?: string
-  readonly url?: string
-  /** Time between two probe requests, ms. */
-  readonly intervalMs?: number
-  readonly store?: string
-  /** Wall-clock time of ms 0 of the samples and marks, ISO 8601. */
-  readonly startedAt: string
-  readonly endedAtMs: number
-  readonly phases: readonly SessionPhase[]
-  readonly samples: readonly ProbeSample[]
-  readonly rows: readonly SummaryRow[]
-  /** The summary's title as the terminal printed it. */
-  readonly summaryTitle: string
-  readonly marks: readonly SessionMark[]
-  readonly judged: readonly JudgedScope[]
-  readonly outcome: RunOutcome
-  readonly experiment?: Experiment
-  /** The experiment file as read. */
-  readonly file?: { readonly path: string; readonly text: string }
-  /** How the waits were changed for this run (`--wait 4s`). */
-  readonly waits?: string
-  readonly lease?: LeaseRecord
-}
 
 /** What `--report` writes for a file name. */
 export type ReportFormat = 'json' | 'html'

@@ -1,5 +1,5 @@
-import { describeError } from './errors.js'
-import type { Verdict } from './expect.js'
+import type { Verdict } from '@middy-chaos/experiment'
+import { describeError, type ProbeSample, percentile } from '@middy-chaos/experiment'
 
 /** Which experiment phase is under way, shared by the runner and the probe. */
 export class PhaseTracker {
@@ -54,32 +54,6 @@ export class PhaseTracker {
       if (last) last.config = config
     }
   }
-}
-
-/** One request of the probe. */
-export interface ProbeSample {
-  seq: number
-  /** ms since the probe's origin. */
-  startedAtMs: number
-  seconds: number
-  /** HTTP status; 0 when no answer came (curl's `000`). */
-  status: number
-  body: string
-  /** Why no answer came: `timed out`, `stopped`, `ECONNREFUSED`, … */
-  error?: string
-  /**
-   * True when the probe itself ended the request (`--duration`, Ctrl-C): status
-   * 0, error `stopped`. It says nothing about the service, so `probe --expect`
-   * leaves it out; the summary counts it (as `000`).
-   */
-  stopped?: true
-  /** Phase when the request started, and when it ended. */
-  phase: string
-  phaseAtEnd: string
-  /** True when the phase or the store changed while the request was in flight. */
-  straddles: boolean
-  /** ms between the start of its phase and the request's start. */
-  phaseOffsetMs: number
 }
 
 /**
@@ -231,13 +205,6 @@ export class Probe {
       phaseOffsetMs,
     }
   }
-}
-
-/** Nearest-rank percentile of sorted values. */
-export const percentile = (sorted: readonly number[], p: number): number | undefined => {
-  if (sorted.length === 0) return undefined
-  const rank = Math.ceil((p / 100) * sorted.length)
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]
 }
 
 /** One row of the probe summary. */

@@ -17,12 +17,17 @@
  * @module
  */
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
-import { describeError } from './errors.js'
-import type { Experiment, ExperimentStep } from './experiment.js'
-import { FAULTS } from './faults.js'
-import { acquireLease, type Lease, type LeaseRecord } from './lease.js'
-import { EXPIRY_GRACE_MS, stampExpiry, turnsFaultsOn, valueExpiry } from './stamp.js'
-import type { ConfigStore, StoredValue } from './store.js'
+import type { Experiment, ExperimentStep } from '@middy-chaos/experiment'
+import {
+  describeError,
+  EXPIRY_GRACE_MS,
+  FAULTS,
+  stampExpiry,
+  turnsFaultsOn,
+  valueExpiry,
+} from '@middy-chaos/experiment'
+import type { ConfigStore, StoredValue } from '@middy-chaos/fis/local'
+import { acquireLease, type Lease, type LeaseRecord } from '@middy-chaos/fis/local'
 
 /** Default lease TTL: how long after its runner dies an experiment's faults go on at most. */
 export const DEFAULT_LEASE_TTL_MS = 60_000

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Terminal } from './terminal.js'
+import type { Terminal } from '../terminal.js'
 
 /**
  * What ended a command before its time: a signal, `output` (a write to stdout

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { isRecord } from '@middy-chaos/core'
+import { CliError, describeError } from '@middy-chaos/experiment'
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda'
-import { CliError, describeError } from './errors.js'
 
 /** A Lambda handler as exported by a user's module. */
 export type LambdaHandler = (event: unknown, context: Context) => unknown

@@ -1,36 +1,34 @@
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
-import { describeConfig } from './config-check.js'
-import { UsageError } from './errors.js'
+import type { Experiment, ExperimentStep } from '@middy-chaos/experiment'
 import {
+  describeConfig,
   EXPECTATION_FAILED_EXIT_CODE,
   type Expectation,
   failedCount,
   type JudgedScope,
   judge,
   judgedSamples,
+  type ProbeSample,
+  ProbeWatch,
+  parseProbeThreshold,
   RUN_SCOPE,
-} from './expect.js'
-import type { Experiment, ExperimentStep } from './experiment.js'
+  type StopConditionSpec,
+  UsageError,
+} from '@middy-chaos/experiment'
+import type { ConfigStore } from '@middy-chaos/fis/local'
 import {
   describeRestore,
   formatElapsed,
   formatProbeLine,
   formatVerdicts,
   timelinePrinter,
-} from './output.js'
-import {
-  PhaseTracker,
-  Probe,
-  type ProbeSample,
-  type SummaryRow,
-  summarise,
-  summariseRow,
-} from './probe.js'
-import { type RestoreReport, type RunResult, runExperiment, type StepState } from './run.js'
-import { type Interruption, signalExitCode } from './signals.js'
-import { AlarmWatch, ProbeWatch, parseProbeThreshold, type StopConditionSpec } from './stop.js'
-import type { ConfigStore } from './store.js'
-import type { Terminal } from './terminal.js'
+} from '../report/output.js'
+import type { SessionMark, SessionResult } from '../report/record.js'
+import { PhaseTracker, Probe, type SummaryRow, summarise, summariseRow } from '../runner/probe.js'
+import { type RestoreReport, type RunResult, runExperiment, type StepState } from '../runner/run.js'
+import { type Interruption, signalExitCode } from '../runner/signals.js'
+import { AlarmWatch } from '../runner/watch.js'
+import type { Terminal } from '../terminal.js'
 
 export interface SessionOptions {
   experiment: Experiment
@@ -56,37 +54,6 @@ export interface SessionOptions {
   takeover?: boolean
   /** Expectations over the whole run besides the experiment file's (`--expect`). */
   expect?: readonly Expectation[]
-}
-
-/** An instant of a run, on the probe's clock (ms since its origin): the report marks it. */
-export type SessionMark =
-  | { type: 'step'; atMs: number; index: number; step: string; state: StepState; error?: string }
-  | { type: 'write'; atMs: number; step: string; version: number; config: string }
-  | { type: 'renewal-failed'; atMs: number; error: string }
-  | { type: 'stopped'; atMs: number; reason: string }
-  | { type: 'restored'; atMs: number; restore: RestoreReport; text: string }
-
-/** A phase of the probe: `(baseline)`, a step, `(restore)`, `(after)`. */
-export interface SessionPhase {
-  name: string
-  config: string
-  /** ms since the probe's origin. */
-  startedAtMs: number
-}
-
-export interface SessionResult {
-  result: RunResult
-  samples: ProbeSample[]
-  rows: SummaryRow[]
-  phases: SessionPhase[]
-  /** Wall-clock time of the probe's origin (ms 0 of the samples and marks), ISO 8601. */
-  startedAt: string
-  /** ms since the origin when the session ended. */
-  endedAtMs: number
-  /** Steps, writes, stop, restore: the instants of the run. */
-  marks: SessionMark[]
-  /** The verdicts of each judged step, then of the run (`(all steps)`). */
-  judged: JudgedScope[]
 }
 
 /**

@@ -6,9 +6,9 @@
  *
  * @module
  */
-import { CliError } from '../errors.js'
-import type { ConfigStore } from '../store.js'
+import { CliError } from '@middy-chaos/experiment'
 import type { SsmApi } from './document.js'
+import type { ConfigStore } from './store.js'
 
 /** An error SSM would answer, by its name. */
 export class SsmApiError extends CliError {

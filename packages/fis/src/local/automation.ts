@@ -14,12 +14,12 @@
  * @module
  */
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
-import { CANCEL_WINDOW_SECONDS } from '@middy-chaos/fis'
-import { describeError } from '../errors.js'
-import type { ConfigStore } from '../store.js'
+import { describeError } from '@middy-chaos/experiment'
+import { CANCEL_WINDOW_SECONDS } from '../runbook.js'
 import { callSsm } from './api.js'
 import type { AutomationDocument, AutomationStep } from './document.js'
 import { runHandler } from './handlers.js'
+import type { ConfigStore } from './store.js'
 import { parseIsoDuration } from './template.js'
 import { asText, EXECUTION_ID_VARIABLE, select, substitute, toType } from './variables.js'
 

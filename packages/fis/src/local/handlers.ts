@@ -26,14 +26,10 @@
  */
 import { hostname } from 'node:os'
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
-import {
-  EXPIRY_GRACE_SECONDS,
-  VERSION as FIS_VERSION,
-  RUNBOOK_MARKER,
-  type RunbookHandler,
-  runbookScript,
-} from '@middy-chaos/fis'
-import { CliError } from '../errors.js'
+import { CliError, stampExpiry, valueExpiry } from '@middy-chaos/experiment'
+import { EXPIRY_GRACE_SECONDS, RUNBOOK_MARKER, type RunbookHandler } from '../handlers.js'
+import { runbookScript } from '../runbook.js'
+import { VERSION as FIS_VERSION } from '../version.js'
 import {
   describeLease,
   LEASE_SUFFIX,
@@ -41,9 +37,8 @@ import {
   type LeaseRecord,
   leaseRefusal,
   parseLease,
-} from '../lease.js'
-import { stampExpiry, valueExpiry } from '../stamp.js'
-import type { ConfigStore } from '../store.js'
+} from './lease.js'
+import type { ConfigStore } from './store.js'
 
 /** The first line of the runbook's handlers module: the player recognises it. */
 export { FIS_VERSION, RUNBOOK_MARKER }

@@ -22,7 +22,7 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
 import { isRecord } from '@middy-chaos/core'
-import { CliError } from './errors.js'
+import { CliError } from '@middy-chaos/experiment'
 import type { ConfigStore, StoredValue } from './store.js'
 
 /** Suffix of the lease's companion entry: `/chaos/hello-world.lease`. */

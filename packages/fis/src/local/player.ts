@@ -17,10 +17,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { type FaultCatalog, sleep } from '@middy-chaos/core'
-import { CliError, describeError, InputError } from '../errors.js'
-import { FAULTS } from '../faults.js'
-import { LeaseHeldError } from '../lease.js'
-import type { ConfigStore, StoredValue } from '../store.js'
+import { CliError, describeError, FAULTS, InputError } from '@middy-chaos/experiment'
 import {
   type AutomationEvent,
   type AutomationStatus,
@@ -30,6 +27,8 @@ import {
   type Timing,
 } from './automation.js'
 import type { AutomationDocument } from './document.js'
+import { LeaseHeldError } from './lease.js'
+import type { ConfigStore, StoredValue } from './store.js'
 import type { AutomationAction, FisAction, FisTemplate } from './template.js'
 import { substitute, UnresolvedVariableError } from './variables.js'
 

@@ -11,8 +11,7 @@
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { isRecord } from '@middy-chaos/core'
-import { CliError, describeError, InputError } from '../errors.js'
-import { MAX_EXPERIMENT_MS } from '../experiment.js'
+import { CliError, describeError, InputError, MAX_EXPERIMENT_MS } from '@middy-chaos/experiment'
 
 /** The FIS action that starts an SSM Automation and waits for it. */
 export const AUTOMATION_ACTION = 'aws:ssm:start-automation-execution'
