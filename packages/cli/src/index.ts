@@ -1,6 +1,7 @@
-// The command line, and what it is made of that other tools use: the registry
-// of faults and config checks, experiments with their restore, the stores,
-// the local API Gateway and the probe.
+// The command line, and what it is made of that other tools use: experiments
+// with their restore, the stores, the local API Gateway, the probe and the
+// reports; and, re-exported as before, the experiment model of
+// @middy-chaos/experiment and the FIS player and lease of @middy-chaos/fis/local.
 
 export {
   adjustWaits,

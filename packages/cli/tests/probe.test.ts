@@ -231,7 +231,7 @@ describe('the probe always gives timers and signals their turn', () => {
 
   it('a Probe given intervalMs 0 against such a port still lets a timer stop it', async () => {
     // Prepare
-    const probeModule = pathToFileURL(join(cliBin, '..', 'probe.js')).href
+    const probeModule = pathToFileURL(join(cliBin, '..', 'runner', 'probe.js')).href
     const script = `
       import { Probe } from ${JSON.stringify(probeModule)}
       const probe = new Probe({ url: 'http://127.0.0.1:1/', intervalMs: 0 })

@@ -3,7 +3,7 @@
  * probe measured. Written per step and for the whole run, in the syntax of
  * the probe stop conditions (`2xx>=99%`, `p95<500ms`, `errors==0`), or as the
  * body of the answers with a status (`{ "status": 200, "body": "Hello" }`).
- * The runner judges a step once it ends; `session.ts` calls {@link judge}.
+ * The CLI's runner judges a step once it ends, with {@link judge}.
  *
  * @module
  */

@@ -4,8 +4,9 @@
  * their flags, the format translators read their spellings).
  *
  * Adding a fault type is a new package under `packages/` whose `src/index.ts`
- * exports its `FaultDefinition`, plus one line here. A test fails when a
- * package exports a fault that is missing from this list.
+ * exports its `FaultDefinition`, plus one line here and the package in the
+ * `dependencies` of this package (`@middy-chaos/experiment`). A test fails when
+ * a package exports a fault that is missing from this list.
  *
  * @module
  */

@@ -7,17 +7,13 @@
  * @module
  */
 import { writeFile } from 'node:fs/promises'
-import type { FaultCatalog } from '@middy-chaos/core'
 import {
   adjustWaits,
   CliError,
   checkDurations,
   describeError,
-  type Experiment,
-  FAULTS,
   InputError,
   toFisExperiment,
-  turnsFaultsOn,
   UsageError,
 } from '@middy-chaos/experiment'
 import {

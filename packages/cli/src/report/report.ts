@@ -8,13 +8,11 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import type { Experiment, JudgedScope, ProbeSample } from '@middy-chaos/experiment'
+import type { Experiment } from '@middy-chaos/experiment'
 import { UsageError } from '@middy-chaos/experiment'
-import type { ConfigStore, LeaseRecord } from '@middy-chaos/fis/local'
-import type { SummaryRow } from '../runner/probe.js'
-import type { RestoreReport } from '../runner/run.js'
+import type { ConfigStore } from '@middy-chaos/fis/local'
 import { describeInterruption, type Interruption } from '../runner/signals.js'
-import type { RunRecord, SessionMark, SessionPhase, SessionResult } from './record.js'
+import type { RunRecord, SessionResult } from './record.js'
 import { renderHtmlReport } from './report-html.js'
 
 /** What `--report` writes for a file name. */

@@ -8,7 +8,6 @@ import {
   type JudgedScope,
   judge,
   judgedSamples,
-  type ProbeSample,
   ProbeWatch,
   parseProbeThreshold,
   RUN_SCOPE,
@@ -24,8 +23,8 @@ import {
   timelinePrinter,
 } from '../report/output.js'
 import type { SessionMark, SessionResult } from '../report/record.js'
-import { PhaseTracker, Probe, type SummaryRow, summarise, summariseRow } from '../runner/probe.js'
-import { type RestoreReport, type RunResult, runExperiment, type StepState } from '../runner/run.js'
+import { PhaseTracker, Probe, summarise, summariseRow } from '../runner/probe.js'
+import { type RunResult, runExperiment } from '../runner/run.js'
 import { type Interruption, signalExitCode } from '../runner/signals.js'
 import { AlarmWatch } from '../runner/watch.js'
 import type { Terminal } from '../terminal.js'

@@ -10,7 +10,7 @@
 import { UsageError } from '@middy-chaos/experiment'
 import type { ConfigStore } from '@middy-chaos/fis/local'
 import { FileStore } from './file.js'
-import { SsmStore, type SsmStoreOptions } from './ssm.js'
+import { SsmStore } from './ssm.js'
 
 export { FileStore } from './file.js'
 export { SsmStore, type SsmStoreOptions } from './ssm.js'

@@ -3,9 +3,10 @@
  * of the Python `acquire` / `hold` / `restore` that the runbook this project
  * generates runs in `aws:executeScript` steps (their Script starts with
  * {@link RUNBOOK_MARKER}). The TypeScript stands for that Python only: a step
- * is played only when its Script is exactly the one the `@middy-chaos/fis` this
- * CLI depends on generates ({@link isGeneratedScript}). They keep the lease and the stamp exactly as
- * `experiment run` does (`lease.ts`, `stamp.ts`), through the same store:
+ * is played only when its Script is exactly the one this version of
+ * `@middy-chaos/fis` generates ({@link isGeneratedScript}). They keep the lease
+ * and the stamp exactly as `experiment run` does (`lease.ts`, and `stampExpiry`
+ * of `@middy-chaos/experiment`), through the same store:
  *
  * - `acquire` creates the lease `<parameter>.lease` atomically, id = the
  *   automation's execution id (another holder: the step fails, nothing is

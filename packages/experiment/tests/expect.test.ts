@@ -3,7 +3,9 @@
  * are read from an experiment file, and how they judge a step's requests.
  */
 
-import type { ProbeSample } from '@middy-chaos/experiment'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import type { ProbeSample } from '../src/index.js'
 import {
   CliError,
   type Expectation,
@@ -14,9 +16,7 @@ import {
   parseExperiment,
   parseProbeThreshold,
   parseThreshold,
-} from '@middy-chaos/experiment'
-import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
+} from '../src/index.js'
 
 const EXPECTATION = { noun: 'expectation', window: false } as const
 
