@@ -13,6 +13,10 @@ export default defineConfig({
           new URL('./packages/core/src/file-provider.ts', import.meta.url),
         ),
       },
+      {
+        find: /^@middy-chaos\/fis\/local$/,
+        replacement: fileURLToPath(new URL('./packages/fis/src/local/index.ts', import.meta.url)),
+      },
       { find: /^@middy-chaos\/([a-z-]+)$/, replacement: pkg('$1') },
     ],
   },

@@ -1,5 +1,5 @@
 /**
- * The registry of faults (`packages/cli/src/faults.ts`) is the one place a new
+ * The registry of faults (`packages/experiment/src/faults.ts`) is the one place a new
  * fault package is added to: every package under `packages/` that exports a
  * fault definition must be in it, with what the tooling needs to know.
  */
@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { AnyFaultDefinition } from '@middy-chaos/core'
 import { describe, expect, it } from 'vitest'
-import { FAULTS } from '../packages/cli/src/faults.js'
+import { FAULTS } from '../packages/experiment/src/faults.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 

@@ -13,7 +13,7 @@ import { chaosLatency } from '@middy-chaos/latency'
 import { chaosStatusCode } from '@middy-chaos/status-code'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkConfig } from '../../packages/cli/src/config-check.js'
+import { checkConfig } from '../../packages/experiment/src/config-check.js'
 import { captureLogs, makeContext, restApiEvent } from '../helpers/index.js'
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000)

@@ -9,7 +9,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { type Experiment, parseExperiment, toFisExperiment } from '@middy-chaos/cli'
+import { type Experiment, parseExperiment, toFisExperiment } from '@middy-chaos/experiment'
 import {
   automationRoleStatements,
   automationTrustPolicy,
@@ -47,9 +47,10 @@ import {
 /**
  * An experiment: the path of an experiment file (JSON, as `middy-chaos
  * experiment run` reads it; relative to the working directory, the one of
- * `cdk.json` under the CDK CLI), an experiment parsed by `@middy-chaos/cli`
- * (`parseExperiment`, `loadExperiment`), or typed steps ({@link FisExperiment}
- * of `@middy-chaos/fis`).
+ * `cdk.json` under the CDK CLI), an experiment parsed by
+ * `@middy-chaos/experiment` (`parseExperiment`; `loadExperiment` of
+ * `@middy-chaos/cli` reads and parses a file), or typed steps
+ * ({@link FisExperiment} of `@middy-chaos/fis`).
  */
 export type ChaosExperimentSource = string | Experiment | FisExperiment
 

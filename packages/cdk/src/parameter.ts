@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { FAULTS, turnsFaultsOn, validateConfig } from '@middy-chaos/cli'
+import { FAULTS, turnsFaultsOn, validateConfig } from '@middy-chaos/experiment'
 import {
   functionReadStatements,
   type KmsKeyGrant,

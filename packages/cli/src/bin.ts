@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { describeError } from './errors.js'
-import { interruptOnError } from './signals.js'
+import { describeError } from '@middy-chaos/experiment'
+import { interruptOnError } from './runner/signals.js'
 
 /**
  * Whatever escapes (a handler's stray rejection while serving, a bug) is one

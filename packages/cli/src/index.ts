@@ -1,73 +1,91 @@
-// The command line, and what it is made of that other tools use: the registry
-// of faults and config checks, experiments with their restore, the stores,
-// the local API Gateway and the probe.
+// The command line, and what it is made of that other tools use: experiments
+// with their restore, the stores, the local API Gateway, the probe and the
+// reports; and, re-exported as before, the experiment model of
+// @middy-chaos/experiment and the FIS player and lease of @middy-chaos/fis/local.
 
-export { EXPORT_TARGETS, toFisExperiment } from './commands/export.js'
-export { type ConfigCheck, checkConfig, describeConfig, validateConfig } from './config-check.js'
-export { CliError, InputError, UsageError } from './errors.js'
 export {
+  adjustWaits,
+  CliError,
+  type ConfigCheck,
+  checkConfig,
+  checkDurations,
+  describeConfig,
   EXPECTATION_FAILED_EXIT_CODE,
+  EXPIRY_FIELD,
+  EXPIRY_GRACE_MS,
   type Expectation,
   type ExpectationSpec,
+  type Experiment,
+  type ExperimentStep,
+  FAULTS,
+  InputError,
   type JudgedScope,
   judge,
   judgedSamples,
-  parseExpectation,
-  type Verdict,
-} from './expect.js'
-export {
-  adjustWaits,
-  checkDurations,
-  type Experiment,
-  type ExperimentStep,
-  loadExperiment,
   MAX_EXPERIMENT_MS,
+  type ProbeSample,
+  type ProbeThreshold,
+  ProbeWatch,
+  parseExpectation,
   parseExperiment,
+  parseProbeThreshold,
+  parseThreshold,
+  type StopConditionSpec,
+  stampExpiry,
+  toFisExperiment,
   totalWait,
-} from './experiment.js'
-export { FAULTS } from './faults.js'
+  turnsFaultsOn,
+  UsageError,
+  type Verdict,
+  validateConfig,
+  valueExpiry,
+} from '@middy-chaos/experiment'
 export {
   type AutomationDocument,
-  loadAutomationDocument,
-  parseAutomationDocument,
-} from './fis/document.js'
-export {
+  acquireLease,
+  type ConfigStore,
+  describeLease,
   type FisEvent,
   type FisPlan,
+  type FisTemplate,
+  type HistoryEntry,
+  LEASE_SUFFIX,
+  Lease,
+  LeaseHeldError,
+  type LeaseRecord,
+  loadAutomationDocument,
+  loadFisTemplate,
   type PlayOptions,
   type PlayResult,
+  parseAutomationDocument,
+  parseFisTemplate,
+  parseLease,
   planFisExperiment,
   playFisExperiment,
-} from './fis/player.js'
-export { type FisTemplate, loadFisTemplate, parseFisTemplate } from './fis/template.js'
+  StoreConflictError,
+  type StoredValue,
+  staleReason,
+  type WriteOptions,
+} from '@middy-chaos/fis/local'
+export { EXPORT_TARGETS } from './commands/export.js'
+export { globalHelp, type MainOptions, main, VERSION } from './main.js'
 export {
   type JunitCase,
   type JunitResult,
   junitCases,
   junitReport,
   writeJunit,
-} from './junit.js'
+} from './report/junit.js'
+export type { RunOutcome, RunRecord, SessionResult } from './report/record.js'
+export { type ReportFormat, resultLines, writeReport, writeResults } from './report/report.js'
+export { renderHtmlReport } from './report/report-html.js'
 export {
-  acquireLease,
-  describeLease,
-  LEASE_SUFFIX,
-  Lease,
-  LeaseHeldError,
-  type LeaseRecord,
-  parseLease,
-  staleReason,
-} from './lease.js'
-export { globalHelp, type MainOptions, main, VERSION } from './main.js'
-export { Probe, type ProbeOptions, type ProbeSample, type SummaryRow, summarise } from './probe.js'
-export {
-  type ReportFormat,
-  type RunOutcome,
-  type RunRecord,
-  resultLines,
-  writeReport,
-  writeResults,
-} from './report.js'
-export { renderHtmlReport } from './report-html.js'
+  appendStepSummary,
+  STEP_SUMMARY_ENV,
+  stepSummaryMarkdown,
+} from './report/step-summary.js'
+export { loadExperiment } from './runner/experiment-file.js'
+export { Probe, type ProbeOptions, type SummaryRow, summarise } from './runner/probe.js'
 export {
   DEFAULT_LEASE_TTL_MS,
   type RestoreReport,
@@ -75,42 +93,22 @@ export {
   type RunOptions,
   type RunResult,
   runExperiment,
-} from './run.js'
+} from './runner/run.js'
+export { AlarmWatch } from './runner/watch.js'
 export {
   type LambdaHandler,
   loadHandler,
   type RunningServer,
   type ServeOptions,
   startServer,
-} from './serve.js'
-export { runSession, type SessionOptions, type SessionResult, sessionExitCode } from './session.js'
+} from './serve/index.js'
+export { runSession, type SessionOptions, sessionExitCode } from './session/index.js'
 export {
-  EXPIRY_FIELD,
-  EXPIRY_GRACE_MS,
-  stampExpiry,
-  turnsFaultsOn,
-  valueExpiry,
-} from './stamp.js'
-export { appendStepSummary, STEP_SUMMARY_ENV, stepSummaryMarkdown } from './step-summary.js'
-export {
-  AlarmWatch,
-  type ProbeThreshold,
-  ProbeWatch,
-  parseProbeThreshold,
-  parseThreshold,
-  type StopConditionSpec,
-} from './stop.js'
-export {
-  type ConfigStore,
   createStore,
   DEFAULT_FILE_PARAMETER,
   FileStore,
-  type HistoryEntry,
   SsmStore,
   type SsmStoreOptions,
-  StoreConflictError,
-  type StoredValue,
   type StoreSelection,
-  type WriteOptions,
-} from './store.js'
+} from './stores/index.js'
 export { Terminal, type TerminalStream } from './terminal.js'

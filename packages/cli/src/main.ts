@@ -5,11 +5,10 @@
  * @module
  */
 import type { FaultCatalog } from '@middy-chaos/core'
-import { parseOptions } from './args.js'
-import type { Command, CommandContext } from './command.js'
+import { CliError, describeError, FAULTS, UsageError } from '@middy-chaos/experiment'
+import { parseOptions } from './commands/args.js'
+import type { Command, CommandContext } from './commands/command.js'
 import { COMMANDS } from './commands/index.js'
-import { CliError, describeError, UsageError } from './errors.js'
-import { FAULTS } from './faults.js'
 import { Terminal } from './terminal.js'
 
 export const VERSION = '0.1.0'

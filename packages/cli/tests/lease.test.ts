@@ -18,8 +18,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { parseExperiment } from '../src/experiment.js'
+import { EXPIRY_GRACE_MS, parseExperiment, stampExpiry, valueExpiry } from '@middy-chaos/experiment'
 import {
   acquireLease,
   LEASE_SUFFIX,
@@ -27,10 +26,10 @@ import {
   type LeaseRecord,
   parseLease,
   staleReason,
-} from '../src/lease.js'
-import { recoverStaleLease, runExperiment } from '../src/run.js'
-import { EXPIRY_GRACE_MS, stampExpiry, valueExpiry } from '../src/stamp.js'
-import { FileStore, SsmStore } from '../src/store.js'
+} from '@middy-chaos/fis/local'
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { recoverStaleLease, runExperiment } from '../src/runner/run.js'
+import { FileStore, SsmStore } from '../src/stores/index.js'
 import { runMain } from './helpers.js'
 
 const BEFORE = '{"is_enabled":false,"fault_type":"latency","delay":400,"rate":1}'

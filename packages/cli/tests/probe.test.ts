@@ -4,9 +4,10 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { type ProbeSample, percentile } from '@middy-chaos/experiment'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { formatProbeLine, formatSummary } from '../src/output.js'
-import { PhaseTracker, Probe, type ProbeSample, percentile, summarise } from '../src/probe.js'
+import { formatProbeLine, formatSummary } from '../src/report/output.js'
+import { PhaseTracker, Probe, summarise } from '../src/runner/probe.js'
 import { assertCliBuilt, cliBin, startCli } from './helpers.js'
 
 const sample = (phase: string, status: number, seconds: number): ProbeSample => ({
@@ -230,7 +231,7 @@ describe('the probe always gives timers and signals their turn', () => {
 
   it('a Probe given intervalMs 0 against such a port still lets a timer stop it', async () => {
     // Prepare
-    const probeModule = pathToFileURL(join(cliBin, '..', 'probe.js')).href
+    const probeModule = pathToFileURL(join(cliBin, '..', 'runner', 'probe.js')).href
     const script = `
       import { Probe } from ${JSON.stringify(probeModule)}
       const probe = new Probe({ url: 'http://127.0.0.1:1/', intervalMs: 0 })

@@ -8,18 +8,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writeFileValue } from '@middy-chaos/core'
+import type { ProbeSample } from '@middy-chaos/experiment'
+import { parseExpectation } from '@middy-chaos/experiment'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseExpectation } from '../src/expect.js'
-import type { ProbeSample } from '../src/probe.js'
-import { summarise, summariseRow } from '../src/probe.js'
-import {
-  jsonReport,
-  type RunRecord,
-  reportFormat,
-  resultLines,
-  writeReport,
-} from '../src/report.js'
-import { escapeHtml, renderHtmlReport, scriptJson } from '../src/report-html.js'
+import type { RunRecord } from '../src/report/record.js'
+import { jsonReport, reportFormat, resultLines, writeReport } from '../src/report/report.js'
+import { escapeHtml, renderHtmlReport, scriptJson } from '../src/report/report-html.js'
+import { summarise, summariseRow } from '../src/runner/probe.js'
 import { launchChromium, type OpenedPage } from './browser.js'
 import { assertCliBuilt, repoRoot, runCli, serveFixture } from './helpers.js'
 

@@ -20,12 +20,12 @@ import {
 } from '@aws-sdk/client-cloudwatch'
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { writeFileValue } from '@middy-chaos/core'
+import { EXPIRY_GRACE_MS } from '@middy-chaos/experiment'
 import { EXPIRY_GRACE_SECONDS } from '@middy-chaos/fis'
+import { LEASE_SUFFIX } from '@middy-chaos/fis/local'
 import { afterAll, beforeAll, describe, type ExpectStatic, expect, inject, it } from 'vitest'
-import { LEASE_SUFFIX } from '../src/lease.js'
 import { main } from '../src/main.js'
-import { EXPIRY_GRACE_MS } from '../src/stamp.js'
-import { FileStore, SsmStore } from '../src/store.js'
+import { FileStore, SsmStore } from '../src/stores/index.js'
 import { Terminal } from '../src/terminal.js'
 import {
   assertCliBuilt,

@@ -1,14 +1,14 @@
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { CliError } from '@middy-chaos/experiment'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CliError } from '../src/errors.js'
 import {
   INTERNAL_SERVER_ERROR,
   type LambdaHandler,
   loadHandler,
   type RunningServer,
   startServer,
-} from '../src/serve.js'
+} from '../src/serve/index.js'
 import { fixtures } from './helpers.js'
 
 const handlers = join(fixtures, 'handlers.mjs')

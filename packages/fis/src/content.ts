@@ -16,7 +16,7 @@
  */
 import { stringify } from 'yaml'
 import { MAX_ACTION_PARAMETER_LENGTH } from './experiment.js'
-import type { RunbookDocument } from './runbook.js'
+import type { RunbookDocument } from './runbook-document.js'
 
 /** The formats of the runbook's content (`DocumentFormat`). */
 export const RUNBOOK_FORMATS = ['JSON', 'YAML'] as const

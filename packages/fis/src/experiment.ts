@@ -6,43 +6,9 @@
  * @module
  */
 
-/** One step: set the config and/or wait. */
-export interface FisExperimentStep {
-  readonly name: string
-  /** The exact text written to the parameter, when the step sets a value. */
-  readonly set?: string
-  /** How long the step holds after setting, in ms. */
-  readonly waitMs?: number
-  /**
-   * Whether `set` turns at least one fault on (then it is written with
-   * `expiresAt` and renewed): the CLI's `turnsFaultsOn(set, FAULTS)`.
-   */
-  readonly turnsFaultsOn: boolean
-}
+import type { FisExperiment, FisExperimentStep } from '@middy-chaos/experiment'
 
-/**
- * An experiment, as the CLI's export command and the CDK construct build it
- * from an experiment file (`loadExperiment` of `@middy-chaos/cli`).
- *
- * @example
- * ```ts
- * const experiment: FisExperiment = {
- *   name: 'FisWorkshopLambdaFailure',
- *   steps: [
- *     { name: 'S01_EnableLatency', set: '{"is_enabled":true,"fault_type":"latency","delay":400,"rate":1}', turnsFaultsOn: true },
- *     { name: 'S02_Wait1', waitMs: 60_000, turnsFaultsOn: false },
- *   ],
- *   alarms: ['HelloWorld5xx'],
- * }
- * ```
- */
-export interface FisExperiment {
-  readonly name: string
-  readonly description?: string
-  readonly steps: readonly FisExperimentStep[]
-  /** CloudWatch alarm names (in the stack's account and region) that stop the experiment. */
-  readonly alarms?: readonly string[]
-}
+export type { FisExperiment, FisExperimentStep }
 
 /** AWS FIS's longest experiment, and so the longest this package generates: 12 h, in seconds. */
 export const MAX_EXPERIMENT_SECONDS = 12 * 3600

@@ -35,6 +35,14 @@ import {
 import { EXPIRY_GRACE_SECONDS, RUNBOOK_HANDLERS, type RunbookHandler } from './handlers.js'
 import { kmsKeyForm } from './iam.js'
 import { checkLeaseFits, type LeaseTier } from './lease.js'
+import type {
+  RunbookDocument,
+  RunbookLoop,
+  RunbookParameter,
+  RunbookStep,
+} from './runbook-document.js'
+
+export type { RunbookDocument, RunbookLoop, RunbookParameter, RunbookStep }
 
 /** The `aws:executeScript` runtime of every step. */
 export const RUNBOOK_RUNTIME = 'python3.11'
@@ -76,64 +84,6 @@ export const RESTORE_MAX_ATTEMPTS = 2
 
 /** SSM's limit on the iterations of an `aws:loop`. */
 export const MAX_LOOP_ITERATIONS = 100
-
-/** One step of the runbook: every one is an `aws:executeScript` of the handlers. */
-export interface RunbookStep {
-  readonly name: string
-  readonly action: 'aws:executeScript'
-  readonly description?: string
-  readonly timeoutSeconds: number
-  readonly maxAttempts?: number
-  readonly isEnd?: boolean
-  readonly onFailure?: string
-  readonly onCancel?: string
-  readonly inputs: {
-    readonly Runtime: string
-    readonly Handler: RunbookHandler
-    readonly Script: string
-    readonly InputPayload: Readonly<Record<string, string>>
-  }
-}
-
-/**
- * An `aws:loop` over literal iterators: the rest of a long wait, one
- * {@link MAX_HOLD_CHUNK_SECONDS}-second hold per iteration. It takes
- * `onFailure` (inherited by its step); `onCancel` is its step's (SSM does not
- * take it on the loop).
- */
-export interface RunbookLoop {
-  readonly name: string
-  readonly action: 'aws:loop'
-  readonly description?: string
-  readonly onFailure: string
-  readonly inputs: {
-    readonly Iterators: readonly string[]
-    readonly IteratorDataType: 'String'
-    readonly Steps: readonly RunbookStep[]
-  }
-}
-
-/** A declared parameter of the runbook. */
-export interface RunbookParameter {
-  readonly type: 'String'
-  readonly description: string
-  readonly default?: string
-  readonly allowedPattern?: string
-}
-
-/** The runbook, as SSM's `CreateDocument` takes it (`DocumentType: Automation`). */
-export interface RunbookDocument {
-  readonly schemaVersion: '0.3'
-  readonly description: string
-  readonly assumeRole: '{{ AutomationAssumeRole }}'
-  readonly parameters: {
-    readonly AutomationAssumeRole: RunbookParameter
-    readonly ParameterName: RunbookParameter
-    readonly LeaseTtlSeconds: RunbookParameter
-    readonly KmsKeyId: RunbookParameter
-  }
-  readonly mainSteps: readonly (RunbookStep | RunbookLoop)[]
-}
 
 /** Options of {@link buildRunbook}. */
 export interface RunbookOptions {

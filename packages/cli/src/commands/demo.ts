@@ -3,10 +3,7 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { durationOption, intervalOption, numberOption, stringOption } from '../args.js'
-import type { Command } from '../command.js'
-import { CliError } from '../errors.js'
-import { adjustWaits, loadExperiment } from '../experiment.js'
+import { adjustWaits, CliError } from '@middy-chaos/experiment'
 import {
   countLeftOut,
   describeRestore,
@@ -14,17 +11,20 @@ import {
   formatSummary,
   printRunEnd,
   summaryTitle,
-} from '../output.js'
+} from '../report/output.js'
 import {
   experimentRecord,
   reportFormat,
   resultsPath,
   writeReport,
   writeResults,
-} from '../report.js'
-import { runSession, sessionExitCode } from '../session.js'
-import { runInterruptible } from '../signals.js'
-import { createStore } from '../store.js'
+} from '../report/report.js'
+import { loadExperiment } from '../runner/experiment-file.js'
+import { runInterruptible } from '../runner/signals.js'
+import { runSession, sessionExitCode } from '../session/index.js'
+import { createStore } from '../stores/index.js'
+import { durationOption, intervalOption, numberOption, stringOption } from './args.js'
+import type { Command } from './command.js'
 
 const DEMO_OFF =
   '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}'

@@ -4,11 +4,11 @@ import {
   isFailureLambdaConfig,
   isRecord,
 } from '@middy-chaos/core'
-import { STORE_HELP, STORE_OPTIONS, storeSelection } from '../args.js'
-import type { Command } from '../command.js'
-import { turnsFaultsOn } from '../stamp.js'
-import { createStore } from '../store.js'
-import { parseStored, writeAndReport } from '../writes.js'
+import { turnsFaultsOn } from '@middy-chaos/experiment'
+import { createStore } from '../stores/index.js'
+import { STORE_HELP, STORE_OPTIONS, storeSelection } from './args.js'
+import type { Command } from './command.js'
+import { parseStored, writeAndReport } from './writes.js'
 
 /** chaos_lambda's "off" as the workshop writes it, for a store that holds no chaos_lambda value. */
 const WORKSHOP_OFF = {

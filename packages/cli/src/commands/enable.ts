@@ -8,6 +8,8 @@ import {
   isFailureLambdaConfig,
   isRecord,
 } from '@middy-chaos/core'
+import { UsageError } from '@middy-chaos/experiment'
+import { createStore } from '../stores/index.js'
 import {
   numberOption,
   type OptionSpecs,
@@ -16,10 +18,8 @@ import {
   STORE_OPTIONS,
   storeSelection,
   stringOption,
-} from '../args.js'
-import type { Command } from '../command.js'
-import { UsageError } from '../errors.js'
-import { createStore } from '../store.js'
+} from './args.js'
+import type { Command } from './command.js'
 import {
   assertValid,
   FOR_HELP,
@@ -27,7 +27,7 @@ import {
   parseStored,
   withExpiry,
   writeAndReport,
-} from '../writes.js'
+} from './writes.js'
 
 /** Every flag of every fault, once per name. */
 const allFlags = (faults: FaultCatalog): Map<string, FaultFlag> => {

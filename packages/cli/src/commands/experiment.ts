@@ -1,6 +1,41 @@
 import { readFile } from 'node:fs/promises'
 import type { FaultCatalog } from '@middy-chaos/core'
+import {
+  adjustWaits,
+  checkDurations,
+  describeError,
+  type Expectation,
+  type Experiment,
+  InputError,
+  parseProbeThreshold,
+  readExpectOption,
+  toFisExperiment,
+  totalWait,
+  UsageError,
+} from '@middy-chaos/experiment'
 import { checkLeaseFits, FisExperimentError, type LeaseFit, leaseFit } from '@middy-chaos/fis'
+import { junitPath, writeJunit } from '../report/junit.js'
+import {
+  countLeftOut,
+  describeRestore,
+  formatDuration,
+  formatSummary,
+  printRunEnd,
+  summaryTitle,
+} from '../report/output.js'
+import {
+  experimentRecord,
+  reportFormat,
+  resultsPath,
+  writeReport,
+  writeResults,
+} from '../report/report.js'
+import { appendStepSummary, STEP_SUMMARY_ENV } from '../report/step-summary.js'
+import { loadExperiment } from '../runner/experiment-file.js'
+import { DEFAULT_LEASE_TTL_MS, LEASE_TTL_BOUNDS } from '../runner/run.js'
+import { runInterruptible } from '../runner/signals.js'
+import { runSession, sessionExitCode } from '../session/index.js'
+import { createStore } from '../stores/index.js'
 import {
   durationOption,
   intervalOption,
@@ -11,47 +46,10 @@ import {
   storeSelection,
   stringOption,
   urlOption,
-} from '../args.js'
-import type { Command } from '../command.js'
-import { describeError, InputError, UsageError } from '../errors.js'
-import { type Expectation, readExpectOption } from '../expect.js'
-import {
-  adjustWaits,
-  checkDurations,
-  type Experiment,
-  loadExperiment,
-  totalWait,
-} from '../experiment.js'
-import { runFisTemplate } from '../fis/command.js'
-import { junitPath, writeJunit } from '../junit.js'
-import {
-  countLeftOut,
-  describeRestore,
-  formatDuration,
-  formatSummary,
-  printRunEnd,
-  summaryTitle,
-} from '../output.js'
-import {
-  experimentRecord,
-  reportFormat,
-  resultsPath,
-  writeReport,
-  writeResults,
-} from '../report.js'
-import { DEFAULT_LEASE_TTL_MS, LEASE_TTL_BOUNDS } from '../run.js'
-import { runSession, sessionExitCode } from '../session.js'
-import { runInterruptible } from '../signals.js'
-import { appendStepSummary, STEP_SUMMARY_ENV } from '../step-summary.js'
-import { parseProbeThreshold } from '../stop.js'
-import { createStore } from '../store.js'
-import {
-  EXPORT_HELP,
-  EXPORT_OPTIONS,
-  leaseTierOption,
-  runExport,
-  toFisExperiment,
-} from './export.js'
+} from './args.js'
+import type { Command } from './command.js'
+import { EXPORT_HELP, EXPORT_OPTIONS, leaseTierOption, runExport } from './export.js'
+import { runFisTemplate } from './fis-template.js'
 
 /** `middy-chaos experiment run | validate | export <file>`. */
 export const experimentCommand: Command = {

@@ -7,7 +7,15 @@
  * @module
  */
 import { writeFile } from 'node:fs/promises'
-import type { FaultCatalog } from '@middy-chaos/core'
+import {
+  adjustWaits,
+  CliError,
+  checkDurations,
+  describeError,
+  InputError,
+  toFisExperiment,
+  UsageError,
+} from '@middy-chaos/experiment'
 import {
   buildCloudFormation,
   buildFisJson,
@@ -24,18 +32,15 @@ import {
   type RunbookFormat,
   runbookContent,
 } from '@middy-chaos/fis'
+import { loadExperiment } from '../runner/experiment-file.js'
 import {
   durationOption,
   numberOption,
   type OptionSpecs,
   type OptionValues,
   stringOption,
-} from '../args.js'
-import type { CommandContext } from '../command.js'
-import { CliError, describeError, InputError, UsageError } from '../errors.js'
-import { adjustWaits, checkDurations, type Experiment, loadExperiment } from '../experiment.js'
-import { FAULTS } from '../faults.js'
-import { turnsFaultsOn } from '../stamp.js'
+} from './args.js'
+import type { CommandContext } from './command.js'
 
 /** What `--to` takes. */
 export const EXPORT_TARGETS = ['cloudformation', 'fis-json', 'runbook'] as const
@@ -85,33 +90,6 @@ export const EXPORT_HELP = `middy-chaos experiment export <file> --to cloudforma
                          charges for advanced parameters): the SSM tier of the runbook's lease
   --wait, --time-scale   as for run: shorter waits for a first try
   fis-json: --document-arn, --automation-role-arn, --fis-role-arn, --log-group-arn (required)`
-
-/**
- * The experiment as `@middy-chaos/fis` takes it: each value's `turnsFaultsOn`
- * from the registry, the alarm stop conditions as alarm names. Probe
- * thresholds cannot be FIS stop conditions: they are returned apart.
- */
-export const toFisExperiment = (
-  experiment: Experiment,
-  faults: FaultCatalog = FAULTS,
-): { fis: FisExperiment; leftOut: string[] } => {
-  const conditions = experiment.stopConditions ?? []
-  const alarms = conditions.flatMap((condition) => ('alarm' in condition ? [condition.alarm] : []))
-  return {
-    fis: {
-      name: experiment.name,
-      ...(experiment.description === undefined ? {} : { description: experiment.description }),
-      steps: experiment.steps.map((step) => ({
-        name: step.name,
-        ...(step.set === undefined ? {} : { set: step.set }),
-        ...(step.waitMs === undefined ? {} : { waitMs: step.waitMs }),
-        turnsFaultsOn: step.set !== undefined && turnsFaultsOn(step.set, faults),
-      })),
-      ...(alarms.length === 0 ? {} : { alarms }),
-    },
-    leftOut: conditions.flatMap((condition) => ('probe' in condition ? [condition.probe] : [])),
-  }
-}
 
 const DOCUMENT_ARN = /^arn:([^:]+):ssm:([^:]+):(\d{12}):document\/.+$/
 

@@ -1,4 +1,4 @@
-import type { Command } from '../command.js'
+import type { Command } from './command.js'
 import { demoCommand } from './demo.js'
 import { disableCommand } from './disable.js'
 import { enableCommand } from './enable.js'

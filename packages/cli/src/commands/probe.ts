@@ -1,6 +1,3 @@
-import { durationOption, intervalOption, numberOption, stringOption, urlOption } from '../args.js'
-import type { Command } from '../command.js'
-import { UsageError } from '../errors.js'
 import {
   EXPECTATION_FAILED_EXIT_CODE,
   failedCount,
@@ -8,7 +5,8 @@ import {
   judge,
   judgedSamples,
   readExpectOption,
-} from '../expect.js'
+  UsageError,
+} from '@middy-chaos/experiment'
 import {
   countLeftOut,
   describeExpectations,
@@ -16,10 +14,12 @@ import {
   formatSummary,
   formatVerdicts,
   summaryTitle,
-} from '../output.js'
-import { PhaseTracker, Probe, summarise } from '../probe.js'
-import { reportFormat, resultsPath, writeReport, writeResults } from '../report.js'
-import { describeInterruption, type Interruption, trapSignals } from '../signals.js'
+} from '../report/output.js'
+import { reportFormat, resultsPath, writeReport, writeResults } from '../report/report.js'
+import { PhaseTracker, Probe, summarise } from '../runner/probe.js'
+import { describeInterruption, type Interruption, trapSignals } from '../runner/signals.js'
+import { durationOption, intervalOption, numberOption, stringOption, urlOption } from './args.js'
+import type { Command } from './command.js'
 
 /** `middy-chaos probe <url>`: the workshop's `test.sh`, with a summary. */
 export const probeCommand: Command = {

@@ -1,8 +1,8 @@
-import { STORE_HELP, STORE_OPTIONS, storeSelection } from '../args.js'
-import type { Command } from '../command.js'
-import { describeRestore } from '../output.js'
-import { recoverStaleLease } from '../run.js'
-import { createStore } from '../store.js'
+import { describeRestore } from '../report/output.js'
+import { recoverStaleLease } from '../runner/run.js'
+import { createStore } from '../stores/index.js'
+import { STORE_HELP, STORE_OPTIONS, storeSelection } from './args.js'
+import type { Command } from './command.js'
 
 /** `middy-chaos recover`: after a runner died, restores the value its stale lease recorded. */
 export const recoverCommand: Command = {

@@ -1,4 +1,8 @@
 import { basename, dirname, resolve } from 'node:path'
+import { describeError, UsageError } from '@middy-chaos/experiment'
+import { nextSignal } from '../runner/signals.js'
+import { loadHandler, startServer } from '../serve/index.js'
+import { createStore, resolveStoreSelection } from '../stores/index.js'
 import {
   durationOption,
   numberOption,
@@ -6,12 +10,8 @@ import {
   STORE_OPTIONS,
   storeSelection,
   stringOption,
-} from '../args.js'
-import type { Command } from '../command.js'
-import { describeError, UsageError } from '../errors.js'
-import { loadHandler, startServer } from '../serve.js'
-import { nextSignal } from '../signals.js'
-import { createStore, resolveStoreSelection } from '../store.js'
+} from './args.js'
+import type { Command } from './command.js'
 
 /** `middy-chaos serve`: a Lambda handler behind a local API Gateway (REST API, proxy integration). */
 export const serveCommand: Command = {

@@ -1,10 +1,15 @@
 import { readFile } from 'node:fs/promises'
-import { STORE_HELP, STORE_OPTIONS, storeSelection, stringOption } from '../args.js'
-import type { Command } from '../command.js'
-import { checkConfig } from '../config-check.js'
-import { CliError, describeError, InputError, UsageError } from '../errors.js'
-import { createStore } from '../store.js'
-import { FOR_HELP, FOR_OPTION, withExpiry, writeAndReport } from '../writes.js'
+import {
+  CliError,
+  checkConfig,
+  describeError,
+  InputError,
+  UsageError,
+} from '@middy-chaos/experiment'
+import { createStore } from '../stores/index.js'
+import { STORE_HELP, STORE_OPTIONS, storeSelection, stringOption } from './args.js'
+import type { Command } from './command.js'
+import { FOR_HELP, FOR_OPTION, withExpiry, writeAndReport } from './writes.js'
 
 /** `middy-chaos set`: writes a config value, checked first. */
 export const setCommand: Command = {

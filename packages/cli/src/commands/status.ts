@@ -1,9 +1,9 @@
-import { STORE_HELP, STORE_OPTIONS, storeSelection } from '../args.js'
-import type { Command } from '../command.js'
-import { checkConfig, describeConfig } from '../config-check.js'
-import { LEASE_SUFFIX, parseLease, staleReason } from '../lease.js'
-import { leaseStatusLine } from '../output.js'
-import { createStore } from '../store.js'
+import { checkConfig, describeConfig } from '@middy-chaos/experiment'
+import { LEASE_SUFFIX, parseLease, staleReason } from '@middy-chaos/fis/local'
+import { leaseStatusLine } from '../report/output.js'
+import { createStore } from '../stores/index.js'
+import { STORE_HELP, STORE_OPTIONS, storeSelection } from './args.js'
+import type { Command } from './command.js'
 
 /** `middy-chaos status`: what the store holds and what it does. */
 export const statusCommand: Command = {
