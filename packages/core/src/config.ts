@@ -8,6 +8,7 @@
  * @module
  */
 import { registeredFaults } from './catalog.js'
+import type { ChaosConfigArgument } from './config-types.js'
 import { ChaosConfigError } from './errors.js'
 import { isChaosLambdaDocument, parseChaosLambda } from './formats/chaos-lambda.js'
 import { EMPTY_DOCUMENT } from './formats/common.js'
@@ -75,7 +76,10 @@ export interface ParseOptions {
  * const { document, issues } = parseConfig('{"is_enabled":true,"fault_type":"latency","delay":400}')
  * ```
  */
-export const parseConfig = (input: unknown, options: ParseOptions = {}): ParseResult => {
+export const parseConfig = <T>(
+  input: ChaosConfigArgument<T>,
+  options: ParseOptions = {},
+): ParseResult => {
   const catalog = options.faults ?? registeredFaults()
   const issues: ConfigIssue[] = []
   const decoded = decodeConfigValue(input)
@@ -117,7 +121,10 @@ export const parseConfig = (input: unknown, options: ParseOptions = {}): ParseRe
 }
 
 /** Like {@link parseConfig} but throws a {@link ChaosConfigError} listing every issue. */
-export const parseConfigOrThrow = (input: unknown, options: ParseOptions = {}): ChaosDocument => {
+export const parseConfigOrThrow = <T>(
+  input: ChaosConfigArgument<T>,
+  options: ParseOptions = {},
+): ChaosDocument => {
   const { document, issues } = parseConfig(input, options)
   if (issues.length > 0) throw new ChaosConfigError(issues)
   return document

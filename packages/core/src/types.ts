@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Request } from '@middy/core'
+import type { ChaosConfigInput } from './config-types.js'
 import type { FieldReader } from './fields.js'
 import type { Targeting } from './match.js'
 import type { RatePolicy } from './rate.js'
@@ -99,9 +100,19 @@ export interface ChaosSourceOptions {
   providerOptions?: Record<string, unknown>
   /**
    * A static in-code config instead of a store: handy in tests and local runs.
-   * Any accepted format.
+   * Any accepted format, typed ({@link ChaosConfigInput}): the entries of a
+   * middy-chaos document are those of the fault packages the program imports,
+   * so a misspelled field is a compile error. JSON text is checked at run time.
    */
-  config?: unknown
+  config?: ChaosConfigInput
+  /**
+   * With a static `config`: throw a `ChaosConfigError` naming every issue of
+   * the config when the middleware is created, instead of logging a warning
+   * and ignoring what is invalid. For tests: a config that cannot fire fails
+   * the test where it is written. A value read from a store is never strict
+   * (fail-safe): the option does nothing without `config`.
+   */
+  strict?: boolean
   /**
    * Cache window in seconds. Defaults to `POWERTOOLS_PARAMETERS_MAX_AGE`, or 5.
    * `0` fetches on every invocation.
