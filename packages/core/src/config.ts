@@ -71,9 +71,15 @@ export interface ParseOptions {
  * - failure-lambda 0.x (`isEnabled`, `failureMode`, …) and 1.x (per-mode flags), mapped to
  *   the faults that declare them; what has no equivalent is listed in `notes`.
  *
+ * A document written in code is typed ({@link ChaosConfigArgument}): a
+ * misspelled field of an entry of a fault package the program imports is a
+ * compile error. A value whose type says nothing of its fields (`unknown`,
+ * what a store returned) and text are checked at run time only.
+ *
  * @example
  * ```ts
  * const { document, issues } = parseConfig('{"is_enabled":true,"fault_type":"latency","delay":400}')
+ * const typed = parseConfig({ version: 1, faults: [{ type: 'latency', delay: 400 }] })
  * ```
  */
 export const parseConfig = <T>(
