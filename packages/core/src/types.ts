@@ -106,14 +106,6 @@ export interface ChaosSourceOptions {
    */
   config?: ChaosConfigInput
   /**
-   * With a static `config`: throw a `ChaosConfigError` naming every issue of
-   * the config when the middleware is created, instead of logging a warning
-   * and ignoring what is invalid. For tests: a config that cannot fire fails
-   * the test where it is written. A value read from a store is never strict
-   * (fail-safe): the option does nothing without `config`.
-   */
-  strict?: boolean
-  /**
    * Cache window in seconds. Defaults to `POWERTOOLS_PARAMETERS_MAX_AGE`, or 5.
    * `0` fetches on every invocation.
    */
@@ -318,6 +310,20 @@ export interface ChaosMiddlewareOptions extends ChaosSourceOptions {
   phases?: readonly Phase[]
   /** A Powertools Logger; the middleware logs through it, passing its fields per line (the logger is not changed). */
   logger?: Logger
+  /**
+   * With a static `config`: throw a `ChaosConfigError` naming every issue of
+   * the config when the middleware is created, instead of logging a warning
+   * and ignoring what is invalid. For tests: a config that cannot fire fails
+   * the test where it is written. A value read from a store is never strict
+   * (fail-safe): the option does nothing without `config`.
+   *
+   * @example
+   * ```ts
+   * // throws: faults[0].statusCode: must be an integer from 100 to 599 (got 99)
+   * chaosStatusCode({ config: { faults: [{ type: 'status_code', statusCode: 99 }] }, strict: true })
+   * ```
+   */
+  strict?: boolean
   /**
    * Log what would be injected and inject nothing, whatever the config says.
    * Also turned on by the `CHAOS_DRY_RUN=true` environment variable.
