@@ -14,9 +14,14 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
 import httpResponseSerializer from '@middy/http-response-serializer'
 import httpRouterHandler from '@middy/http-router'
-import { ChaosHttpError, ChaosInjectedError, isInjectedError } from '@middy-chaos/core'
+import {
+  type ChaosConfig,
+  ChaosHttpError,
+  ChaosInjectedError,
+  isInjectedError,
+} from '@middy-chaos/core'
 import { chaosException } from '@middy-chaos/exception'
-import { chaosStatusCode } from '@middy-chaos/status-code'
+import { chaosStatusCode, type StatusCodeEntry } from '@middy-chaos/status-code'
 import type { APIGatewayProxyEvent } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
 import { makeContext, restApiEvent, useCapturedLogs } from '../helpers/index.js'
@@ -29,7 +34,7 @@ const CORS = {
   Vary: 'Origin',
 }
 
-const shortCircuit = (extra: object = {}) => ({
+const shortCircuit = (extra: Omit<StatusCodeEntry, 'type' | 'statusCode'> = {}): ChaosConfig => ({
   version: 1,
   faults: [
     {
@@ -230,7 +235,10 @@ describe('case 3, the other order: chaos .use()d before http-cors', () => {
 
 describe('a status replaced after the handler travels as an HTTP error', () => {
   useCapturedLogs()
-  const afterHandler = { version: 1, faults: [{ type: 'status_code', statusCode: 503 }] }
+  const afterHandler: ChaosConfig = {
+    version: 1,
+    faults: [{ type: 'status_code', statusCode: 503 }],
+  }
 
   it('without an error handler: the handler’s answer with the status, serialized, with CORS', async () => {
     const { call, runs } = api('no error handler', [chaosStatusCode({ config: afterHandler })])
@@ -265,7 +273,7 @@ describe('a status replaced after the handler travels as an HTTP error', () => {
 
 describe('case 6: what a client sees of an injected exception', () => {
   useCapturedLogs()
-  const exception = (phase: 'before' | 'after') => ({
+  const exception = (phase: 'before' | 'after'): ChaosConfig => ({
     version: 1,
     faults: [{ type: 'exception', phase, message: 'downstream timeout' }],
   })

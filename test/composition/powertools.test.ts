@@ -11,6 +11,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware'
 import { Tracer } from '@aws-lambda-powertools/tracer'
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware'
 import middy, { type MiddlewareObj } from '@middy/core'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { chaosException } from '@middy-chaos/exception'
 import { chaosLatency } from '@middy-chaos/latency'
 import { chaosStatusCode } from '@middy-chaos/status-code'
@@ -33,7 +34,7 @@ describe('case 4: the fault line carries the invocation’s Lambda context, in a
   })
   afterAll(() => vi.unstubAllEnvs())
 
-  const config = {
+  const config: ChaosConfig = {
     version: 1,
     faults: [
       { type: 'latency', delay: 0 },
@@ -97,7 +98,7 @@ describe('case 5: Powertools Metrics flushes once per invocation', () => {
   beforeAll(() => vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false')) // POWERTOOLS_DEV would turn them off
   afterAll(() => vi.unstubAllEnvs())
 
-  const afterHandler = (type: 'exception' | 'status_code') => ({
+  const afterHandler = (type: 'exception' | 'status_code'): ChaosConfig => ({
     version: 1,
     faults: [
       type === 'exception'

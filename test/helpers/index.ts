@@ -1,3 +1,4 @@
+import type { ChaosConfigInput } from '@middy-chaos/core'
 import type { Context } from 'aws-lambda'
 import { afterEach, beforeEach, vi } from 'vitest'
 
@@ -66,6 +67,14 @@ export const albEvent = (overrides: Record<string, unknown> = {}) => ({
   isBase64Encoded: false,
   ...overrides,
 })
+
+/**
+ * A config the types do not describe, on purpose: a field of the wrong type
+ * or an unknown one, to test what the library does with it at run time, or
+ * an entry of a fault that a test defines for itself. A typed config
+ * (`ChaosConfig`) is what everything else writes.
+ */
+export const untypedConfig = (value: unknown): ChaosConfigInput => value as ChaosConfigInput
 
 /** The workshop's function: `{statusCode: 200, body: 'Hello from Lambda!'}`. */
 export const helloWorld = async () => ({ statusCode: 200, body: 'Hello from Lambda!' })

@@ -3,10 +3,16 @@
  * the modules have their own property tests; these show the wiring.
  */
 import middy from '@middy/core'
-import { type ConfigProvider, resetConfigSources } from '@middy-chaos/core'
+import {
+  type ChaosConfig,
+  type ChaosConfigInput,
+  type ConfigProvider,
+  type FailureLambdaV0Config,
+  resetConfigSources,
+} from '@middy-chaos/core'
 import { chaosException } from '@middy-chaos/exception'
 import { chaosLatency } from '@middy-chaos/latency'
-import { chaosStatusCode } from '@middy-chaos/status-code'
+import { chaosStatusCode, type StatusCodeEntry } from '@middy-chaos/status-code'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { V0_SSM_PARAMETER, V1_CONFIGURATION } from '../formats/failure-lambda.fixtures.js'
 import {
@@ -19,13 +25,13 @@ import {
 } from '../helpers/index.js'
 
 const hello = { statusCode: 200, body: 'Hello from Lambda!' }
-const status = (extra: object) => ({
+const status = (extra: Omit<StatusCodeEntry, 'type' | 'statusCode'>): ChaosConfig => ({
   version: 1,
   faults: [{ type: 'status_code', statusCode: 503, ...extra }],
 })
 
 /** Statuses of `n` invocations of a status-code chain. */
-const statuses = async (config: unknown, n: number, event: object = restApiEvent()) => {
+const statuses = async (config: ChaosConfigInput, n: number, event: object = restApiEvent()) => {
   const handler = middy(helloWorld).use(chaosStatusCode({ config }))
   const out: number[] = []
   for (let i = 0; i < n; i++)
@@ -137,7 +143,11 @@ describe('failure-lambda configurations behave here as they do there', () => {
   const logs = useCapturedLogs()
 
   // failure-lambda's README parameters, with one mode switched on.
-  const v0 = (failureMode: string) => ({ ...V0_SSM_PARAMETER, isEnabled: true, failureMode })
+  const v0 = (failureMode: FailureLambdaV0Config['failureMode']): FailureLambdaV0Config => ({
+    ...V0_SSM_PARAMETER,
+    isEnabled: true,
+    failureMode,
+  })
   const v1 = (mode: 'latency' | 'exception' | 'statuscode') => {
     const config = structuredClone(V1_CONFIGURATION)
     config[mode].enabled = true
@@ -148,7 +158,7 @@ describe('failure-lambda configurations behave here as they do there', () => {
    * One invocation of the workshop chain on a fake clock: `ranAt` is when the handler ran and
    * `ms` when the invocation ended, in ms of the waits the faults asked for.
    */
-  const run = async (config: unknown) => {
+  const run = async (config: ChaosConfigInput) => {
     let ranAt: number | undefined
     const handler = (now: () => number) =>
       middy(async () => {

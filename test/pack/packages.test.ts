@@ -264,6 +264,56 @@ console.log(JSON.stringify({ inside, outside }))
     })
   })
 
+  it("types a config from the tarballs' .d.ts: the entries of the packages imported, a misspelled field an error", async () => {
+    // Prepare: a program importing one fault package, compiled as a user's would be
+    await writeFile(
+      join(project, 'typed.ts'),
+      `import type { ChaosConfig } from '@middy-chaos/core'
+import { chaosStatusCode } from '@middy-chaos/status-code'
+
+export const ok = chaosStatusCode({ config: { faults: [{ type: 'status_code', statusCode: 503 }] } })
+export const typo = chaosStatusCode({ config: { faults: [{ type: 'status_code', status: 503 }] } })
+export const latency: ChaosConfig = { faults: [{ type: 'latency', delay: 400 }] }
+`,
+    )
+    await writeFile(
+      join(project, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2023',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['typed.ts'],
+      }),
+    )
+
+    // Act
+    let output = ''
+    try {
+      execFileSync(
+        join(root, 'node_modules', '.bin', 'tsc'),
+        ['-p', project, '--pretty', 'false'],
+        {
+          cwd: project,
+          encoding: 'utf8',
+        },
+      )
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout)
+    }
+
+    // Assess: the two lines, and nothing else (the latency entry: its package is not imported)
+    const errors = output.split('\n').filter((line) => line.includes('error TS'))
+    expect(errors).toHaveLength(2)
+    expect(errors[0]).toMatch(/^typed\.ts\(5,.*'status' does not exist in type 'StatusCodeEntry'/)
+    expect(errors[1]).toMatch(/^typed\.ts\(6,.*Type '"latency"' is not assignable/)
+  })
+
   it('the CLI runs from its tarball', () => {
     const out = execFileSync(
       process.execPath,

@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { makeHandler } from '../src/chain.js'
 import { makeOrdersHandler } from './orders.js'
@@ -60,7 +61,7 @@ describe('hello-world under an injected 503', () => {
   })
 
   it('fails on the same invocations every run: a seed makes the rate reproducible', async () => {
-    const config = {
+    const config: ChaosConfig = {
       version: 1,
       faults: [{ type: 'status_code', statusCode: 503, rate: 0.5, seed: 42 }],
     }
@@ -116,7 +117,7 @@ describe('an orders function under an injected DynamoDB throttle', () => {
     )
   })
 
-  const throttled = {
+  const throttled: ChaosConfig = {
     version: 1,
     faults: [
       {

@@ -18,6 +18,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb'
 import { describeConfig, loadExperiment, toFisExperiment } from '@middy-chaos/cli'
+import type { ChaosConfigInput } from '@middy-chaos/core'
 import type { APIGatewayProxyResult } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { makeOrdersHandler } from '../src/orders.js'
@@ -80,10 +81,11 @@ afterAll(async () => {
 })
 
 /** The config the experiment's step `name` writes. */
-const stepConfig = async (name: string): Promise<unknown> => {
+/** A step's value, as `experiment run` writes it (checked by `experiment validate`, and at run time). */
+const stepConfig = async (name: string): Promise<ChaosConfigInput> => {
   const experiment = await loadExperiment(experimentFile)
   const step = experiment.steps.find((candidate) => candidate.name === name)
-  return JSON.parse(step?.set ?? 'null')
+  return JSON.parse(step?.set ?? 'null') as ChaosConfigInput
 }
 
 /**

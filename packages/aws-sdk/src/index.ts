@@ -1,6 +1,7 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
   activateInScope,
+  type ChaosEntryFields,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   currentScope,
@@ -67,6 +68,45 @@ export interface AwsSdkParams {
   attempts?: number
   /** Affect attempts for this long from the first affected one of the invocation, then let them through (ms). */
   stormMs?: number
+}
+
+/**
+ * An `aws_sdk` entry of a middy-chaos document, as written: `error`, `delay`
+ * or both.
+ *
+ * @example
+ * ```ts
+ * const entry: AwsSdkEntry = {
+ *   type: 'aws_sdk', service: 'DynamoDB', operation: 'GetItem',
+ *   error: 'ProvisionedThroughputExceededException', attempts: 2,
+ * }
+ * ```
+ */
+export interface AwsSdkEntry extends ChaosEntryFields {
+  readonly type: 'aws_sdk' | 'sdk'
+  /** The client's name without `Client`: `DynamoDB`; any when absent. */
+  readonly service?: string
+  /** The command's name without `Command`: `GetItem`; any when absent. */
+  readonly operation?: string
+  /** A service error name, a network error code, or `TimeoutError`. */
+  readonly error?: string
+  /** The service error's message. */
+  readonly message?: string
+  /** The service error's HTTP status, 400 to 599. */
+  readonly httpStatusCode?: number
+  /** Affect only the first K attempts of each call. */
+  readonly attempts?: number
+  /** Affect every attempt for this long from the first affected one, ms. */
+  readonly stormMs?: number
+  /** ms before the outcome of each affected attempt. */
+  readonly delay?: number
+  readonly phase?: 'before'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    aws_sdk: AwsSdkEntry
+  }
 }
 
 /** The fault as one invocation holds it: its parameters and the storm's start. */

@@ -28,6 +28,7 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-ssm'
 import middy from '@middy/core'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { chaosStatusCode } from '@middy-chaos/status-code'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import {
@@ -36,6 +37,7 @@ import {
   restApiEvent,
   useCapturedLogs,
 } from '../../../test/helpers/index.js'
+import type { AwsSdkEntry } from '../src/index.js'
 import { chaosAwsSdk, INJECTED_HEADER } from '../src/index.js'
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' }
@@ -101,7 +103,10 @@ const ssmClient = (config: object = {}) =>
 const getItem = () => new GetItemCommand({ TableName: tableName, Key: { id: { S: 'o-1' } } })
 const getParameter = () => new GetParameterCommand({ Name: parameterName })
 
-const fault = (fields: object) => ({ version: 1, faults: [{ type: 'aws_sdk', ...fields }] })
+const fault = (fields: Omit<AwsSdkEntry, 'type'>): ChaosConfig => ({
+  version: 1,
+  faults: [{ type: 'aws_sdk', ...fields }],
+})
 
 /** What a call did: its output's or its error's `$metadata`, the error, and how long it took. */
 const outcome = async (call: () => Promise<{ $metadata: object }>) => {

@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
+  type ChaosEntryFields,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   type FaultDefinition,
@@ -15,6 +16,29 @@ export interface BatchFailureParams {
   recordRate: number
   /** At most this many records reported failed per invocation. */
   maxRecords?: number
+}
+
+/**
+ * A `batch_failure` entry of a middy-chaos document, as written.
+ *
+ * @example
+ * ```ts
+ * const entry: BatchFailureEntry = { type: 'batch_failure', recordRate: 0.1, maxRecords: 5 }
+ * ```
+ */
+export interface BatchFailureEntry extends ChaosEntryFields {
+  readonly type: 'batch_failure' | 'batch_item_failures' | 'partial_batch_failure'
+  /** Probability that each record is reported failed, 0 to 1 (default 1). */
+  readonly recordRate?: number
+  /** At most this many records reported per invocation. */
+  readonly maxRecords?: number
+  readonly phase?: 'after'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    batch_failure: BatchFailureEntry
+  }
 }
 
 interface BatchItemFailure {

@@ -1,6 +1,8 @@
 import middy from '@middy/core'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { describe, expect, it } from 'vitest'
-import { makeContext, useCapturedLogs } from '../../../test/helpers/index.js'
+import { makeContext, untypedConfig, useCapturedLogs } from '../../../test/helpers/index.js'
+import type { BatchFailureEntry } from '../src/index.js'
 import { chaosBatchFailure, itemIdentifier } from '../src/index.js'
 
 const sqsEvent = (n: number) => ({
@@ -29,7 +31,7 @@ const consumer = (seen: string[], failures: { itemIdentifier: string }[] = []) =
     return { batchItemFailures: failures }
   })
 
-const config = (fields: object = {}) => ({
+const config = (fields: Omit<BatchFailureEntry, 'type'> = {}): ChaosConfig => ({
   version: 1,
   faults: [{ type: 'batch_failure', ...fields }],
 })
@@ -118,7 +120,12 @@ describe('chaosBatchFailure', () => {
       'faults[0].phase: "before" is not a phase this batch_failure middleware registered (after)',
     ],
   ])('rejects %j naming the bound', async (fields, message) => {
-    const handler = consumer([]).use(chaosBatchFailure({ config: config(fields) }))
+    // Values the types reject, on purpose: what the library does with them at run time.
+    const handler = consumer([]).use(
+      chaosBatchFailure({
+        config: untypedConfig({ version: 1, faults: [{ type: 'batch_failure', ...fields }] }),
+      }),
+    )
     expect(await handler(sqsEvent(2), makeContext())).toEqual({ batchItemFailures: [] })
     expect(logs.byLevel('warn')[0]?.issues).toEqual([message])
   })

@@ -8,6 +8,7 @@
  * @module
  */
 import { registeredFaults } from './catalog.js'
+import type { ChaosConfigArgument } from './config-types.js'
 import { ChaosConfigError } from './errors.js'
 import { isChaosLambdaDocument, parseChaosLambda } from './formats/chaos-lambda.js'
 import { EMPTY_DOCUMENT } from './formats/common.js'
@@ -70,12 +71,21 @@ export interface ParseOptions {
  * - failure-lambda 0.x (`isEnabled`, `failureMode`, …) and 1.x (per-mode flags), mapped to
  *   the faults that declare them; what has no equivalent is listed in `notes`.
  *
+ * A document written in code is typed ({@link ChaosConfigArgument}): a
+ * misspelled field of an entry of a fault package the program imports is a
+ * compile error. A value whose type says nothing of its fields (`unknown`,
+ * what a store returned) and text are checked at run time only.
+ *
  * @example
  * ```ts
  * const { document, issues } = parseConfig('{"is_enabled":true,"fault_type":"latency","delay":400}')
+ * const typed = parseConfig({ version: 1, faults: [{ type: 'latency', delay: 400 }] })
  * ```
  */
-export const parseConfig = (input: unknown, options: ParseOptions = {}): ParseResult => {
+export const parseConfig = <T>(
+  input: ChaosConfigArgument<T>,
+  options: ParseOptions = {},
+): ParseResult => {
   const catalog = options.faults ?? registeredFaults()
   const issues: ConfigIssue[] = []
   const decoded = decodeConfigValue(input)
@@ -117,7 +127,10 @@ export const parseConfig = (input: unknown, options: ParseOptions = {}): ParseRe
 }
 
 /** Like {@link parseConfig} but throws a {@link ChaosConfigError} listing every issue. */
-export const parseConfigOrThrow = (input: unknown, options: ParseOptions = {}): ChaosDocument => {
+export const parseConfigOrThrow = <T>(
+  input: ChaosConfigArgument<T>,
+  options: ParseOptions = {},
+): ChaosDocument => {
   const { document, issues } = parseConfig(input, options)
   if (issues.length > 0) throw new ChaosConfigError(issues)
   return document

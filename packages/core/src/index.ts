@@ -31,6 +31,28 @@ export {
   parseConfig,
   parseConfigOrThrow,
 } from './config.js'
+export type {
+  ChaosBodyFields,
+  ChaosConfig,
+  ChaosConfigArgument,
+  ChaosConfigInput,
+  ChaosEditFields,
+  ChaosEntryFields,
+  ChaosExpiry,
+  ChaosFaultEntries,
+  ChaosFaultEntry,
+  ChaosJsonValue,
+  ChaosLambdaConfig,
+  ChaosMatchCondition,
+  ChaosMatchValue,
+  ChaosPath,
+  ChaosSetEdit,
+  FailureLambdaConfig,
+  FailureLambdaFlag,
+  FailureLambdaMatch,
+  FailureLambdaV0Config,
+  FailureLambdaV1Config,
+} from './config-types.js'
 export {
   ChaosConfigError,
   ChaosConfigTimeoutError,

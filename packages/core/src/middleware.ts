@@ -12,6 +12,7 @@ import { resolveLogger } from './logger.js'
 import { FaultRunner } from './runner.js'
 import type { ConfigSnapshot } from './source.js'
 import { getConfigSource } from './sources.js'
+import { assertStrictConfig } from './strict.js'
 import { isEnvFlagOn } from './time.js'
 import type { ChaosMiddlewareOptions, FaultDefinition, Phase } from './types.js'
 import { safeLog, withDefaults } from './util.js'
@@ -129,6 +130,9 @@ const buildFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     sourceDescription: source.description,
     userLogger: options.logger !== undefined,
   })
+  // Tests: a static config that cannot fire as written fails where it is written.
+  if (options.strict === true && options.config !== undefined)
+    assertStrictConfig(runner, options.config)
 
   // A fault with end-of-invocation work hears how every invocation ends.
   const ends = definition.end !== undefined

@@ -18,6 +18,7 @@ import { alwaysFires, policyKey, Sampler } from './rate.js'
 import type { ConfigSnapshot } from './source.js'
 import { type InjectionTrace, type TracerLike, traceFiring, UNTRACED } from './trace.js'
 import type {
+  ChaosDocument,
   ChaosMiddlewareOptions,
   ConfigIssue,
   FaultDefinition,
@@ -249,41 +250,60 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
     })
   }
 
+  /**
+   * This fault type's entries of a document, read with the definition and
+   * this middleware's options, each with its parameters and phase: what
+   * the runner makes ready to fire for each snapshot, and what strict mode
+   * checks at creation. Every problem goes to `issues`; a fault's `parse` that throws
+   * (a bug) throws here.
+   */
+  public entries(
+    document: ChaosDocument,
+    issues: ConfigIssue[],
+  ): { spec: FaultSpec; params: P; phase: Phase }[] {
+    const definition = this.#definition
+    const { phases, defaultPhase } = this.#settings
+    const entries: { spec: FaultSpec; params: P; phase: Phase }[] = []
+    if (!document.enabled) return entries
+    for (const spec of document.faults) {
+      if (!this.#types.has(spec.type)) continue
+      const before = issues.length
+      const params = definition.parse(
+        new FieldReader(spec.fields, spec.path, issues, spec.aliases),
+        this.#options,
+      )
+      if (params === undefined || issues.length !== before) continue
+      const phase = spec.phase ?? definition.phaseOf?.(params) ?? defaultPhase
+      if (!phases.includes(phase)) {
+        issues.push({
+          path: spec.path ? `${spec.path}.phase` : 'phase',
+          message: `"${phase}" is not a phase this ${definition.type} middleware registered (${phases.join(', ')})`,
+        })
+        continue
+      }
+      entries.push({ spec, params, phase })
+    }
+    return entries
+  }
+
   /** Validates this fault type's entries of a document; runs once per snapshot. */
   #compile(snapshot: ConfigSnapshot): readonly ActiveFault<P>[] {
     const definition = this.#definition
-    const { phases, defaultPhase, dryRun: dryRunInCode } = this.#settings
+    const dryRunInCode = this.#settings.dryRun
     const active: ActiveFault<P>[] = []
     const issues: ConfigIssue[] = []
     const kept = new Map<string, Sampler>()
     try {
-      if (snapshot.document.enabled) {
-        for (const spec of snapshot.document.faults) {
-          if (!this.#types.has(spec.type)) continue
-          const before = issues.length
-          const params = definition.parse(
-            new FieldReader(spec.fields, spec.path, issues, spec.aliases),
-            this.#options,
-          )
-          if (params === undefined || issues.length !== before) continue
-          const phase = spec.phase ?? definition.phaseOf?.(params) ?? defaultPhase
-          if (!phases.includes(phase)) {
-            issues.push({
-              path: spec.path ? `${spec.path}.phase` : 'phase',
-              message: `"${phase}" is not a phase this ${definition.type} middleware registered (${phases.join(', ')})`,
-            })
-            continue
-          }
-          const dryRun = dryRunInCode || snapshot.document.dryRun === true || spec.dryRun === true
-          let sampler: Sampler | undefined
-          if (!alwaysFires(spec.policy)) {
-            // The same entry (all its fields) keeps its every-Nth count and budget; a changed one starts afresh.
-            const key = `${spec.path}|${phase}|${policyKey(spec.policy)}|${entryKey(spec)}`
-            sampler = this.#samplers.get(key) ?? new Sampler(spec.policy)
-            kept.set(key, sampler)
-          }
-          active.push({ spec, params, phase, dryRun, sampler })
+      for (const { spec, params, phase } of this.entries(snapshot.document, issues)) {
+        const dryRun = dryRunInCode || snapshot.document.dryRun === true || spec.dryRun === true
+        let sampler: Sampler | undefined
+        if (!alwaysFires(spec.policy)) {
+          // The same entry (all its fields) keeps its every-Nth count and budget; a changed one starts afresh.
+          const key = `${spec.path}|${phase}|${policyKey(spec.policy)}|${entryKey(spec)}`
+          sampler = this.#samplers.get(key) ?? new Sampler(spec.policy)
+          kept.set(key, sampler)
         }
+        active.push({ spec, params, phase, dryRun, sampler })
       }
     } catch (error) {
       issues.push({ path: '(fault)', message: `validation failed: ${(error as Error).message}` })

@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Request } from '@middy/core'
+import type { ChaosConfigInput } from './config-types.js'
 import type { FieldReader } from './fields.js'
 import type { Targeting } from './match.js'
 import type { RatePolicy } from './rate.js'
@@ -99,9 +100,11 @@ export interface ChaosSourceOptions {
   providerOptions?: Record<string, unknown>
   /**
    * A static in-code config instead of a store: handy in tests and local runs.
-   * Any accepted format.
+   * Any accepted format, typed ({@link ChaosConfigInput}): the entries of a
+   * middy-chaos document are those of the fault packages the program imports,
+   * so a misspelled field is a compile error. JSON text is checked at run time.
    */
-  config?: unknown
+  config?: ChaosConfigInput
   /**
    * Cache window in seconds. Defaults to `POWERTOOLS_PARAMETERS_MAX_AGE`, or 5.
    * `0` fetches on every invocation.
@@ -307,6 +310,20 @@ export interface ChaosMiddlewareOptions extends ChaosSourceOptions {
   phases?: readonly Phase[]
   /** A Powertools Logger; the middleware logs through it, passing its fields per line (the logger is not changed). */
   logger?: Logger
+  /**
+   * With a static `config`: throw a `ChaosConfigError` naming every issue of
+   * the config when the middleware is created, instead of logging a warning
+   * and ignoring what is invalid. For tests: a config that cannot fire fails
+   * the test where it is written. A value read from a store is never strict
+   * (fail-safe): the option does nothing without `config`.
+   *
+   * @example
+   * ```ts
+   * // throws: faults[0].statusCode: must be an integer from 100 to 599 (got 99)
+   * chaosStatusCode({ config: { faults: [{ type: 'status_code', statusCode: 99 }] }, strict: true })
+   * ```
+   */
+  strict?: boolean
   /**
    * Log what would be injected and inject nothing, whatever the config says.
    * Also turned on by the `CHAOS_DRY_RUN=true` environment variable.

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { MiddlewareObj, Request } from '@middy/core'
 import {
+  type ChaosEntryFields,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   describeValue,
@@ -44,6 +45,31 @@ export interface DiskspaceParams {
   keep: boolean
   /** How long kept files live, ms (only with `keep`). */
   keepFor?: number
+}
+
+/**
+ * A diskspace entry of a middy-chaos document, as written.
+ *
+ * @example
+ * ```ts
+ * const entry: DiskspaceEntry = { type: 'diskspace', megabytes: 400 }
+ * ```
+ */
+export interface DiskspaceEntry extends ChaosEntryFields {
+  readonly type: 'diskspace' | 'disk_space'
+  /** MB written, 1 to 10240 (default 100). */
+  readonly megabytes?: number
+  /** Leave the files for later invocations. */
+  readonly keep?: boolean
+  /** How long kept files stay: `"15m"` or ms. */
+  readonly keepFor?: string | number
+  readonly phase?: 'before'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    diskspace: DiskspaceEntry
+  }
 }
 
 const defaults = { reserveMb: 16, maxKeptMb: 512, deadlineMargin: 100 }

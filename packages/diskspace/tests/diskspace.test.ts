@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import middy from '@middy/core'
+import type { ChaosConfig, ChaosConfigInput, FailureLambdaV0Config } from '@middy-chaos/core'
 import { parseConfig } from '@middy-chaos/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
@@ -16,6 +17,7 @@ import { helloWorld, makeContext, useCapturedLogs } from '../../../test/helpers/
 import {
   type ChaosDiskspaceOptions,
   chaosDiskspace,
+  type DiskspaceEntry,
   diskspaceFault,
   FILE_PREFIX,
   MAX_MEGABYTES,
@@ -23,7 +25,7 @@ import {
   releaseKeptFiles,
 } from '../src/index.js'
 
-const diskspace = (fields: object = {}) => ({
+const diskspace = (fields: Omit<DiskspaceEntry, 'type'> = {}): ChaosConfig => ({
   version: 1,
   faults: [{ type: 'diskspace', ...fields }],
 })
@@ -47,7 +49,7 @@ describe('chaosDiskspace', () => {
   const logs = useCapturedLogs()
   let dir = ''
   const chain = (
-    config: unknown,
+    config: ChaosConfigInput,
     handler: () => Promise<unknown> = helloWorld,
     options: ChaosDiskspaceOptions = {},
   ) => middy(handler).use(chaosDiskspace({ config, directory: dir, ...options }))
@@ -312,7 +314,8 @@ describe('chaosDiskspace', () => {
       'faults[0].keepFor: must be a duration from 1s to 1h, such as "15m" or ms (got "2h")',
     ],
   ])('rejects %j with a message naming the field and the bound', async (fields, message) => {
-    await chain(diskspace(fields))({}, makeContext())
+    // Values the types reject, on purpose: what the library does with them at run time.
+    await chain(diskspace(fields as DiskspaceEntry))({}, makeContext())
     expect(readdirSync(dir)).toEqual([])
     expect(logs.byLevel('warn')[0]?.issues).toEqual([message])
   })
@@ -335,7 +338,7 @@ const v1 = () => {
   return config
 }
 /** The 0.4.x README's SSM parameter with `failureMode: "diskspace"`. */
-const v0 = { ...V0_SSM_PARAMETER, isEnabled: true, failureMode: 'diskspace' }
+const v0: FailureLambdaV0Config = { ...V0_SSM_PARAMETER, isEnabled: true, failureMode: 'diskspace' }
 
 describe('failure-lambda diskspace configs', () => {
   const logs = useCapturedLogs()
@@ -346,7 +349,7 @@ describe('failure-lambda diskspace configs', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
   /** Bytes of the fault's files while the handler runs. */
-  const during = async (config: unknown) => {
+  const during = async (config: ChaosConfigInput) => {
     const sizes: number[] = []
     const result = await middy(async () => {
       for (const name of readdirSync(dir))

@@ -4,6 +4,9 @@ import {
   asksForChange,
   type BodyChange,
   type BodyOutcome,
+  type ChaosBodyFields,
+  type ChaosEditFields,
+  type ChaosEntryFields,
   type ChaosMiddlewareOptions,
   changeBody,
   createFaultMiddleware,
@@ -31,6 +34,27 @@ export interface EventParams {
   body?: BodyChange
   /** Edits by path. */
   edits?: readonly PathEdit[]
+}
+
+/**
+ * An event entry of a middy-chaos document, as written: at least one change.
+ *
+ * @example
+ * ```ts
+ * const entry: EventEntry = { type: 'event', target: 'body', remove: ['email'] }
+ * ```
+ */
+export interface EventEntry extends ChaosEntryFields, ChaosBodyFields, ChaosEditFields {
+  readonly type: 'event' | 'event_mutation'
+  /** Where `set` and `remove` point: the event (default), or its JSON body. */
+  readonly target?: EventTarget
+  readonly phase?: 'before'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    event: EventEntry
+  }
 }
 
 /** The fields that say what to change, in the order messages list them. */

@@ -1,6 +1,7 @@
 import middy from '@middy/core'
 import httpErrorHandler from '@middy/http-error-handler'
 import httpJsonBodyParser from '@middy/http-json-body-parser'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { type ConfigIssue, FieldReader } from '@middy-chaos/core'
 import type { APIGatewayProxyEvent } from 'aws-lambda'
 import { describe, expect, it } from 'vitest'
@@ -11,16 +12,17 @@ import {
   restApiEvent,
   useCapturedLogs,
 } from '../../../test/helpers/index.js'
+import type { EventEntry } from '../src/index.js'
 import { chaosEvent, eventFault } from '../src/index.js'
 
 /** A middy-chaos config with one event entry. */
-const one = (entry: Record<string, unknown>) => ({
+const one = (entry: Omit<EventEntry, 'type'>): ChaosConfig => ({
   version: 1,
   faults: [{ type: 'event', ...entry }],
 })
 
 /** A chain with the event fault whose handler records the event it receives. */
-const chain = (entry: Record<string, unknown>, options = {}) => {
+const chain = (entry: Omit<EventEntry, 'type'>, options = {}) => {
   const seen: unknown[] = []
   const handler = middy(async (event: unknown) => {
     seen.push(event)
@@ -282,7 +284,8 @@ describe('chaosEvent: the config', () => {
     [{}, 'faults[0].set: is required, or one of "body"'],
   ])('reports %j and leaves the event alone', async (entry, message) => {
     const event = post()
-    const { handler, seen } = chain(entry)
+    // Values the types reject, on purpose: what the library does with them at run time.
+    const { handler, seen } = chain(entry as Omit<EventEntry, 'type'>)
     await handler(event, makeContext())
     expect(seen[0]).toBe(event)
     const warning = logs.byLevel('warn')[0]

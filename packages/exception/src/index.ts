@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
+  type ChaosEntryFields,
   ChaosInjectedError,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
@@ -28,6 +29,29 @@ export interface ExceptionParams {
   message: string
   /** Overrides the thrown error's `name`. */
   errorName?: string
+}
+
+/**
+ * An exception entry of a middy-chaos document, as written.
+ *
+ * @example
+ * ```ts
+ * const entry: ExceptionEntry = { type: 'exception', message: 'DynamoDB timed out', errorName: 'TimeoutError' }
+ * ```
+ */
+export interface ExceptionEntry extends ChaosEntryFields {
+  readonly type: 'exception' | 'error'
+  /** The error's message. */
+  readonly message?: string
+  /** The error's `name`. */
+  readonly errorName?: string
+  readonly phase?: 'before' | 'after'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    exception: ExceptionEntry
+  }
 }
 
 const defaults = { message: 'Fault injected by middy-chaos' }

@@ -1,8 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import middy from '@middy/core'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { describe, expect, it } from 'vitest'
-import { helloWorld, makeContext, useCapturedLogs } from '../../../test/helpers/index.js'
+import {
+  helloWorld,
+  makeContext,
+  untypedConfig,
+  useCapturedLogs,
+} from '../../../test/helpers/index.js'
 import { ChaosInjectedError, chaosException } from '../src/index.js'
 
 const workshop = {
@@ -45,7 +51,7 @@ describe('chaosException', () => {
 
   it('throws the error class given in code, with the name the config gives', async () => {
     class DownstreamTimeout extends Error {}
-    const config = {
+    const config: ChaosConfig = {
       version: 1,
       faults: [{ type: 'exception', message: 'db timeout', errorName: 'TimeoutError' }],
     }
@@ -56,7 +62,7 @@ describe('chaosException', () => {
   })
 
   it('uses the message from code when the config gives none', async () => {
-    const config = { version: 1, faults: [{ type: 'exception' }] }
+    const config: ChaosConfig = { version: 1, faults: [{ type: 'exception' }] }
     const handler = middy(helloWorld).use(chaosException({ config, message: 'from code' }))
     await expect(handler({}, makeContext())).rejects.toThrow('from code')
   })
@@ -76,7 +82,7 @@ describe('chaosException', () => {
   })
 
   it('rejects a message that is not a string', async () => {
-    const config = { version: 1, faults: [{ type: 'exception', message: 42 }] }
+    const config = untypedConfig({ version: 1, faults: [{ type: 'exception', message: 42 }] })
     expect(await middy(helloWorld).use(chaosException({ config }))({}, makeContext())).toEqual(
       await helloWorld(),
     )

@@ -1,6 +1,8 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
   activateInScope,
+  type ChaosEntryFields,
+  type ChaosJsonValue,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   currentScope,
@@ -35,6 +37,37 @@ export interface HttpParams {
   body?: string
   /** The answer's headers, for `status`. */
   headers?: Record<string, string>
+}
+
+/**
+ * An `http` entry of a middy-chaos document, as written.
+ *
+ * @example
+ * ```ts
+ * const entry: HttpEntry = { type: 'http', hosts: ['api.partner.com'], fault: 'timeout', rate: 0.1 }
+ * ```
+ */
+export interface HttpEntry extends ChaosEntryFields {
+  readonly type: 'http' | 'outbound_http'
+  /** Host patterns: a list, or one comma-separated string. */
+  readonly hosts: string | readonly string[]
+  /** What an affected request gets; only `delay` when absent. */
+  readonly fault?: HttpFaultKind
+  /** ms before the outcome. */
+  readonly delay?: number
+  /** Status of the answer (implies `fault: "status"`). */
+  readonly statusCode?: number
+  /** Body of the answer: a string or a JSON value. */
+  readonly body?: ChaosJsonValue
+  /** Headers of the answer. */
+  readonly headers?: Readonly<Record<string, string>>
+  readonly phase?: 'before'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    http: HttpEntry
+  }
 }
 
 /** Options of {@link chaosHttp}. */

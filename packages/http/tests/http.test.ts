@@ -12,11 +12,13 @@ import https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb'
 import middy from '@middy/core'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { parseConfig } from '@middy-chaos/core'
 import { chaosStatusCode } from '@middy-chaos/status-code'
 import { Agent as UndiciAgent } from 'undici'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { makeContext, restApiEvent, useCapturedLogs } from '../../../test/helpers/index.js'
+import type { HttpEntry } from '../src/index.js'
 import {
   chaosHttp,
   globFromRegex,
@@ -137,13 +139,19 @@ const clients = {
   'https.get': (host: string) => viaNode(`https://${host}:${httpsPort}/`, 'get'),
 } as const
 
-const fault = (fields: object) => ({
+const fault = (
+  fields: Omit<HttpEntry, 'type' | 'hosts'> & { hosts?: HttpEntry['hosts'] },
+): ChaosConfig => ({
   version: 1,
   faults: [{ type: 'http', hosts: ['localhost'], ...fields }],
 })
 
 /** Runs one invocation whose handler sends a request to `host` with `client`. */
-const invoke = async (client: keyof typeof clients, fields: object, host = 'localhost') => {
+const invoke = async (
+  client: keyof typeof clients,
+  fields: Parameters<typeof fault>[0],
+  host = 'localhost',
+) => {
   const handler = middy(() => clients[client](host)).use(chaosHttp({ config: fault(fields) }))
   return handler({}, makeContext())
 }
@@ -598,8 +606,8 @@ describe('chaosHttp: config checks', () => {
     [{ statusCode: 150 }, 'faults[0].statusCode: must be an integer from 200 to 599 (got 150)'],
     [{ delay: -1 }, 'faults[0].delay: must be an integer from 0 to 900000 ms (got -1)'],
   ])('rejects %j naming the field, and touches nothing', async (fields, message) => {
-    // Act
-    const result = await invoke('fetch', fields)
+    // Act: values the types reject, on purpose
+    const result = await invoke('fetch', fields as Parameters<typeof fault>[0])
 
     // Assess
     expect(result.status).toBe(200)

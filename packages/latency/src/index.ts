@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
+  type ChaosEntryFields,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   describeValue,
@@ -26,6 +27,32 @@ export interface LatencyParams {
   minDelay: number
   /** Largest delay, ms (equal to `minDelay` for a fixed delay). */
   maxDelay: number
+}
+
+/**
+ * A latency entry of a middy-chaos document, as written: `delay` (ms, or
+ * `{ min, max }`), or `minDelay` / `maxDelay`.
+ *
+ * @example
+ * ```ts
+ * const entry: LatencyEntry = { type: 'latency', delay: { min: 200, max: 800 }, rate: 0.25 }
+ * ```
+ */
+export interface LatencyEntry extends ChaosEntryFields {
+  readonly type: 'latency' | 'delay'
+  /** A fixed delay in ms, or a range drawn uniformly per invocation. */
+  readonly delay?: number | { readonly min: number; readonly max: number }
+  /** The range's lower end, ms (with `maxDelay`, instead of `delay`). */
+  readonly minDelay?: number
+  /** The range's upper end, ms. */
+  readonly maxDelay?: number
+  readonly phase?: 'before' | 'after'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    latency: LatencyEntry
+  }
 }
 
 const defaults = { deadlineMargin: 100 }

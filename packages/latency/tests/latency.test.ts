@@ -1,9 +1,11 @@
 import middy from '@middy/core'
+import type { ChaosConfig, ChaosLambdaConfig } from '@middy-chaos/core'
 import { describe, expect, it } from 'vitest'
 import {
   helloWorld,
   makeContext,
   onFakeClock,
+  untypedConfig,
   useCapturedLogs,
 } from '../../../test/helpers/index.js'
 import { chaosLatency, MAX_DELAY_MS } from '../src/index.js'
@@ -20,7 +22,12 @@ describe('chaosLatency', () => {
   it('delays the invocation by the chaos_lambda delay, before the handler', async () => {
     // Prepare: the handler and a later after hook note when they ran (fake ms)
     const order: string[] = []
-    const config = { is_enabled: true, fault_type: 'latency', delay: 120, rate: 1 }
+    const config: ChaosLambdaConfig = {
+      is_enabled: true,
+      fault_type: 'latency',
+      delay: 120,
+      rate: 1,
+    }
     const chain = (now: () => number) =>
       middy(async () => {
         order.push(`handler@${now()}`)
@@ -57,8 +64,11 @@ describe('chaosLatency', () => {
       handlerAt.push(now())
       return helloWorld()
     }
-    const inCode = { version: 1, faults: [{ type: 'latency', delay: 80 }] }
-    const inConfig = { version: 1, faults: [{ type: 'latency', delay: 80, phase: 'after' }] }
+    const inCode: ChaosConfig = { version: 1, faults: [{ type: 'latency', delay: 80 }] }
+    const inConfig: ChaosConfig = {
+      version: 1,
+      faults: [{ type: 'latency', delay: 80, phase: 'after' }],
+    }
 
     // Act: on a fake clock
     const code = await onFakeClock((now) =>
@@ -76,7 +86,10 @@ describe('chaosLatency', () => {
   })
 
   it('draws a delay uniformly from a range', async () => {
-    const config = { version: 1, faults: [{ type: 'latency', delay: { min: 5, max: 25 } }] }
+    const config: ChaosConfig = {
+      version: 1,
+      faults: [{ type: 'latency', delay: { min: 5, max: 25 } }],
+    }
     const handler = middy(helloWorld).use(chaosLatency({ config }))
     for (let i = 0; i < 30; i++) await handler({}, makeContext())
     const delays = logs.injected().map((line) => (line.chaos as { delay: number }).delay)
@@ -86,14 +99,17 @@ describe('chaosLatency', () => {
   })
 
   it('accepts minDelay / maxDelay', async () => {
-    const config = { version: 1, faults: [{ type: 'latency', minDelay: 10, maxDelay: 10 }] }
+    const config: ChaosConfig = {
+      version: 1,
+      faults: [{ type: 'latency', minDelay: 10, maxDelay: 10 }],
+    }
     await middy(helloWorld).use(chaosLatency({ config }))({}, makeContext())
     expect(logs.injected()[0]).toMatchObject({ chaos: { delay: 10 } })
   })
 
   it('never sleeps past the deadline: clamps to the remaining time minus the margin and says so', async () => {
     // Prepare: 5 s asked for, 300 ms left, a 100 ms margin
-    const config = { version: 1, faults: [{ type: 'latency', delay: 5_000 }] }
+    const config: ChaosConfig = { version: 1, faults: [{ type: 'latency', delay: 5_000 }] }
     const handler = middy(helloWorld).use(chaosLatency({ config, deadlineMargin: 100 }))
 
     // Act: on the real clock
@@ -111,7 +127,7 @@ describe('chaosLatency', () => {
   })
 
   it('on a fake clock, ends the clamped delay exactly at the margin before the deadline', async () => {
-    const config = { version: 1, faults: [{ type: 'latency', delay: 5_000 }] }
+    const config: ChaosConfig = { version: 1, faults: [{ type: 'latency', delay: 5_000 }] }
     const { result, ms } = await onFakeClock(() =>
       middy(helloWorld).use(chaosLatency({ config, deadlineMargin: 100 }))(
         {},
@@ -137,7 +153,8 @@ describe('chaosLatency', () => {
     [{}, 'faults[0].delay: is required: a number of ms, or { "min": ms, "max": ms }'],
   ])('rejects %j with a message naming the field and the bound', async (fields, message) => {
     // Act: on a fake clock, where any wait would show
-    const config = { version: 1, faults: [{ type: 'latency', ...fields }] }
+    // Values the types reject, on purpose: what the library does with them at run time.
+    const config = untypedConfig({ version: 1, faults: [{ type: 'latency', ...fields }] })
     const { result, ms } = await onFakeClock(() =>
       middy(helloWorld).use(chaosLatency({ config }))({}, makeContext()),
     )
@@ -150,7 +167,7 @@ describe('chaosLatency', () => {
   })
 
   it('names chaos_lambda fields as chaos_lambda spells them', async () => {
-    const config = { is_enabled: true, fault_type: 'latency', delay: 'slow' }
+    const config = untypedConfig({ is_enabled: true, fault_type: 'latency', delay: 'slow' })
     await middy(helloWorld).use(chaosLatency({ config }))({}, makeContext())
     expect(logs.byLevel('warn')[0]?.issues).toEqual([
       `delay: must be an integer from 0 to ${MAX_DELAY_MS} ms (got "slow")`,

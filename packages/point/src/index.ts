@@ -35,6 +35,7 @@ export {
   type ChaosPointsOptions,
   POINT_LIMITS,
   type PointCalls,
+  type PointEntry,
   type PointError,
   type PointLabels,
   type PointParams,

@@ -6,6 +6,9 @@
  * @module
  */
 import {
+  type ChaosEditFields,
+  type ChaosEntryFields,
+  type ChaosJsonValue,
   type ChaosMiddlewareOptions,
   describeValue,
   type FieldReader,
@@ -71,6 +74,44 @@ export interface PointParams {
   error?: PointError
   /** `set` / `remove` edits of the `data` a call passes: the call resolves with an altered copy. */
   edits?: readonly PathEdit[]
+}
+
+/**
+ * A point entry of a middy-chaos document, as written: `name`, and at least
+ * one of `delay`, `error`, `set`, `remove`.
+ *
+ * @example
+ * ```ts
+ * const entry: PointEntry = { type: 'point', name: 'orders.save', error: 'ProvisionedThroughputExceededException', every: 2 }
+ * ```
+ */
+export interface PointEntry extends ChaosEntryFields, ChaosEditFields {
+  readonly type: 'point' | 'failure_point' | 'failure_flag'
+  /** The point's name, or a glob. */
+  readonly name: string
+  /** Labels the call must all carry, each a value or a glob. */
+  readonly labels?: Readonly<Record<string, string>>
+  /** Which calls of the point, counted per invocation. */
+  readonly calls?: 'all' | 'first' | `first:${number}` | `every:${number}`
+  /** ms the point waits. */
+  readonly delay?: number
+  /** The error's name, or `{ name, message, other fields }`. */
+  readonly error?:
+    | string
+    | {
+        readonly name?: string
+        readonly message?: string
+        readonly [field: string]: ChaosJsonValue | undefined
+      }
+  /** The error's message, beside an error name. */
+  readonly message?: string
+  readonly phase?: 'before'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    point: PointEntry
+  }
 }
 
 /** Options of {@link chaosPoints}. */

@@ -5,13 +5,15 @@
  * fault, never a call made outside it or after it, however it ends.
  */
 import middy, { type MiddlewareObj } from '@middy/core'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { ChaosInjectedError, FieldReader, isInjectedError } from '@middy-chaos/core'
 import { chaosStatusCode } from '@middy-chaos/status-code'
 import { describe, expect, it, vi } from 'vitest'
 import { makeContext, restApiEvent, useCapturedLogs } from '../../../test/helpers/index.js'
+import type { PointEntry } from '../src/index.js'
 import { chaosPoint, chaosPoints, pointFault, pointFaultsLive } from '../src/index.js'
 
-const fault = (...entries: object[]) => ({
+const fault = (...entries: Omit<PointEntry, 'type'>[]): ChaosConfig => ({
   version: 1,
   faults: entries.map((entry) => ({ type: 'point', ...entry })),
 })
@@ -221,15 +223,18 @@ describe('chaosPoint under a point fault: what a call gets', () => {
     ['every:2', [false, true, false, true, false]],
   ])('with "calls": "%s", affects those calls of the invocation', async (calls, expected) => {
     // Act
-    const thrown = await invoke(fault({ name: 'orders.save', error: 'X', calls }), async () => {
-      const seen: boolean[] = []
-      for (let i = 0; i < 5; i++) {
-        // Another point between them is not counted.
-        await chaosPoint('orders.charge')
-        seen.push('error' in (await outcome(() => chaosPoint('orders.save'))))
-      }
-      return seen
-    })
+    const thrown = await invoke(
+      fault({ name: 'orders.save', error: 'X', calls: calls as PointEntry['calls'] }),
+      async () => {
+        const seen: boolean[] = []
+        for (let i = 0; i < 5; i++) {
+          // Another point between them is not counted.
+          await chaosPoint('orders.charge')
+          seen.push('error' in (await outcome(() => chaosPoint('orders.save'))))
+        }
+        return seen
+      },
+    )
 
     // Assess
     expect(thrown).toEqual(expected)
@@ -558,7 +563,10 @@ describe('chaosPoints: config checks', () => {
     'says $says',
     async ({ entry, says }) => {
       // Act
-      const result = await invoke(fault(entry), () => outcome(() => chaosPoint('x', { data: 'd' })))
+      // Values the types reject, on purpose: what the library does with them at run time.
+      const result = await invoke(fault(entry as PointEntry), () =>
+        outcome(() => chaosPoint('x', { data: 'd' })),
+      )
 
       // Assess
       expect(result).toEqual({ value: 'd' })

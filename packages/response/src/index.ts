@@ -4,6 +4,9 @@ import {
   asksForChange,
   type BodyChange,
   type BodyOutcome,
+  type ChaosBodyFields,
+  type ChaosEditFields,
+  type ChaosEntryFields,
   type ChaosMiddlewareOptions,
   changeBody,
   createFaultMiddleware,
@@ -38,6 +41,31 @@ export interface ResponseParams {
   /** Headers removed (any case). */
   removeHeaders?: readonly string[]
   statusCode?: number
+}
+
+/**
+ * A response entry of a middy-chaos document, as written: at least one change.
+ *
+ * @example
+ * ```ts
+ * const entry: ResponseEntry = { type: 'response', remove: ['user.email'], removeHeaders: ['etag'] }
+ * ```
+ */
+export interface ResponseEntry extends ChaosEntryFields, ChaosBodyFields, ChaosEditFields {
+  readonly type: 'response' | 'corruption' | 'response_corruption'
+  /** Headers added or changed. */
+  readonly headers?: Readonly<Record<string, string>>
+  /** Headers removed, whatever their case: one name or a list. */
+  readonly removeHeaders?: string | readonly string[]
+  /** Replaces the status. */
+  readonly statusCode?: number
+  readonly phase?: 'after'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    response: ResponseEntry
+  }
 }
 
 /** Bounds of the header fields, `HEADER_LIMITS` of the core (body and path bounds: its `ALTER_LIMITS`). */

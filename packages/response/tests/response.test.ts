@@ -1,5 +1,5 @@
 import middy from '@middy/core'
-import { type ConfigIssue, FieldReader } from '@middy-chaos/core'
+import { type ChaosConfig, type ConfigIssue, FieldReader } from '@middy-chaos/core'
 import { describe, expect, it } from 'vitest'
 import { V1_CONFIGURATION } from '../../../test/formats/failure-lambda.fixtures.js'
 import {
@@ -8,18 +8,20 @@ import {
   httpApiEvent,
   makeContext,
   restApiEvent,
+  untypedConfig,
   useCapturedLogs,
 } from '../../../test/helpers/index.js'
+import type { ResponseEntry } from '../src/index.js'
 import { chaosResponse, responseFault } from '../src/index.js'
 
 /** A middy-chaos config with one response entry. */
-const one = (entry: Record<string, unknown>) => ({
+const one = (entry: Omit<ResponseEntry, 'type'>): ChaosConfig => ({
   version: 1,
   faults: [{ type: 'response', ...entry }],
 })
 
 /** A handler answering `response` through a chain with the response fault. */
-const chain = (response: unknown, entry: Record<string, unknown>, options = {}) =>
+const chain = (response: unknown, entry: Omit<ResponseEntry, 'type'>, options = {}) =>
   middy(async () => response).use(chaosResponse({ config: one(entry), ...options }))
 
 const ORDER = { id: 'o-1', user: { name: 'Ada', email: 'ada@example.com' }, items: [{ price: 3 }] }
@@ -512,7 +514,7 @@ describe("failure-lambda's corruption mode", () => {
   })
 
   it('does nothing with a 0.x document naming corruption, a mode 0.x never had', async () => {
-    const config = { isEnabled: true, failureMode: 'corruption', rate: 1, body: 'x' }
+    const config = untypedConfig({ isEnabled: true, failureMode: 'corruption', rate: 1, body: 'x' })
     const original = { statusCode: 200, body: 'fine' }
     const handler = middy(async () => original).use(chaosResponse({ config }))
     expect(await handler(restApiEvent(), makeContext())).toBe(original)
@@ -520,7 +522,7 @@ describe("failure-lambda's corruption mode", () => {
   })
 
   it('skips a flag whose body is not a string, as failure-lambda does, with a warning', async () => {
-    const config = { corruption: { enabled: true, body: { error: 1 } } }
+    const config = untypedConfig({ corruption: { enabled: true, body: { error: 1 } } })
     const original = { statusCode: 200, body: 'fine' }
     const handler = middy(async () => original).use(chaosResponse({ config }))
     expect(await handler(restApiEvent(), makeContext())).toBe(original)

@@ -1,6 +1,8 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
+  type ChaosEntryFields,
   ChaosHttpError,
+  type ChaosJsonValue,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   describeValue,
@@ -33,6 +35,33 @@ export interface StatusCodeParams {
   preventExecution: boolean
   body?: string
   headers?: Record<string, string>
+}
+
+/**
+ * A status-code entry of a middy-chaos document, as written.
+ *
+ * @example
+ * ```ts
+ * const entry: StatusCodeEntry = { type: 'status_code', statusCode: 503, preventExecution: true }
+ * ```
+ */
+export interface StatusCodeEntry extends ChaosEntryFields {
+  readonly type: 'status_code' | 'status-code' | 'statusCode' | 'statuscode' | 'http_status'
+  /** The status to answer with, 100 to 599. */
+  readonly statusCode: number
+  /** Answer before the handler without running it (the same as `phase: "before"`). */
+  readonly preventExecution?: boolean
+  /** Body of an answer given without the handler, and the HTTP error's message: a string or a JSON value. */
+  readonly body?: ChaosJsonValue
+  /** Headers of the answer and of the HTTP error. */
+  readonly headers?: Readonly<Record<string, string>>
+  readonly phase?: 'before' | 'after'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    status_code: StatusCodeEntry
+  }
 }
 
 type HttpResponse = {

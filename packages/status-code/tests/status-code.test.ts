@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import middy from '@middy/core'
-import { ChaosHttpError } from '@middy-chaos/core'
+import { type ChaosConfig, ChaosHttpError } from '@middy-chaos/core'
 import { describe, expect, it } from 'vitest'
 import {
   albEvent,
@@ -9,6 +9,7 @@ import {
   httpApiEvent,
   makeContext,
   restApiEvent,
+  untypedConfig,
   useCapturedLogs,
 } from '../../../test/helpers/index.js'
 import { chaosStatusCode } from '../src/index.js'
@@ -67,7 +68,7 @@ describe('chaosStatusCode', () => {
 
   it('answers before the handler without running it when preventExecution is set', async () => {
     let ran = false
-    const config = {
+    const config: ChaosConfig = {
       version: 1,
       faults: [
         {
@@ -97,7 +98,7 @@ describe('chaosStatusCode', () => {
     async (phase) => {
       // Prepare: an outer middleware decorating answers to errors (as http-cors does)
       const errors: unknown[] = []
-      const config = {
+      const config: ChaosConfig = {
         version: 1,
         faults: [{ type: 'status_code', statusCode: 503, phase, headers: { 'retry-after': '3' } }],
       }
@@ -127,7 +128,7 @@ describe('chaosStatusCode', () => {
   )
 
   it('reports an entry whose preventExecution and phase say two things, and injects nothing', async () => {
-    const config = {
+    const config: ChaosConfig = {
       version: 1,
       faults: [{ type: 'status_code', statusCode: 503, preventExecution: true, phase: 'after' }],
     }
@@ -152,7 +153,10 @@ describe('chaosStatusCode', () => {
     'reports headers %j that no HTTP response can carry, and injects nothing',
     async (headers, message) => {
       // Prepare
-      const config = { version: 1, faults: [{ type: 'status_code', statusCode: 503, headers }] }
+      const config: ChaosConfig = {
+        version: 1,
+        faults: [{ type: 'status_code', statusCode: 503, headers }],
+      }
       const handler = middy(helloWorld).use(chaosStatusCode({ config }))
 
       // Act
@@ -195,7 +199,7 @@ describe('chaosStatusCode', () => {
 
   it('does not answer a non-HTTP event before the handler: an SQS batch is processed, with a warning', async () => {
     let ran = false
-    const config = {
+    const config: ChaosConfig = {
       version: 1,
       faults: [{ type: 'status_code', statusCode: 503, preventExecution: true }],
     }
@@ -229,7 +233,8 @@ describe('chaosStatusCode', () => {
     [{ error_code: 404.5 }, 'error_code: must be an integer from 100 to 599 (got 404.5)'],
     [{ error_code: undefined }, 'error_code: is required: an HTTP status from 100 to 599'],
   ])('rejects %j with a message naming the bound', async (fields, message) => {
-    const config = { ...workshop, ...fields }
+    // Values the types reject, on purpose: what the library does with them at run time.
+    const config = untypedConfig({ ...workshop, ...fields })
     expect(
       await middy(helloWorld).use(chaosStatusCode({ config }))(restApiEvent(), makeContext()),
     ).toEqual(await helloWorld())
@@ -239,7 +244,7 @@ describe('chaosStatusCode', () => {
   it("answering before the handler does not skip Powertools Logger's cleanup (its onError hook runs)", async () => {
     // Prepare: a logger with a persistent key that injectLambdaContext must reset after the invocation
     const logger = new Logger({ serviceName: 'hello' })
-    const config = {
+    const config: ChaosConfig = {
       version: 1,
       faults: [{ type: 'status_code', statusCode: 503, preventExecution: true }],
     }

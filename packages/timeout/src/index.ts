@@ -1,5 +1,6 @@
 import type { MiddlewareObj } from '@middy/core'
 import {
+  type ChaosEntryFields,
   ChaosInjectedError,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
@@ -54,6 +55,29 @@ export interface TimeoutParams {
   mode: TimeoutMode
   /** Time left before the deadline when the hold ends, ms. */
   buffer: number
+}
+
+/**
+ * A timeout entry of a middy-chaos document, as written.
+ *
+ * @example
+ * ```ts
+ * const entry: TimeoutEntry = { type: 'timeout', mode: 'throw', buffer: 250 }
+ * ```
+ */
+export interface TimeoutEntry extends ChaosEntryFields {
+  readonly type: 'timeout'
+  /** `hold` (default) or `throw`. */
+  readonly mode?: TimeoutMode
+  /** ms left before the deadline when the fault acts. */
+  readonly buffer?: number
+  readonly phase?: 'before' | 'after'
+}
+
+declare module '@middy-chaos/core' {
+  interface ChaosFaultEntries {
+    timeout: TimeoutEntry
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import middy from '@middy/core'
+import type { ChaosConfig } from '@middy-chaos/core'
 import { ChaosInjectedError, isInjectedError } from '@middy-chaos/core'
 import type { Context } from 'aws-lambda'
 import { describe, expect, it, vi } from 'vitest'
@@ -8,9 +9,13 @@ import {
   onFakeClock,
   useCapturedLogs,
 } from '../../../test/helpers/index.js'
+import type { TimeoutEntry } from '../src/index.js'
 import { ChaosTimeoutError, chaosTimeout, DEADLINE_GRACE_MS, MAX_BUFFER_MS } from '../src/index.js'
 
-const timeout = (fields: object = {}) => ({ version: 1, faults: [{ type: 'timeout', ...fields }] })
+const timeout = (fields: Omit<TimeoutEntry, 'type'> = {}): ChaosConfig => ({
+  version: 1,
+  faults: [{ type: 'timeout', ...fields }],
+})
 
 /**
  * Runs `call` on a fake clock, and says when it settled (fake ms) and how: the
@@ -251,7 +256,8 @@ describe('chaosTimeout', () => {
     ],
     [{ mode: 'hang' }, 'faults[0].mode: must be one of "hold", "throw" (got "hang")'],
   ])('rejects %j with a message naming the field and the bound', async (fields, message) => {
-    const chain = middy(helloWorld).use(chaosTimeout({ config: timeout(fields) }))
+    // Values the types reject, on purpose: what the library does with them at run time.
+    const chain = middy(helloWorld).use(chaosTimeout({ config: timeout(fields as TimeoutEntry) }))
     const { result, at } = await settle(() => chain({}, makeContext({ timeoutMs: 2_000 })))
     expect(result).toEqual(await helloWorld())
     expect(at).toBe(0)

@@ -6,6 +6,7 @@ import {
   helloWorld,
   makeContext,
   restApiEvent,
+  untypedConfig,
   useCapturedLogs,
 } from '../../../../test/helpers/index.js'
 import { invocationLogger } from '../../src/chain.js'
@@ -17,7 +18,8 @@ import {
   isInjectedError,
 } from '../../src/index.js'
 
-const doc = (...faults: object[]) => ({ version: 1, faults })
+/** A config with entries of the test's own faults, which the types do not know. */
+const doc = (...faults: object[]) => untypedConfig({ version: 1, faults })
 
 /** A fault throwing an HTTP error, answered in code by `answer`. */
 const failing = (type: string): FaultDefinition<Record<string, never>> => ({

@@ -1,7 +1,12 @@
 import middy from '@middy/core'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { captureLogs, makeContext, restApiEvent } from '../../../../test/helpers/index.js'
+import {
+  captureLogs,
+  makeContext,
+  restApiEvent,
+  untypedConfig,
+} from '../../../../test/helpers/index.js'
 import { chaosException } from '../../../exception/src/index.js'
 import { chaosLatency } from '../../../latency/src/index.js'
 import { chaosStatusCode } from '../../../status-code/src/index.js'
@@ -86,11 +91,14 @@ const invalidMiddyChaos = fc.oneof(
   }),
 )
 
-const runChain = (config: unknown) =>
-  middy(async () => ({ ...hello }))
+/** Any document the property draws, valid or not: checked at run time only. */
+const runChain = (drawn: unknown) => {
+  const config = untypedConfig(drawn)
+  return middy(async () => ({ ...hello }))
     .use(chaosLatency({ config }))
     .use(chaosStatusCode({ config }))
     .use(chaosException({ config }))(restApiEvent(), makeContext())
+}
 
 describe('parseConfig properties', () => {
   let logs: ReturnType<typeof captureLogs>
@@ -124,7 +132,7 @@ describe('parseConfig properties', () => {
             isObjectJson = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
           } catch {}
           fc.pre(!isObjectJson)
-          const { document, issues } = parseConfig(input)
+          const { document, issues } = parseConfig(untypedConfig(input))
           expect(document.faults).toEqual([])
           expect(issues.length).toBeGreaterThan(0)
         },

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { untypedConfig } from '../../../../test/helpers/index.js'
 import { ChaosConfigError, parseConfig, parseConfigOrThrow } from '../../src/index.js'
 
 describe('parseConfig: middy-chaos format', () => {
@@ -19,15 +20,17 @@ describe('parseConfig: middy-chaos format', () => {
   })
 
   it('skips only the invalid entries and names each problem', () => {
-    const { document, issues } = parseConfig({
-      version: 1,
-      faults: [
-        { type: 'latency', delay: 1, rate: 'often' },
-        'nope',
-        { delay: 3 },
-        { type: 'exception' },
-      ],
-    })
+    const { document, issues } = parseConfig(
+      untypedConfig({
+        version: 1,
+        faults: [
+          { type: 'latency', delay: 1, rate: 'often' },
+          'nope',
+          { delay: 3 },
+          { type: 'exception' },
+        ],
+      }),
+    )
     expect(document.faults.map((fault) => fault.type)).toEqual(['exception'])
     expect(issues).toEqual([
       { path: 'faults[0].rate', message: 'must be a number from 0 to 1 (got "often")' },
@@ -37,7 +40,7 @@ describe('parseConfig: middy-chaos format', () => {
   })
 
   it('rejects an unknown version', () => {
-    const { document, issues } = parseConfig({ version: 2, faults: [] })
+    const { document, issues } = parseConfig(untypedConfig({ version: 2, faults: [] }))
     expect(document.faults).toEqual([])
     expect(issues[0]).toEqual({
       path: 'version',
@@ -74,8 +77,9 @@ describe('parseConfig: values that are not documents', () => {
   })
 
   it('parseConfigOrThrow lists every issue in one error', () => {
-    expect(() => parseConfigOrThrow({ faults: [1, 2] })).toThrow(ChaosConfigError)
-    expect(() => parseConfigOrThrow({ faults: [1, 2] })).toThrow(
+    const config = untypedConfig({ faults: [1, 2] })
+    expect(() => parseConfigOrThrow(config)).toThrow(ChaosConfigError)
+    expect(() => parseConfigOrThrow(config)).toThrow(
       'Invalid chaos configuration: faults[0]: must be an object (got number); faults[1]: must be an object (got number)',
     )
   })

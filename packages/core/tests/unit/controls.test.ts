@@ -11,8 +11,11 @@ import {
 } from '../../../../test/helpers/index.js'
 import { chaosException } from '../../../exception/src/index.js'
 import { chaosLatency } from '../../../latency/src/index.js'
-import { chaosStatusCode } from '../../../status-code/src/index.js'
+import { chaosStatusCode, type StatusCodeEntry } from '../../../status-code/src/index.js'
 import {
+  type ChaosConfig,
+  type ChaosConfigInput,
+  type ChaosFaultEntry,
   type ConfigProvider,
   parseConfig,
   parseDuration,
@@ -20,7 +23,7 @@ import {
 } from '../../src/index.js'
 
 const hello = { statusCode: 200, body: 'Hello from Lambda!' }
-const statusFault = { type: 'status_code', statusCode: 503 }
+const statusFault: StatusCodeEntry = { type: 'status_code', statusCode: 503 }
 
 /** A store holding one value; counts reads and writes. */
 const store = (value: unknown) => {
@@ -162,12 +165,12 @@ describe('dry run', () => {
     resetConfigSources()
   })
 
-  const everything = [
+  const everything: ChaosFaultEntry[] = [
     { type: 'latency', delay: 300 },
     { type: 'status_code', statusCode: 404 },
     { type: 'exception', message: 'boom' },
   ]
-  const chain = (config: unknown, extra: object = {}) =>
+  const chain = (config: ChaosConfigInput, extra: object = {}) =>
     middy(helloWorld)
       .use(chaosLatency({ config, ...extra }))
       .use(chaosStatusCode({ config, ...extra }))
@@ -223,7 +226,7 @@ describe('metrics', () => {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false') // POWERTOOLS_DEV would disable them
     const logs = captureLogs()
     const metrics = new Metrics({ namespace: 'chaos', serviceName: 'hello' })
-    const config = { version: 1, faults: [statusFault] }
+    const config: ChaosConfig = { version: 1, faults: [statusFault] }
     const handler = middy(helloWorld).use(chaosStatusCode({ config, metrics }))
     await handler(restApiEvent(), makeContext())
     await handler(restApiEvent(), makeContext())

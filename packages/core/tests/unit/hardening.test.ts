@@ -6,7 +6,12 @@
  */
 import middy from '@middy/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { helloWorld, makeContext, useCapturedLogs } from '../../../../test/helpers/index.js'
+import {
+  helloWorld,
+  makeContext,
+  untypedConfig,
+  useCapturedLogs,
+} from '../../../../test/helpers/index.js'
 import {
   type ConfigProvider,
   createFaultMiddleware,
@@ -53,24 +58,23 @@ describe('validation of hostile documents', () => {
     const deep = `{"version":${'['.repeat(10_000)}${']'.repeat(10_000)},"faults":[]}`
     const { issues } = parseConfig(deep)
     expect(issues).toEqual([{ path: 'version', message: expect.stringMatching(/an array/) }])
-    const rate = parseConfig({
-      version: 1,
-      faults: [{ type: 'count', rate: 'x'.repeat(1_000_000) }],
-    })
+    const rate = parseConfig(
+      untypedConfig({ version: 1, faults: [{ type: 'count', rate: 'x'.repeat(1_000_000) }] }),
+    )
     expect(rate.issues[0]?.message.length).toBeLessThan(120)
   })
 
   it('keeps a warning line under its documented size, however many and however long the issues', async () => {
     // Prepare: 50 entries, each with a huge unknown budget key and a bad rate
     const key = 'k'.repeat(100_000)
-    const config = {
+    const config = untypedConfig({
       version: 1,
       faults: Array.from({ length: 50 }, () => ({
         type: 'count',
         rate: 'r'.repeat(100_000),
         budget: { max: 1, windowMs: 1, [key]: 1 },
       })),
-    }
+    })
     const handler = middy(helloWorld).use(createFaultMiddleware(countFault, { config }))
 
     // Act

@@ -1,6 +1,11 @@
 import middy from '@middy/core'
 import { describe, expect, it } from 'vitest'
-import { helloWorld, makeContext, useCapturedLogs } from '../../../../test/helpers/index.js'
+import {
+  helloWorld,
+  makeContext,
+  untypedConfig,
+  useCapturedLogs,
+} from '../../../../test/helpers/index.js'
 import {
   ChaosInjectedError,
   createFaultMiddleware,
@@ -27,7 +32,8 @@ const recorder = (seen: Seen[]): FaultDefinition<{ label: string }> => ({
   }),
 })
 
-const doc = (...faults: object[]) => ({ version: 1, faults })
+/** A config with entries of the test's own faults, which the types do not know. */
+const doc = (...faults: object[]) => untypedConfig({ version: 1, faults })
 
 describe('createFaultMiddleware', () => {
   const logs = useCapturedLogs()
@@ -232,7 +238,7 @@ describe('one snapshot per invocation', () => {
 
   /** A store whose value is switched by the test; maxAge 0: every invocation fetches. */
   const switchable = () => {
-    const state = { value: doc({ type: 'record', label: 'old', phase: 'after' }) as object }
+    const state = { value: doc({ type: 'record', label: 'old', phase: 'after' }) as unknown }
     return { state, provider: { get: async () => JSON.stringify(state.value) } }
   }
 

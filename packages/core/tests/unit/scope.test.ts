@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger'
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
 import middy from '@middy/core'
 import { describe, expect, it, vi } from 'vitest'
-import { makeContext, useCapturedLogs } from '../../../../test/helpers/index.js'
+import { makeContext, untypedConfig, useCapturedLogs } from '../../../../test/helpers/index.js'
 import {
   activateInScope,
   createFaultMiddleware,
@@ -27,7 +27,9 @@ const probeFault = (ended: string[] = []): FaultDefinition<{ label: string }> =>
 /** What a call made from here (an SDK call, an HTTP request) would see. */
 const seen = () => currentScope()?.fault<string>('probe')
 
-const doc = (fields: object = {}) => ({ version: 1, faults: [{ type: 'probe', ...fields }] })
+/** A config with an entry of the test's own fault, which the types do not know. */
+const doc = (fields: object = {}) =>
+  untypedConfig({ version: 1, faults: [{ type: 'probe', ...fields }] })
 
 /** A handler that reports what its calls see, before and after an await. */
 const lambda = async () => {

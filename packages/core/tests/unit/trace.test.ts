@@ -1,6 +1,6 @@
 import middy from '@middy/core'
 import { describe, expect, it, vi } from 'vitest'
-import { makeContext, restApiEvent } from '../../../../test/helpers/index.js'
+import { makeContext, restApiEvent, untypedConfig } from '../../../../test/helpers/index.js'
 import { createFaultMiddleware, type FaultDefinition, type TracerLike } from '../../src/index.js'
 
 /** A subsegment as the X-Ray SDK makes one: annotations, metadata, children. */
@@ -63,7 +63,10 @@ describe('facts of a fault in a trace', () => {
     const chain = middy(async () => 'ok').use(
       createFaultMiddleware(noisyFault, {
         tracer,
-        config: { version: 1, faults: [{ type: 'noisy', body: 'x'.repeat(10_000) }] },
+        config: untypedConfig({
+          version: 1,
+          faults: [{ type: 'noisy', body: 'x'.repeat(10_000) }],
+        }),
       }),
     )
 
@@ -89,7 +92,7 @@ describe('facts of a fault in a trace', () => {
     const chain = middy(async () => 'ok').use(
       createFaultMiddleware(noisyFault, {
         tracer,
-        config: { version: 1, faults: [{ type: 'noisy', body: 'x' }] },
+        config: untypedConfig({ version: 1, faults: [{ type: 'noisy', body: 'x' }] }),
       }),
     )
 
@@ -104,13 +107,13 @@ describe('facts of a fault in a trace', () => {
     const handler = new FakeSubsegment('## index.handler')
     const { tracer } = tracerOf(handler)
     const other = { ...noisyFault, type: 'other' }
-    const config = {
+    const config = untypedConfig({
       version: 1,
       faults: [
         { type: 'noisy', body: 'x' },
         { type: 'other', body: 'y' },
       ],
-    }
+    })
     const chain = middy(async () => 'ok')
       .use(createFaultMiddleware(noisyFault, { tracer, config }))
       .use(createFaultMiddleware(other, { tracer, config }))
