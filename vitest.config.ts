@@ -8,10 +8,8 @@ export default defineConfig({
   resolve: {
     alias: [
       {
-        find: /^@middy-chaos\/core\/file-provider$/,
-        replacement: fileURLToPath(
-          new URL('./packages/core/src/file-provider.ts', import.meta.url),
-        ),
+        find: /^@middy-chaos\/core\/(file-provider|fault)$/,
+        replacement: fileURLToPath(new URL('./packages/core/src/$1.ts', import.meta.url)),
       },
       { find: /^@middy-chaos\/([a-z-]+)$/, replacement: pkg('$1') },
     ],

@@ -9,7 +9,7 @@
  *   invocation's calls (aws-sdk), and its faults reach those calls.
  */
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -37,11 +37,16 @@ const bundleAndRun = async (name: string, source: string) => {
     ...LAMBDA_BUNDLE,
     outfile,
     metafile: true,
+    // The packages' lib/ is bundled in chunks; their source maps name the source modules.
+    sourcemap: 'external',
     logLevel: 'silent',
   })
-  const inputs = Object.keys(
-    result.metafile.outputs[Object.keys(result.metafile.outputs)[0] ?? '']?.inputs ?? {},
-  )
+  const inputs = [
+    ...Object.keys(
+      result.metafile.outputs[Object.keys(result.metafile.outputs)[0] ?? '']?.inputs ?? {},
+    ),
+    ...(JSON.parse(await readFile(`${outfile}.map`, 'utf8')) as { sources: string[] }).sources,
+  ]
   const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
     env: { ...process.env, POWERTOOLS_DEV: 'false', AWS_REGION: 'us-east-1' },
   })
@@ -71,7 +76,7 @@ describe('a bundled function', () => {
     const { inputs, lines } = await bundleAndRun('without-reader', workshopFunction(''))
 
     // Assess
-    expect(inputs.some((path) => path.endsWith('formats/failure-lambda.js'))).toBe(false)
+    expect(inputs.some((path) => path.endsWith('core/src/formats/failure-lambda.ts'))).toBe(false)
     expect(lines.filter((line) => line.message === 'Chaos fault injected')).toEqual([])
     expect(JSON.stringify(lines.filter((line) => line.level === 'WARN'))).toMatch(
       /useFailureLambdaFormat\(\) from '@middy-chaos\/core\/failure-lambda'/,
@@ -88,7 +93,7 @@ describe('a bundled function', () => {
     )
 
     // Assess
-    expect(inputs.some((path) => path.endsWith('formats/failure-lambda.js'))).toBe(true)
+    expect(inputs.some((path) => path.endsWith('core/src/formats/failure-lambda.ts'))).toBe(true)
     expect(lines.filter((line) => line.level === 'WARN')).toEqual([])
     expect(lines.filter((line) => line.message === 'Chaos fault injected')).toMatchObject([
       { chaos: { faultType: 'latency' } },
@@ -116,7 +121,7 @@ console.log('after: call succeeded')
     )
 
     // Assess
-    expect(inputs.some((path) => path.endsWith('core/lib/scope.js'))).toBe(true)
+    expect(inputs.some((path) => path.endsWith('core/src/scope.ts'))).toBe(true)
     expect(stdout).toContain('inside: call failed: ValidationException')
     expect(stdout).toContain('after: call succeeded')
   }, 60_000)

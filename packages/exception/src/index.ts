@@ -6,9 +6,9 @@ import {
   describeValue,
   type FaultDefinition,
   INJECTED,
-} from '@middy-chaos/core'
+} from '@middy-chaos/core/fault'
 
-export { ChaosInjectedError } from '@middy-chaos/core'
+export { ChaosInjectedError } from '@middy-chaos/core/fault'
 
 /** Options of {@link chaosException}. */
 export interface ChaosExceptionOptions extends ChaosMiddlewareOptions {

@@ -6,7 +6,7 @@ import {
   type FaultDefinition,
   remainingTimeMs,
   withinDeadline,
-} from '@middy-chaos/core'
+} from '@middy-chaos/core/fault'
 
 /** Longest delay a config may ask for: Lambda's 15-minute maximum timeout. */
 export const MAX_DELAY_MS = 900_000

@@ -10,7 +10,7 @@ import {
   isHttpEvent,
   isRecord,
   statusLine,
-} from '@middy-chaos/core'
+} from '@middy-chaos/core/fault'
 
 /** Options of {@link chaosStatusCode}. */
 export interface ChaosStatusCodeOptions extends ChaosMiddlewareOptions {

@@ -1,0 +1,40 @@
+// Builds lib/: the JavaScript with esbuild (this file), the declarations with tsc
+// (`tsc -p tsconfig.json`, which emits only them). One module per source file would make a
+// function loaded from node_modules read, compile and link some 30 files of ours at its cold
+// start (about 0.5 ms each); bundled here with code splitting, each source module still exists
+// once (one ChaosHttpError class, one registry of sources), in a few files:
+//   - one per entry point of package.json's exports (index, fault, file-provider,
+//     formats/failure-lambda), plus scope.js (its own entry so that its code, which registers
+//     itself when it loads, is in a function's bundle only with a fault that uses it);
+//   - chunks for what entry points share, and one for what is loaded only once a fault is on
+//     (runner.ts and what only it imports, behind an `import()`).
+// A function importing `@middy-chaos/core/fault` with faults off loads `fault.js` and the chunks
+// it imports, nothing else. Every package import (Powertools, Middy, node:*) stays an import.
+import { rm } from 'node:fs/promises'
+import { build } from 'esbuild'
+
+const here = new URL('.', import.meta.url).pathname
+
+await rm(`${here}lib`, { recursive: true, force: true })
+await build({
+  absWorkingDir: here,
+  entryPoints: [
+    'src/index.ts',
+    'src/fault.ts',
+    'src/file-provider.ts',
+    'src/formats/failure-lambda.ts',
+    'src/scope.ts',
+  ],
+  outbase: 'src',
+  outdir: 'lib',
+  // Chunks beside index.js: sources.ts loads './file-provider.js' relative to its own file.
+  chunkNames: '[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+})
