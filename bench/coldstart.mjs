@@ -248,15 +248,17 @@ try {
       `\n${mode === 'bundled' ? 'Bundled (esbuild, minified, ESM, AWS SDK external)' : 'Unbundled (node_modules from the packed tarballs, laid out flat as npm does)'}`,
     )
     console.log(
-      '| function | import | build + first invocation | to the first response | over the stack | CPU to the first response | over the stack |',
+      '| function | import | build + first invocation | to the first response | over the stack (paired) | CPU to the first response | over the stack (paired) |',
     )
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
     for (const name of Object.keys(FUNCTIONS)) {
       const rows = results[key(name)]
       const total = rows.map((row) => row.done)
       const cpu = rows.map((row) => row.doneCpu)
+      // Paired: each run against the stack's run of the same round, so that load on the machine
+      // that changes between rounds cancels out; the median of those differences.
       const over = (values, of) =>
-        name === 'stack' ? '—' : signed(median(values) - median(base.map(of)))
+        name === 'stack' ? '—' : signed(median(values.map((value, i) => value - of(base[i]))))
       console.log(
         `| ${name} | ${median(rows.map((row) => row.imported)).toFixed(1)} | ${median(rows.map((row) => row.done - row.imported)).toFixed(1)} | ${spread(total)} | ${over(total, (row) => row.done)} | ${spread(cpu)} | ${over(cpu, (row) => row.doneCpu)} |`,
       )

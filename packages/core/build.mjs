@@ -10,13 +10,13 @@
 //     (runner.ts and what only it imports, behind an `import()`).
 // A function importing `@middy-chaos/core/fault` with faults off loads `fault.js` and the chunks
 // it imports, nothing else. Every package import (Powertools, Middy, node:*) stays an import.
-import { rm } from 'node:fs/promises'
+import { readFile, rm, writeFile } from 'node:fs/promises'
 import { build } from 'esbuild'
 
 const here = new URL('.', import.meta.url).pathname
 
 await rm(`${here}lib`, { recursive: true, force: true })
-await build({
+const result = await build({
   absWorkingDir: here,
   entryPoints: [
     'src/index.ts',
@@ -36,5 +36,19 @@ await build({
   target: 'node22',
   packages: 'external',
   sourcemap: true,
+  metafile: true,
   logLevel: 'warning',
 })
+
+// esbuild keeps the order in which chunks run with bare imports (`import "./chunk-X.js"`) of
+// chunks whose bindings a file does not use. A function's bundler, told by package.json that
+// nothing here has side effects, drops them and warns about each. None is needed: every chunk
+// imports, by name, the chunks whose code it runs, and nothing here relies on another module's
+// side effect without using a binding of it (scope.ts and the failure-lambda reader register
+// themselves with functions they import by name). Blanked, not deleted: the source maps hold.
+for (const file of Object.keys(result.metafile.outputs)) {
+  if (!file.endsWith('.js')) continue
+  const text = await readFile(`${here}${file}`, 'utf8')
+  const blanked = text.replace(/^import "\.{1,2}\/[\w-]+\.js";$/gm, '')
+  if (blanked !== text) await writeFile(`${here}${file}`, blanked)
+}

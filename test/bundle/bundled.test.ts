@@ -70,7 +70,46 @@ const handler = middy(async () => ({ statusCode: 200 })).use(chaosLatency({ conf
 await handler({}, { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'r', functionName: 'f' })
 `
 
+/**
+ * The workshop's three faults with a static config; prints its answer and whether undici was
+ * loaded. An ESM import of `node:http` loads undici (reading the module's namespace runs its lazy
+ * `WebSocket` and `EventSource` getters): 10 to 50 ms of a cold start, for a status text.
+ */
+const workshopLoads = (config: object) => `
+import middy from '@middy/core'
+import { chaosException } from '${lib('exception')}'
+import { chaosLatency } from '${lib('latency')}'
+import { chaosStatusCode } from '${lib('status-code')}'
+const config = ${JSON.stringify(config)}
+const handler = middy(async () => ({ statusCode: 200 }))
+  .use(chaosLatency({ config })).use(chaosStatusCode({ config })).use(chaosException({ config }))
+const response = await handler({ httpMethod: 'GET' }, { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'r', functionName: 'f' })
+console.log('answer: ' + JSON.stringify(response))
+console.log('undici loaded: ' + process.moduleLoadList.some((name) => name.includes('undici')))
+`
+
 describe('a bundled function', () => {
+  it('never loads undici through node:http, faults off or on (status texts are read without it)', async () => {
+    // Act
+    const off = await bundleAndRun(
+      'workshop-off',
+      workshopLoads({ is_enabled: false, fault_type: 'status_code', error_code: 503 }),
+    )
+    const on = await bundleAndRun(
+      'workshop-on',
+      workshopLoads({ is_enabled: true, fault_type: 'status_code', error_code: 503 }),
+    )
+
+    // Assess
+    expect(off.stdout).toContain('answer: {"statusCode":200}')
+    expect(off.stdout).toContain('undici loaded: false')
+    expect(on.stdout).toContain('"statusCode":503')
+    expect(on.lines.find((line) => line.message === 'Chaos fault injected')).toMatchObject({
+      chaos: { faultType: 'status_code', statusCode: 503 },
+    })
+    expect(on.stdout).toContain('undici loaded: false')
+  }, 60_000)
+
   it('without useFailureLambdaFormat(): no failure-lambda reader in the bundle, no fault, a warning naming the call', async () => {
     // Act
     const { inputs, lines } = await bundleAndRun('without-reader', workshopFunction(''))

@@ -124,6 +124,46 @@ console.log(JSON.stringify({ response, errorClass: typeof ChaosInjectedError }))
     })
   })
 
+  it("with faults off, loads core's fault entry and not its runner; a fault that fires loads the runner", async () => {
+    await writeFile(
+      join(project, 'check-loads.mjs'),
+      `
+import { registerHooks } from 'node:module'
+const loaded = new Set()
+registerHooks({
+  load(url, context, next) {
+    const at = url.indexOf('/@middy-chaos/core/lib/')
+    if (at !== -1) loaded.add(url.slice(at + '/@middy-chaos/core/lib/'.length))
+    return next(url, context)
+  },
+})
+const { default: middy } = await import('@middy/core')
+const { chaosException } = await import('@middy-chaos/exception')
+const { chaosLatency } = await import('@middy-chaos/latency')
+const { chaosStatusCode } = await import('@middy-chaos/status-code')
+const run = (config) =>
+  middy(async () => ({ statusCode: 200 }))
+    .use(chaosLatency({ config })).use(chaosStatusCode({ config })).use(chaosException({ config }))
+    ({}, { awsRequestId: 'pack', getRemainingTimeInMillis: () => 3000 })
+const off = await run({ is_enabled: false, fault_type: 'latency', delay: 1 })
+const loadedOff = [...loaded]
+const on = await run({ is_enabled: true, fault_type: 'latency', delay: 1 })
+console.log(JSON.stringify({ off, on, loadedOff, loadedOn: [...loaded] }))
+`,
+    )
+    const out = execFileSync(process.execPath, ['check-loads.mjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, POWERTOOLS_DEV: 'false' },
+    })
+    const { off, on, loadedOff, loadedOn } = JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+    expect([off, on]).toEqual([{ statusCode: 200 }, { statusCode: 200 }])
+    expect(loadedOff).toContain('fault.js')
+    expect(loadedOff).not.toContain('index.js')
+    expect(loadedOff.filter((file: string) => file.startsWith('runner-'))).toEqual([])
+    expect(loadedOn.filter((file: string) => file.startsWith('runner-'))).toHaveLength(1)
+  })
+
   it('runs a failure point from the tarballs, in the invocation that drew it only', async () => {
     await writeFile(
       join(project, 'check-point.mjs'),

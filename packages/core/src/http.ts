@@ -14,9 +14,9 @@ let statusCodes: HttpModule['STATUS_CODES'] | undefined
 
 /**
  * The reason phrase of a status code (`Service Unavailable` for 503), from
- * Node.js's own table. `node:http` is loaded on first use, when a fault fires:
- * loading it costs about 15 ms of a cold start, which a function with faults
- * off does not pay where nothing else has loaded it.
+ * Node.js's own table, read without an ESM import of `node:http`: building
+ * that module's namespace runs its lazy `WebSocket` and `EventSource` getters,
+ * which load undici (10 to 50 ms of a cold start, for a status text).
  */
 export const statusText = (statusCode: number): string | undefined => {
   statusCodes ??= (
