@@ -11,6 +11,12 @@ export default defineConfig({
         find: /^@middy-chaos\/core\/(file-provider|fault)$/,
         replacement: fileURLToPath(new URL('./packages/core/src/$1.ts', import.meta.url)),
       },
+      {
+        find: /^@middy-chaos\/core\/failure-lambda$/,
+        replacement: fileURLToPath(
+          new URL('./packages/core/src/formats/failure-lambda.ts', import.meta.url),
+        ),
+      },
       { find: /^@middy-chaos\/([a-z-]+)$/, replacement: pkg('$1') },
     ],
   },

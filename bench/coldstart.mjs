@@ -1,15 +1,9 @@
 // Cold start: what a function pays once, from a fresh Node process to its first response, with
-// faults off, compared with the stack middy-chaos is built on. Each function is a module as a
-// user writes it (imports, then `build()` makes the Middy chain), run in fresh processes:
-//   - middy + logger:  Middy + Powertools Logger (injectLambdaContext), no parameter read;
-//   - stack:           the same + Powertools Parameters' SSMProvider, one `get` per invocation;
-//   - chaos:           Middy + Logger + the workshop's three faults (latency, status code,
-//                      exception), their config read from SSM by the built-in store;
-//   - stack + chaos:   the stack with the three faults added (the function reads its own
-//                      parameter too: what chaos adds to a function that already uses SSM);
-//   - failure-lambda:  Middy + Logger + failure-lambda 1.x's Middy middleware, built from its
-//                      repository (FAILURE_LAMBDA_REPO=<a checkout of gunnargrosch/failure-lambda>;
-//                      without it the row is left out).
+// faults off, compared with the stack middy-chaos is built on (the functions of
+// bench/functions.mjs: Middy + Logger + SSMProvider, the same with the workshop's three faults,
+// failure-lambda 1.x built from its repository when FAILURE_LAMBDA_REPO names a checkout of
+// gunnargrosch/failure-lambda). Each function is a module as a user writes it (imports, then
+// `build()` makes the Middy chain), run in fresh processes.
 // Unbundled: installed from the packed tarballs (`pnpm pack`) into a flat node_modules, as
 // `npm install` lays it out (a SAM function built without esbuild). Bundled: the same modules
 // bundled as esbuild does for Lambda (bench/bundle.mjs: one minified ESM file, AWS SDK external).
@@ -25,79 +19,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { LAMBDA_BUNDLE } from './bundle.mjs'
+import { functions, VALUES } from './functions.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const runs = Number(process.env.RUNS ?? 25)
 const failureLambdaRepo = process.env.FAILURE_LAMBDA_REPO
-
-/** The workshop's value with faults off, and failure-lambda's. */
-const VALUES = {
-  '/bench/chaos':
-    '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}',
-  '/bench/failure-lambda':
-    '{"latency":{"enabled":false},"statuscode":{"enabled":false},"exception":{"enabled":false}}',
-  '/bench/param': '{"greeting":"Hello from Lambda!"}',
-}
-
-const LOGGER = `import { Logger } from '@aws-lambda-powertools/logger'
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware'
-import middy from '@middy/core'`
-const CHAOS = `import { chaosException } from '@middy-chaos/exception'
-import { chaosLatency } from '@middy-chaos/latency'
-import { chaosStatusCode } from '@middy-chaos/status-code'`
-const HANDLER = "async () => ({ statusCode: 200, body: 'Hello from Lambda!' })"
-const READ = `async () => {
-    await provider.get('/bench/param')
-    return { statusCode: 200, body: 'Hello from Lambda!' }
-  }`
-
-/** Each function as its module: imports, then `build()` (what its top level would run). */
-const FUNCTIONS = {
-  'middy + logger': `${LOGGER}
-export const build = () => {
-  const logger = new Logger({ serviceName: 'bench' })
-  return middy(${HANDLER}).use(injectLambdaContext(logger))
-}`,
-  stack: `${LOGGER}
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
-export const build = () => {
-  const logger = new Logger({ serviceName: 'bench' })
-  const provider = new SSMProvider()
-  return middy(${READ}).use(injectLambdaContext(logger))
-}`,
-  chaos: `${LOGGER}
-${CHAOS}
-export const build = () => {
-  const logger = new Logger({ serviceName: 'bench' })
-  return middy(${HANDLER})
-    .use(injectLambdaContext(logger))
-    .use(chaosLatency({ logger }))
-    .use(chaosStatusCode({ logger }))
-    .use(chaosException({ logger }))
-}`,
-  'stack + chaos': `${LOGGER}
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
-${CHAOS}
-export const build = () => {
-  const logger = new Logger({ serviceName: 'bench' })
-  const provider = new SSMProvider()
-  return middy(${READ})
-    .use(injectLambdaContext(logger))
-    .use(chaosLatency({ logger }))
-    .use(chaosStatusCode({ logger }))
-    .use(chaosException({ logger }))
-}`,
-  ...(failureLambdaRepo
-    ? {
-        'failure-lambda 1.x': `${LOGGER}
-import { failureLambdaMiddleware } from 'failure-lambda/middy'
-export const build = () => {
-  const logger = new Logger({ serviceName: 'bench' })
-  return middy(${HANDLER}).use(injectLambdaContext(logger)).use(failureLambdaMiddleware())
-}`,
-      }
-    : {}),
-}
+const FUNCTIONS = functions({ failureLambda: failureLambdaRepo !== undefined })
 
 // Prints the time from the process's start to the module's import, then to the first response,
 // and the CPU time (user + system) of the process at both points.

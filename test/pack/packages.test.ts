@@ -124,7 +124,7 @@ console.log(JSON.stringify({ response, errorClass: typeof ChaosInjectedError }))
     })
   })
 
-  it("with faults off, loads core's fault entry and not its runner; a fault that fires loads the runner", async () => {
+  it("with faults off, loads core's fault entry and not its runner; a fault that fires loads the runner; a failure-lambda document, its reader", async () => {
     await writeFile(
       join(project, 'check-loads.mjs'),
       `
@@ -144,11 +144,14 @@ const { chaosStatusCode } = await import('@middy-chaos/status-code')
 const run = (config) =>
   middy(async () => ({ statusCode: 200 }))
     .use(chaosLatency({ config })).use(chaosStatusCode({ config })).use(chaosException({ config }))
-    ({}, { awsRequestId: 'pack', getRemainingTimeInMillis: () => 3000 })
+    ({ httpMethod: 'GET' }, { awsRequestId: 'pack', getRemainingTimeInMillis: () => 3000 })
 const off = await run({ is_enabled: false, fault_type: 'latency', delay: 1 })
 const loadedOff = [...loaded]
 const on = await run({ is_enabled: true, fault_type: 'latency', delay: 1 })
-console.log(JSON.stringify({ off, on, loadedOff, loadedOn: [...loaded] }))
+const loadedOn = [...loaded]
+// A failure-lambda document: its reader is loaded then (no useFailureLambdaFormat() needed here).
+const failureLambda = await run({ statuscode: { enabled: true, status_code: 503 } })
+console.log(JSON.stringify({ off, on, failureLambda, loadedOff, loadedOn, loadedLast: [...loaded] }))
 `,
     )
     const out = execFileSync(process.execPath, ['check-loads.mjs'], {
@@ -156,12 +159,17 @@ console.log(JSON.stringify({ off, on, loadedOff, loadedOn: [...loaded] }))
       encoding: 'utf8',
       env: { ...process.env, POWERTOOLS_DEV: 'false' },
     })
-    const { off, on, loadedOff, loadedOn } = JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
+    const { off, on, failureLambda, loadedOff, loadedOn, loadedLast } = JSON.parse(
+      out.trim().split('\n').at(-1) ?? '{}',
+    )
     expect([off, on]).toEqual([{ statusCode: 200 }, { statusCode: 200 }])
     expect(loadedOff).toContain('fault.js')
     expect(loadedOff).not.toContain('index.js')
     expect(loadedOff.filter((file: string) => file.startsWith('runner-'))).toEqual([])
     expect(loadedOn.filter((file: string) => file.startsWith('runner-'))).toHaveLength(1)
+    expect(loadedOn).not.toContain('formats/failure-lambda.js')
+    expect(failureLambda).toMatchObject({ statusCode: 503 })
+    expect(loadedLast).toContain('formats/failure-lambda.js')
   })
 
   it('runs a failure point from the tarballs, in the invocation that drew it only', async () => {
