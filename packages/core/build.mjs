@@ -11,9 +11,10 @@
 // A function importing `@middy-chaos/core/fault` with faults off loads `fault.js` and the chunks
 // it imports, nothing else. Every package import (Powertools, Middy, node:*) stays an import.
 import { readFile, rm, writeFile } from 'node:fs/promises'
+import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 
-const here = new URL('.', import.meta.url).pathname
+const here = fileURLToPath(new URL('.', import.meta.url))
 
 await rm(`${here}lib`, { recursive: true, force: true })
 const result = await build({
