@@ -8,9 +8,13 @@ export default defineConfig({
   resolve: {
     alias: [
       {
-        find: /^@middy-chaos\/core\/file-provider$/,
+        find: /^@middy-chaos\/core\/(file-provider|fault)$/,
+        replacement: fileURLToPath(new URL('./packages/core/src/$1.ts', import.meta.url)),
+      },
+      {
+        find: /^@middy-chaos\/core\/failure-lambda$/,
         replacement: fileURLToPath(
-          new URL('./packages/core/src/file-provider.ts', import.meta.url),
+          new URL('./packages/core/src/formats/failure-lambda.ts', import.meta.url),
         ),
       },
       {

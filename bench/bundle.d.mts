@@ -11,9 +11,13 @@ export declare const LAMBDA_BUNDLE: Readonly<{
 /** Packages left out of {@link measureBundle} unless `withTracer`: the example's Powertools Tracer. */
 export declare const TRACER_PACKAGES: string[]
 
-/** Bytes of the workshop function's bundle in all, of this project's own code, and per package. */
+/**
+ * Bytes of the workshop function's bundle in all, of this project's own code, and per package;
+ * the source files it was made of, as the packages' source maps name them.
+ */
 export declare const measureBundle: (options?: { withTracer?: boolean }) => Promise<{
   total: number
   own: number
   byPackage: Record<string, number>
+  sources: string[]
 }>

@@ -25,7 +25,10 @@ export const LAMBDA_BUNDLE = Object.freeze({
  */
 export const TRACER_PACKAGES = ['@aws-lambda-powertools/tracer']
 
-/** Bytes of the bundle in all, and of this project's own code in it (packages/*). */
+/**
+ * Bytes of the bundle in all, and of this project's own code in it (packages/*); the source
+ * files it was made of (`sources`: the packages' lib/ is chunked, their source maps name them).
+ */
 export const measureBundle = async ({ withTracer = false } = {}) => {
   const result = await build({
     ...LAMBDA_BUNDLE,
@@ -33,9 +36,14 @@ export const measureBundle = async ({ withTracer = false } = {}) => {
     entryPoints: [`${root}examples/hello-world/src/index.ts`],
     write: false,
     metafile: true,
+    // Through the packages' own source maps: which of their source modules the bundle holds.
+    sourcemap: 'external',
+    outdir: `${root}.tmp/size`,
     logLevel: 'silent',
   })
-  const output = Object.values(result.metafile.outputs)[0]
+  const output = Object.values(result.metafile.outputs).find((out) => out.entryPoint)
+  const map = result.outputFiles.find((file) => file.path.endsWith('.map'))
+  const sources = JSON.parse(map?.text ?? '{"sources":[]}').sources
   const byPackage = {}
   for (const [path, input] of Object.entries(output.inputs)) {
     const match = /(?:^|\/)packages\/([^/]+)\//.exec(path)
@@ -46,5 +54,5 @@ export const measureBundle = async ({ withTracer = false } = {}) => {
   const own = Object.entries(byPackage)
     .filter(([name]) => name.startsWith('@middy-chaos/'))
     .reduce((sum, [, bytes]) => sum + bytes, 0)
-  return { total: output.bytes, own, byPackage }
+  return { total: output.bytes, own, byPackage, sources }
 }

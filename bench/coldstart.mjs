@@ -1,160 +1,198 @@
-// Cold start: import + the first response, in fresh Node processes, of
-//   - bare Middy, answering at once (no config at all),
-//   - bare Middy fetching one parameter with Powertools SSMProvider (the baseline),
-//   - the same with Powertools Logger imported,
-//   - the workshop chain (latency, status code, exception) reading its config from SSM, faults off.
-// Each variant runs RUNS times, interleaved so machine noise spreads over all; medians are
-// reported. A small HTTP server stands in for SSM (GetParameter), so no network is involved.
-// Each variant runs twice: from node_modules (every module file loaded on its own), and as
-// esbuild bundles it for Lambda (one file, AWS SDK external), which is how functions ship.
+// Cold start: what a function pays once, from a fresh Node process to its first response, with
+// faults off, compared with the stack middy-chaos is built on (the functions of
+// bench/functions.mjs: Middy + Logger + SSMProvider, the same with the workshop's three faults,
+// failure-lambda 1.x built from its repository when FAILURE_LAMBDA_REPO names a checkout of
+// gunnargrosch/failure-lambda). Each function is a module as a user writes it (imports, then
+// `build()` makes the Middy chain), run in fresh processes.
+// Unbundled: installed from the packed tarballs (`pnpm pack`) into a flat node_modules, as
+// `npm install` lays it out (a SAM function built without esbuild). Bundled: the same modules
+// bundled as esbuild does for Lambda (bench/bundle.mjs: one minified ESM file, AWS SDK external).
+// A local HTTP server stands in for SSM (GetParameter). Every function runs RUNS times
+// (default 25), interleaved so that machine noise spreads over all; min / median / max.
 // Run after `pnpm build`:  node bench/coldstart.mjs   (part of `pnpm bench`)
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { execFile, execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { LAMBDA_BUNDLE } from './bundle.mjs'
+import { functions, VALUES } from './functions.mjs'
 
-const OFF =
-  '{"is_enabled":false,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1}'
-
-const variant = process.argv[2]
-if (variant === 'bundled') {
-  // Child: a bundle made by the parent; it prints its own time to the first response.
-  await import(process.argv[3])
-} else if (variant) {
-  // Child: measured from the process's own time origin to the first response.
-  const context = { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'c', functionName: 'f' }
-  const event = { httpMethod: 'GET', path: '/' }
-  const { default: middy } = await import('@middy/core')
-  let handler
-  if (variant === 'middy') {
-    handler = middy(async () => ({ statusCode: 200, body: 'Hello from Lambda!' }))
-  } else if (variant === 'middy+ssm' || variant === 'middy+logger+ssm') {
-    if (variant === 'middy+logger+ssm') {
-      const { Logger } = await import('@aws-lambda-powertools/logger')
-      new Logger({ serviceName: 'bench' })
-    }
-    const { SSMProvider } = await import('@aws-lambda-powertools/parameters/ssm')
-    const provider = new SSMProvider()
-    handler = middy(async () => {
-      await provider.get('/bench/chaos')
-      return { statusCode: 200, body: 'Hello from Lambda!' }
-    })
-  } else {
-    const { chaosLatency } = await import('../packages/latency/lib/index.js')
-    const { chaosStatusCode } = await import('../packages/status-code/lib/index.js')
-    const { chaosException } = await import('../packages/exception/lib/index.js')
-    handler = middy(async () => ({ statusCode: 200, body: 'Hello from Lambda!' }))
-      .use(chaosLatency())
-      .use(chaosStatusCode())
-      .use(chaosException())
-  }
-  await handler(event, context)
-  process.stdout.write(JSON.stringify(performance.now()))
-  process.exit(0)
-}
-
-const server = createServer((request, response) => {
-  request.resume()
-  request.on('end', () => {
-    response.setHeader('content-type', 'application/x-amz-json-1.1')
-    response.end(
-      JSON.stringify({
-        Parameter: { Name: '/bench/chaos', Type: 'String', Value: OFF, Version: 1 },
-      }),
-    )
-  })
-})
-await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
-const endpoint = `http://127.0.0.1:${server.address().port}`
-const env = {
-  ...process.env,
-  AWS_ENDPOINT_URL_SSM: endpoint,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'bench',
-  AWS_SECRET_ACCESS_KEY: 'bench',
-  CHAOS_PARAM: '/bench/chaos',
-  POWERTOOLS_SERVICE_NAME: 'bench',
-}
-const self = fileURLToPath(import.meta.url)
-const variants = ['middy', 'middy+ssm', 'middy+logger+ssm', 'workshop chain']
-
-// The same three functions, bundled as esbuild does for Lambda.
 const root = fileURLToPath(new URL('..', import.meta.url))
-// Beside packages/core, whose node_modules holds the AWS SDK, as Lambda's runtime provides it.
-await mkdir(join(root, 'packages/core/.tmp'), { recursive: true })
-const bundles = await mkdtemp(join(root, 'packages/core/.tmp/coldstart-'))
-const entry = (name) => {
-  const first = `const context = { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'c', functionName: 'f' }
-import middy from '@middy/core'`
-  const report = `await handler({ httpMethod: 'GET', path: '/' }, context)
-process.stdout.write(JSON.stringify(performance.now()))
-process.exit(0)`
-  if (name === 'middy')
-    return `${first}
-const handler = middy(async () => ({ statusCode: 200, body: 'Hello from Lambda!' }))
-${report}`
-  if (name === 'workshop chain')
-    return `${first}
-import { chaosLatency } from '${root}packages/latency/lib/index.js'
-import { chaosStatusCode } from '${root}packages/status-code/lib/index.js'
-import { chaosException } from '${root}packages/exception/lib/index.js'
-const handler = middy(async () => ({ statusCode: 200, body: 'Hello from Lambda!' }))
-  .use(chaosLatency()).use(chaosStatusCode()).use(chaosException())
-${report}`
-  return `${first}
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
-${name === 'middy+logger+ssm' ? "import { Logger } from '@aws-lambda-powertools/logger'\nnew Logger({ serviceName: 'bench' })" : ''}
-const provider = new SSMProvider()
-const handler = middy(async () => {
-  await provider.get('/bench/chaos')
-  return { statusCode: 200, body: 'Hello from Lambda!' }
-})
-${report}`
-}
-const bundled = {}
-for (const name of variants) {
-  const outfile = join(bundles, `${name.replace(/\W+/g, '-')}.mjs`)
-  await build({
-    ...LAMBDA_BUNDLE,
-    stdin: { contents: entry(name), resolveDir: join(root, 'packages/core'), loader: 'js' },
-    outfile,
-    logLevel: 'silent',
-  })
-  bundled[name] = outfile
-}
-
 const runs = Number(process.env.RUNS ?? 25)
-const keys = [...variants, ...variants.map((name) => `${name} (bundled)`)]
-const results = Object.fromEntries(keys.map((name) => [name, []]))
-const measure = (args) =>
-  new Promise((resolve, reject) => {
-    // Async, so that this process keeps serving the fake SSM endpoint.
-    import('node:child_process').then(({ execFile }) =>
-      execFile(process.execPath, args, { env, encoding: 'utf8' }, (error, stdout) =>
-        error ? reject(error) : resolve(JSON.parse(stdout)),
+const failureLambdaRepo = process.env.FAILURE_LAMBDA_REPO
+const FUNCTIONS = functions({ failureLambda: failureLambdaRepo !== undefined })
+
+// Prints the time from the process's start to the module's import, then to the first response,
+// and the CPU time (user + system) of the process at both points.
+const CHILD = `const fn = await import(process.argv[2])
+const imported = performance.now()
+const importedCpu = process.cpuUsage()
+const handler = fn.build()
+const context = { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'c', functionName: 'f' }
+const response = await handler({ httpMethod: 'GET', path: '/' }, context)
+const done = performance.now()
+const doneCpu = process.cpuUsage()
+if (response?.statusCode !== 200) throw new Error('unexpected response ' + JSON.stringify(response))
+const ms = (cpu) => (cpu.user + cpu.system) / 1000
+process.stdout.write('\\n' + JSON.stringify({ imported, done, importedCpu: ms(importedCpu), doneCpu: ms(doneCpu) }) + '\\n')
+process.exit(0)
+`
+
+/** The versions the workspace uses (root package.json), for the stack's packages. */
+const { devDependencies } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'))
+const STACK = [
+  '@middy/core',
+  '@aws-lambda-powertools/commons',
+  '@aws-lambda-powertools/logger',
+  '@aws-lambda-powertools/parameters',
+  '@aws-sdk/client-ssm',
+]
+const OURS = ['core', 'latency', 'status-code', 'exception']
+
+const project = await mkdtemp(join(tmpdir(), 'middy-chaos-coldstart-'))
+try {
+  for (const name of OURS) {
+    if (!existsSync(join(root, 'packages', name, 'lib', 'index.js')))
+      throw new Error(`packages/${name}/lib is missing: run pnpm build first`)
+    execFileSync('pnpm', ['pack', '--pack-destination', join(project, 'tarballs')], {
+      cwd: join(root, 'packages', name),
+      stdio: 'ignore',
+    })
+  }
+  const tarball = (name) => `file:tarballs/middy-chaos-${name}-0.1.0.tgz`
+  const dependencies = Object.fromEntries([
+    ...STACK.map((name) => [name, devDependencies[name]]),
+    ...OURS.map((name) => [`@middy-chaos/${name}`, tarball(name)]),
+  ])
+  await writeFile(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'coldstart', private: true, type: 'module', dependencies }),
+  )
+  // Flat, as npm lays node_modules out; the faults' dependency on core is the tarball too.
+  await writeFile(
+    join(project, 'pnpm-workspace.yaml'),
+    `nodeLinker: hoisted\noverrides:\n  '@middy-chaos/core': '${tarball('core')}'\n`,
+  )
+  execFileSync('pnpm', ['install', '--prefer-offline', '--ignore-scripts', '--reporter=silent'], {
+    cwd: project,
+    stdio: 'inherit',
+  })
+  if (failureLambdaRepo) {
+    // As its own build makes it (tsup: one ESM file per entry, dependencies left as imports).
+    const target = join(project, 'node_modules', 'failure-lambda')
+    await mkdir(target, { recursive: true })
+    await cp(join(failureLambdaRepo, 'package.json'), join(target, 'package.json'))
+    await build({
+      entryPoints: [join(failureLambdaRepo, 'src/middy.ts')],
+      outfile: join(target, 'dist/middy.js'),
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      logLevel: 'warning',
+    })
+  }
+  await writeFile(join(project, 'child.mjs'), CHILD)
+  const modules = {}
+  for (const [name, source] of Object.entries(FUNCTIONS)) {
+    const file = name.replace(/\W+/g, '-')
+    await writeFile(join(project, `${file}.mjs`), source)
+    modules[name] = `./${file}.mjs`
+    await build({
+      ...LAMBDA_BUNDLE,
+      entryPoints: [join(project, `${file}.mjs`)],
+      outfile: join(project, `${file}.bundled.mjs`),
+      logLevel: 'warning',
+    })
+    modules[`${name} (bundled)`] = `./${file}.bundled.mjs`
+  }
+
+  const server = createServer((request, response) => {
+    let body = ''
+    request.on('data', (chunk) => {
+      body += chunk
+    })
+    request.on('end', () => {
+      const name = JSON.parse(body || '{}').Name ?? '/bench/param'
+      response.setHeader('content-type', 'application/x-amz-json-1.1')
+      response.end(
+        JSON.stringify({
+          Parameter: { Name: name, Type: 'String', Value: VALUES[name], Version: 1 },
+        }),
+      )
+    })
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const env = {
+    ...process.env,
+    AWS_ENDPOINT_URL_SSM: `http://127.0.0.1:${server.address().port}`,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    CHAOS_PARAM: '/bench/chaos',
+    FAILURE_INJECTION_PARAM: '/bench/failure-lambda',
+    POWERTOOLS_SERVICE_NAME: 'bench',
+  }
+  const measure = (module) =>
+    new Promise((resolve, reject) =>
+      // Async, so that this process keeps serving the fake SSM endpoint.
+      execFile(
+        process.execPath,
+        ['child.mjs', module],
+        { cwd: project, env, encoding: 'utf8' },
+        (error, stdout) => {
+          if (error) return reject(error)
+          const line = stdout.split('\n').find((text) => text.startsWith('{"imported"'))
+          return line ? resolve(JSON.parse(line)) : reject(new Error(`${module}: ${stdout}`))
+        },
       ),
     )
-  })
-for (let i = 0; i < runs; i++) {
-  for (const name of variants) {
-    results[name].push(await measure([self, name]))
-    results[`${name} (bundled)`].push(await measure([self, 'bundled', bundled[name]]))
+  const results = Object.fromEntries(Object.keys(modules).map((name) => [name, []]))
+  for (let i = 0; i < runs; i++) {
+    for (const [name, module] of Object.entries(modules)) results[name].push(await measure(module))
   }
-}
-server.close()
-await rm(bundles, { recursive: true, force: true })
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-console.log(
-  `node ${process.version}; import + first response in a fresh process, median of ${runs} (interleaved)`,
-)
-console.log('| function | ms to the first response | over bare Middy + SSMProvider |')
-console.log('| --- | ---: | ---: |')
-for (const name of keys) {
-  const m = median(results[name])
-  const base = median(results[name.endsWith('(bundled)') ? 'middy+ssm (bundled)' : 'middy+ssm'])
+  server.close()
+
+  const sorted = (xs) => [...xs].sort((a, b) => a - b)
+  const median = (xs) => sorted(xs)[Math.floor(xs.length / 2)]
+  const spread = (xs) => {
+    const s = sorted(xs)
+    return `${s[0].toFixed(1)} / **${median(xs).toFixed(1)}** / ${(s.at(-1) ?? 0).toFixed(1)}`
+  }
+  const signed = (ms) => `${ms >= 0 ? '+' : ''}${ms.toFixed(1)}`
   console.log(
-    `| ${name} | ${m.toFixed(1)} | ${name.startsWith('middy+ssm') ? '—' : `${m - base >= 0 ? '+' : ''}${(m - base).toFixed(1)}`} |`,
+    `node ${process.version}; ${runs} fresh processes per function, interleaved; ms, min / median / max`,
   )
+  for (const mode of ['unbundled', 'bundled']) {
+    const key = (name) => (mode === 'bundled' ? `${name} (bundled)` : name)
+    const base = results[key('stack')]
+    console.log(
+      `\n${mode === 'bundled' ? 'Bundled (esbuild, minified, ESM, AWS SDK external)' : 'Unbundled (node_modules from the packed tarballs, laid out flat as npm does)'}`,
+    )
+    console.log(
+      '| function | import | build + first invocation | to the first response | over the stack (paired) | CPU to the first response | over the stack (paired) |',
+    )
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for (const name of Object.keys(FUNCTIONS)) {
+      const rows = results[key(name)]
+      const total = rows.map((row) => row.done)
+      const cpu = rows.map((row) => row.doneCpu)
+      // Paired: each run against the stack's run of the same round, so that load on the machine
+      // that changes between rounds cancels out; the median of those differences.
+      const over = (values, of) =>
+        name === 'stack' ? '—' : signed(median(values.map((value, i) => value - of(base[i]))))
+      console.log(
+        `| ${name} | ${median(rows.map((row) => row.imported)).toFixed(1)} | ${median(rows.map((row) => row.done - row.imported)).toFixed(1)} | ${spread(total)} | ${over(total, (row) => row.done)} | ${spread(cpu)} | ${over(cpu, (row) => row.doneCpu)} |`,
+      )
+    }
+  }
+} finally {
+  // COLDSTART_KEEP=1 keeps the project (its functions, bundles and node_modules) to profile them.
+  if (process.env.COLDSTART_KEEP) console.log(`\nkept: ${project}`)
+  else await rm(project, { recursive: true, force: true })
 }

@@ -17,21 +17,30 @@ import { measureBundle } from '../bench/bundle.mjs'
  * reader (6.3 KB) only in a function that asks for it (`useFailureLambdaFormat()`).
  * Then 42.5 KB, and 46.8 KB with injected faults in traces (issue 23: Powertools Tracer and
  * OpenTelemetry, +4.3 KB, in every function since an OpenTelemetry SDK is found at run time).
+ * Then 48.3 KB (issue 24, +1.5 KB): what keeps a function loaded from node_modules from
+ * loading the code it runs only with a fault on (the runner behind an `import()`, which a
+ * one-file bundle inlines with a small wrapper; the failure-lambda reader loaded when a
+ * document needs it; status texts read without an ESM import of node:http, which loads
+ * undici). In a bundle every byte is read at the cold start, used or not (about 0.06 ms a KB
+ * on the project's machine): `node bench/size.mjs` and `node bench/coldstart.mjs` say what
+ * the three faults add over the stack they are built on. Then 49.0 KB (+0.5 KB): strict mode
+ * for a static config, and the typed config's runtime checks of a document written in code.
  */
-const OWN_BUDGET = 48 * 1024
+const OWN_BUDGET = 49.25 * 1024
 /**
  * The whole bundle (Middy, Powertools Logger and Parameters included), 79.7, 83.8, 88.0, 80.6,
- * then 86.1 KB. The example traces with Powertools Tracer, left out of the measure (its X-Ray SDK
+ * 86.1, 87.5, then 88.2 KB. The example traces with Powertools Tracer, left out of the measure (its X-Ray SDK
  * is the function's choice: `node bench/size.mjs` prints the bundle with it).
  */
-const TOTAL_BUDGET = 87 * 1024
+const TOTAL_BUDGET = 88.5 * 1024
 
 describe('the size of a function with the workshop faults', () => {
   it(`stays within ${OWN_BUDGET / 1024} KB of our code and ${TOTAL_BUDGET / 1024} KB in all`, async () => {
-    const { own, total, byPackage } = await measureBundle()
+    const { own, total, byPackage, sources } = await measureBundle()
     expect(own, JSON.stringify(byPackage)).toBeLessThanOrEqual(OWN_BUDGET)
     expect(total, JSON.stringify(byPackage)).toBeLessThanOrEqual(TOTAL_BUDGET)
-    // The local file store never ships in a function's bundle.
-    expect(Object.keys(byPackage).join()).not.toMatch(/file-store/)
+    // The local file store never ships in a function's bundle (its source modules, as the
+    // source maps of the packages' chunked lib/ name them).
+    expect(sources.filter((source) => /core\/src\/file-(store|provider)/.test(source))).toEqual([])
   })
 })

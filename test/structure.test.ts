@@ -22,15 +22,6 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 /** Longest source file, in lines. */
 const MAX_LINES = 500
 
-/**
- * Files over {@link MAX_LINES} that are being split elsewhere: core's three,
- * whose split deletes these lines. Nothing may join this list.
- */
-const LONG_FILES_BEING_SPLIT = new Set(['core/file-store.ts', 'core/alter.ts', 'core/match.ts'])
-
-/** Core's circle of types, being removed by the same split. */
-const CIRCLES_BEING_REMOVED = new Set(['core: fields.ts ↔ match.ts ↔ rate.ts ↔ types.ts'])
-
 const scans = scanAll()
 
 describe('the structure of the packages', () => {
@@ -38,7 +29,7 @@ describe('the structure of the packages', () => {
     const circles = scans.flatMap((scan) =>
       scan.circles.map((circle) => `${scan.name}: ${circle.join(' ↔ ')}`),
     )
-    expect(circles.filter((circle) => !CIRCLES_BEING_REMOVED.has(circle))).toEqual([])
+    expect(circles).toEqual([])
   })
 
   it('has no import running back up the rooms of a package', () => {
@@ -48,10 +39,7 @@ describe('the structure of the packages', () => {
   it('has no source file over 500 lines', () => {
     const long = scans.flatMap((scan) =>
       Object.entries(scan.lineCounts)
-        .filter(
-          ([file, lines]) =>
-            lines > MAX_LINES && !LONG_FILES_BEING_SPLIT.has(`${scan.name}/${file}`),
-        )
+        .filter(([, lines]) => lines > MAX_LINES)
         .map(([file, lines]) => `${scan.name}/${file}: ${lines}`),
     )
     expect(long).toEqual([])

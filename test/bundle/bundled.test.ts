@@ -9,7 +9,7 @@
  *   invocation's calls (aws-sdk), and its faults reach those calls.
  */
 import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -37,11 +37,16 @@ const bundleAndRun = async (name: string, source: string) => {
     ...LAMBDA_BUNDLE,
     outfile,
     metafile: true,
+    // The packages' lib/ is bundled in chunks; their source maps name the source modules.
+    sourcemap: 'external',
     logLevel: 'silent',
   })
-  const inputs = Object.keys(
-    result.metafile.outputs[Object.keys(result.metafile.outputs)[0] ?? '']?.inputs ?? {},
-  )
+  const inputs = [
+    ...Object.keys(
+      result.metafile.outputs[Object.keys(result.metafile.outputs)[0] ?? '']?.inputs ?? {},
+    ),
+    ...(JSON.parse(await readFile(`${outfile}.map`, 'utf8')) as { sources: string[] }).sources,
+  ]
   const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
     env: { ...process.env, POWERTOOLS_DEV: 'false', AWS_REGION: 'us-east-1' },
   })
@@ -65,13 +70,52 @@ const handler = middy(async () => ({ statusCode: 200 })).use(chaosLatency({ conf
 await handler({}, { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'r', functionName: 'f' })
 `
 
+/**
+ * The workshop's three faults with a static config; prints its answer and whether undici was
+ * loaded. An ESM import of `node:http` loads undici (reading the module's namespace runs its lazy
+ * `WebSocket` and `EventSource` getters): 10 to 50 ms of a cold start, for a status text.
+ */
+const workshopLoads = (config: object) => `
+import middy from '@middy/core'
+import { chaosException } from '${lib('exception')}'
+import { chaosLatency } from '${lib('latency')}'
+import { chaosStatusCode } from '${lib('status-code')}'
+const config = ${JSON.stringify(config)}
+const handler = middy(async () => ({ statusCode: 200 }))
+  .use(chaosLatency({ config })).use(chaosStatusCode({ config })).use(chaosException({ config }))
+const response = await handler({ httpMethod: 'GET' }, { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'r', functionName: 'f' })
+console.log('answer: ' + JSON.stringify(response))
+console.log('undici loaded: ' + process.moduleLoadList.some((name) => name.includes('undici')))
+`
+
 describe('a bundled function', () => {
+  it('never loads undici through node:http, faults off or on (status texts are read without it)', async () => {
+    // Act
+    const off = await bundleAndRun(
+      'workshop-off',
+      workshopLoads({ is_enabled: false, fault_type: 'status_code', error_code: 503 }),
+    )
+    const on = await bundleAndRun(
+      'workshop-on',
+      workshopLoads({ is_enabled: true, fault_type: 'status_code', error_code: 503 }),
+    )
+
+    // Assess
+    expect(off.stdout).toContain('answer: {"statusCode":200}')
+    expect(off.stdout).toContain('undici loaded: false')
+    expect(on.stdout).toContain('"statusCode":503')
+    expect(on.lines.find((line) => line.message === 'Chaos fault injected')).toMatchObject({
+      chaos: { faultType: 'status_code', statusCode: 503 },
+    })
+    expect(on.stdout).toContain('undici loaded: false')
+  }, 60_000)
+
   it('without useFailureLambdaFormat(): no failure-lambda reader in the bundle, no fault, a warning naming the call', async () => {
     // Act
     const { inputs, lines } = await bundleAndRun('without-reader', workshopFunction(''))
 
     // Assess
-    expect(inputs.some((path) => path.endsWith('formats/failure-lambda.js'))).toBe(false)
+    expect(inputs.some((path) => path.endsWith('core/src/formats/failure-lambda.ts'))).toBe(false)
     expect(lines.filter((line) => line.message === 'Chaos fault injected')).toEqual([])
     expect(JSON.stringify(lines.filter((line) => line.level === 'WARN'))).toMatch(
       /useFailureLambdaFormat\(\) from '@middy-chaos\/core\/failure-lambda'/,
@@ -88,7 +132,7 @@ describe('a bundled function', () => {
     )
 
     // Assess
-    expect(inputs.some((path) => path.endsWith('formats/failure-lambda.js'))).toBe(true)
+    expect(inputs.some((path) => path.endsWith('core/src/formats/failure-lambda.ts'))).toBe(true)
     expect(lines.filter((line) => line.level === 'WARN')).toEqual([])
     expect(lines.filter((line) => line.message === 'Chaos fault injected')).toMatchObject([
       { chaos: { faultType: 'latency' } },
@@ -116,7 +160,7 @@ console.log('after: call succeeded')
     )
 
     // Assess
-    expect(inputs.some((path) => path.endsWith('core/lib/scope.js'))).toBe(true)
+    expect(inputs.some((path) => path.endsWith('core/src/scope.ts'))).toBe(true)
     expect(stdout).toContain('inside: call failed: ValidationException')
     expect(stdout).toContain('after: call succeeded')
   }, 60_000)

@@ -154,6 +154,21 @@ export interface FakeClockRun<T> {
  * expect(ms).toBe(120) // the latency fault slept 120 ms, on any machine
  * ```
  */
+/**
+ * With no timer pending, the code under test may still be loading a module it
+ * imports on demand (core loads its runner with the first fault): real time
+ * passes, in turns of the event loop (`setImmediate`, not faked), until a
+ * timer is set or `act` settles, for at most 5 s. `false` when neither came.
+ */
+const nextTimerOrSettled = async (settled: () => boolean): Promise<boolean> => {
+  const giveUpAt = performance.now() + 5000
+  while (performance.now() < giveUpAt) {
+    await new Promise((resolve) => setImmediate(resolve))
+    if (settled() || vi.getTimerCount() > 0) return true
+  }
+  return false
+}
+
 export const onFakeClock = async <T>(
   act: (now: () => number) => Promise<T>,
 ): Promise<FakeClockRun<T>> => {
@@ -171,7 +186,7 @@ export const onFakeClock = async <T>(
     })
     await vi.advanceTimersByTimeAsync(0)
     while (!settled) {
-      if (vi.getTimerCount() === 0)
+      if (vi.getTimerCount() === 0 && !(await nextTimerOrSettled(() => settled)))
         throw new Error('onFakeClock: the code under test waits on something other than a timer')
       await vi.advanceTimersToNextTimerAsync()
     }

@@ -51,17 +51,45 @@ const sources = (dir: string): string[] =>
  * and CHANGELOG, and for each source file its compiled `.js` and `.d.ts`
  * (no source, no test, no source map, nothing left in lib/ by an old build).
  */
-const expectedFiles = (name: string): string[] =>
-  [
+const expectedFiles = (name: string): string[] => {
+  const bases = sources(join(root, 'packages', name, 'src')).map(
+    (file) => `lib/${file.replace(/\.ts$/, '')}`,
+  )
+  return [
     'package.json',
     'README.md',
     'LICENSE',
     'CHANGELOG.md',
-    ...sources(join(root, 'packages', name, 'src')).flatMap((file) => {
-      const base = `lib/${file.replace(/\.ts$/, '')}`
-      return [`${base}.js`, `${base}.d.ts`]
-    }),
+    ...bases.map((base) => `${base}.d.ts`),
+    ...(name === 'core' ? bundledJs(join(root, 'packages', name)) : bases.map((b) => `${b}.js`)),
   ].sort()
+}
+
+/**
+ * Core's JavaScript is built by esbuild with code splitting (`packages/core/build.mjs`): a file
+ * per entry point (those of its `exports`, and `scope.js`, an entry of its own), and the chunks
+ * they import, statically or with `import()`, and nothing else: a chunk that nothing imports
+ * was left by an old build.
+ */
+const bundledJs = (dir: string): string[] => {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    exports: Record<string, { default: string }>
+  }
+  const seen = new Set<string>()
+  const pending = [
+    ...Object.values(manifest.exports).map((entry) => entry.default.replace(/^\.\//, '')),
+    'lib/scope.js',
+  ]
+  while (pending.length > 0) {
+    const file = pending.pop() as string
+    if (seen.has(file)) continue
+    seen.add(file)
+    const text = readFileSync(join(dir, file), 'utf8')
+    for (const [, spec] of text.matchAll(/(?:from |import\(|import )"(\.\.?\/[^"]+\.js)"/g))
+      pending.push(join(dirname(file), spec as string))
+  }
+  return [...seen]
+}
 
 interface Manifest {
   name: string
@@ -231,6 +259,54 @@ console.log(JSON.stringify({ response, errorClass: typeof ChaosInjectedError }))
       response: { statusCode: 404, body: 'Hello from Lambda!' },
       errorClass: 'function',
     })
+  })
+
+  it("with faults off, loads core's fault entry and not its runner; a fault that fires loads the runner; a failure-lambda document, its reader", async () => {
+    await writeFile(
+      join(project, 'check-loads.mjs'),
+      `
+import { registerHooks } from 'node:module'
+const loaded = new Set()
+registerHooks({
+  load(url, context, next) {
+    const at = url.indexOf('/@middy-chaos/core/lib/')
+    if (at !== -1) loaded.add(url.slice(at + '/@middy-chaos/core/lib/'.length))
+    return next(url, context)
+  },
+})
+const { default: middy } = await import('@middy/core')
+const { chaosException } = await import('@middy-chaos/exception')
+const { chaosLatency } = await import('@middy-chaos/latency')
+const { chaosStatusCode } = await import('@middy-chaos/status-code')
+const run = (config) =>
+  middy(async () => ({ statusCode: 200 }))
+    .use(chaosLatency({ config })).use(chaosStatusCode({ config })).use(chaosException({ config }))
+    ({ httpMethod: 'GET' }, { awsRequestId: 'pack', getRemainingTimeInMillis: () => 3000 })
+const off = await run({ is_enabled: false, fault_type: 'latency', delay: 1 })
+const loadedOff = [...loaded]
+const on = await run({ is_enabled: true, fault_type: 'latency', delay: 1 })
+const loadedOn = [...loaded]
+// A failure-lambda document: its reader is loaded then (no useFailureLambdaFormat() needed here).
+const failureLambda = await run({ statuscode: { enabled: true, status_code: 503 } })
+console.log(JSON.stringify({ off, on, failureLambda, loadedOff, loadedOn, loadedLast: [...loaded] }))
+`,
+    )
+    const out = execFileSync(process.execPath, ['check-loads.mjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, POWERTOOLS_DEV: 'false' },
+    })
+    const { off, on, failureLambda, loadedOff, loadedOn, loadedLast } = JSON.parse(
+      out.trim().split('\n').at(-1) ?? '{}',
+    )
+    expect([off, on]).toEqual([{ statusCode: 200 }, { statusCode: 200 }])
+    expect(loadedOff).toContain('fault.js')
+    expect(loadedOff).not.toContain('index.js')
+    expect(loadedOff.filter((file: string) => file.startsWith('runner-'))).toEqual([])
+    expect(loadedOn.filter((file: string) => file.startsWith('runner-'))).toHaveLength(1)
+    expect(loadedOn).not.toContain('formats/failure-lambda.js')
+    expect(failureLambda).toMatchObject({ statusCode: 503 })
+    expect(loadedLast).toContain('formats/failure-lambda.js')
   })
 
   it('runs a failure point from the tarballs, in the invocation that drew it only', async () => {

@@ -29,6 +29,7 @@ import {
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Request } from '@middy/core'
 import type { Context } from 'aws-lambda'
+import { isFirstInvocation } from './logger.js'
 
 /** A Powertools middleware a chaos middleware can locate in the chain, as a bit. */
 export const POWERTOOLS = {
@@ -99,14 +100,6 @@ export const releaseIdempotency = async (
   }
 }
 
-/** The first invocation any chaos middleware of this process saw: the cold start. */
-let firstInvocation: object | undefined
-
-/** Notes an invocation (every chaos hook calls it: one comparison once the first is known). */
-export const noteInvocation = (request: object): void => {
-  if (firstInvocation === undefined) firstInvocation = request
-}
-
 const CHILDREN = Symbol.for('middy-chaos.lineLoggers')
 
 type ChildCarrier = { [CHILDREN]?: Map<Logger, Logger> }
@@ -133,7 +126,7 @@ export const invocationLogger = (logger: Logger, request: Request): Logger => {
     // Buffering off: a chaos line must not wait in a buffer only the parent's middleware flushes.
     child = logger.createChild({ logBufferOptions: { enabled: false } })
     // Powertools reports a cold start on the first context a Logger instance is given.
-    ;(child as unknown as { coldStart: boolean }).coldStart = request === firstInvocation
+    ;(child as unknown as { coldStart: boolean }).coldStart = isFirstInvocation(request)
     child.addContext(context as Context)
   } catch {
     return logger

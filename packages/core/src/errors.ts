@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http'
+import { statusText } from './http.js'
 
 /**
  * Marks an error as deliberately injected by a chaos fault, so that the
@@ -28,7 +28,7 @@ export class ChaosInjectedError extends Error {
 
 /** `ServiceUnavailableError` for 503: the name Middy's `createError` gives an HTTP error. */
 const httpErrorName = (statusCode: number): string => {
-  const name = (STATUS_CODES[statusCode] ?? 'Unknown').replace(/[^a-zA-Z]/g, '')
+  const name = (statusText(statusCode) ?? 'Unknown').replace(/[^a-zA-Z]/g, '')
   return name.endsWith('Error') ? name : `${name}Error`
 }
 

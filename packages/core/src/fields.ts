@@ -1,4 +1,4 @@
-import type { ConfigIssue } from './types.js'
+import type { ConfigIssue } from './issue.js'
 import { describeValue as describe } from './util.js'
 
 type NumberRule = {

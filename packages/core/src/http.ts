@@ -5,8 +5,26 @@
  *
  * @module
  */
-import { STATUS_CODES } from 'node:http'
+import { createRequire } from 'node:module'
 import { isRecord } from './util.js'
+
+type HttpModule = typeof import('node:http')
+
+let statusCodes: HttpModule['STATUS_CODES'] | undefined
+
+/**
+ * The reason phrase of a status code (`Service Unavailable` for 503), from
+ * Node.js's own table, read without an ESM import of `node:http`: building
+ * that module's namespace runs its lazy `WebSocket` and `EventSource` getters,
+ * which load undici (10 to 50 ms of a cold start, for a status text).
+ */
+export const statusText = (statusCode: number): string | undefined => {
+  statusCodes ??= (
+    process.getBuiltinModule?.('node:http') ??
+    (createRequire(import.meta.url)('node:http') as HttpModule)
+  ).STATUS_CODES
+  return statusCodes[statusCode]
+}
 
 /** An Application Load Balancer request: `requestContext.elb`. Its responses may carry `statusDescription`. */
 export const isAlbEvent = (event: unknown): boolean =>
@@ -27,4 +45,4 @@ export const isHttpEvent = (event: unknown): boolean =>
 
 /** `404 Not Found`: an ALB `statusDescription`. */
 export const statusLine = (statusCode: number): string =>
-  `${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}`
+  `${statusCode} ${statusText(statusCode) ?? 'Unknown'}`

@@ -3,19 +3,15 @@
 // For tools: the catalog of faults, the formats, durations, the file store.
 export {
   ALTER_LIMITS,
-  applyEdits,
   asksForChange,
   BODY_FIELDS,
   type BodyChange,
-  type BodyOutcome,
-  changeBody,
   describeChanges,
-  type EditOutcome,
-  editJsonBody,
   type PathEdit,
   readBodyChange,
   readPathEdits,
 } from './alter.js'
+export { type BodyOutcome, changeBody, editJsonBody } from './body.js'
 export {
   faultTypeNames,
   findFault,
@@ -53,15 +49,10 @@ export type {
   FailureLambdaV0Config,
   FailureLambdaV1Config,
 } from './config-types.js'
-export {
-  ChaosConfigError,
-  ChaosConfigTimeoutError,
-  ChaosHttpError,
-  type ChaosHttpErrorOptions,
-  ChaosInjectedError,
-  INJECTED,
-  isInjectedError,
-} from './errors.js'
+export { applyEdits, type EditOutcome } from './edits.js'
+export { ChaosConfigError, ChaosConfigTimeoutError } from './errors.js'
+// What a fault package needs at run time: `@middy-chaos/core/fault` holds only that.
+export * from './fault.js'
 export { FieldReader, HEADER_LIMITS, HEADER_NAME, isHeaderName } from './fields.js'
 export {
   FileStoreConflictError,
@@ -84,7 +75,6 @@ export {
   useFailureLambdaFormat,
 } from './formats/failure-lambda.js'
 export { globMatches } from './glob.js'
-export { isAlbEvent, isHttpApiEvent, isHttpEvent, statusLine } from './http.js'
 export { getDefaultLogger } from './logger.js'
 export {
   type FunctionFilter,
@@ -92,16 +82,15 @@ export {
   type MatchCondition,
   type MatchValue,
   matches,
-  parsePathSpec,
   type Targeting,
 } from './match.js'
-export { createFaultMiddleware, DRY_RUN_ENV, KILL_SWITCH_ENV } from './middleware.js'
 export {
   isNetworkErrorCode,
   NETWORK_ERROR_CODES,
   type NetworkErrorCode,
   networkError,
 } from './net.js'
+export { parsePathSpec } from './path.js'
 export {
   activateInScope,
   currentScope,
@@ -123,40 +112,18 @@ export {
   resetConfigSources,
   STORE_ENV,
 } from './sources.js'
-export {
-  isEnvFlagOn,
-  parseDuration,
-  parseInstant,
-  remainingTimeMs,
-  withinDeadline,
-} from './time.js'
+export { isEnvFlagOn, parseDuration, parseInstant } from './time.js'
 export { type FaultTrace, type TracedCall, type TracerLike, UNTRACED } from './trace.js'
 export type {
   AnyFaultDefinition,
   ChaosDocument,
-  ChaosMiddlewareOptions,
   ChaosSourceOptions,
   ConfigIssue,
   ConfigProvider,
-  FailureLambdaMapping,
-  FaultAction,
   FaultCatalog,
-  FaultDefinition,
-  FaultFlag,
-  FaultFormats,
   FaultSpec,
   MetricsLike,
   ParseResult,
-  Phase,
-  PlanContext,
-  SetupContext,
 } from './types.js'
 export { PHASES } from './types.js'
-export {
-  describeValue,
-  FORBIDDEN_SEGMENTS,
-  isRecord,
-  kindOf,
-  MAX_TIMER_MS,
-  sleep,
-} from './util.js'
+export { FORBIDDEN_SEGMENTS, kindOf, MAX_TIMER_MS } from './util.js'

@@ -89,3 +89,14 @@ export const getDefaultLogger = (): Logger => real ?? lazy
  */
 export const resolveLogger = (logger: Logger | undefined): (() => Logger) =>
   logger ? () => logger : getDefaultLogger
+
+/** The first invocation any chaos middleware of this process saw: the cold start. */
+let firstInvocation: object | undefined
+
+/** Notes an invocation (every chaos hook calls it: one comparison once the first is known). */
+export const noteInvocation = (request: object): void => {
+  if (firstInvocation === undefined) firstInvocation = request
+}
+
+/** Whether `request` is the first invocation a chaos middleware of this process saw. */
+export const isFirstInvocation = (request: object): boolean => request === firstInvocation

@@ -43,19 +43,20 @@
  * @module
  */
 
-import type { ConfigIssue } from './types.js'
-import { describeValue, FORBIDDEN_SEGMENTS, isRecord, joinPath } from './util.js'
+import type { ConfigIssue } from './issue.js'
+import { PATH_LIMITS, parsePathSpec } from './path.js'
+import { describeValue, isRecord, joinPath } from './util.js'
 
 /** Bounds on what a config may ask of the matcher. */
 export const MATCH_LIMITS = Object.freeze({
   /** Conditions per fault entry. */
   conditions: 20,
   /** Characters of a path written as a string. */
-  pathLength: 256,
+  pathLength: PATH_LIMITS.pathLength,
   /** Segments of a path. */
-  pathDepth: 16,
+  pathDepth: PATH_LIMITS.pathDepth,
   /** Characters of a compared string (`equals`, `prefix`, `oneOf` items, array path segments). */
-  stringLength: 1024,
+  stringLength: PATH_LIMITS.segmentLength,
   /** Values of a `oneOf`. */
   oneOf: 100,
   /** Entries of `functions`. */
@@ -101,58 +102,6 @@ export const NEVER_MATCHES: Targeting = Object.freeze({
 const OPERATORS = ['equals', 'oneOf', 'prefix', 'exists'] as const
 const CONDITION_FIELDS: ReadonlySet<string> = new Set(['path', ...OPERATORS])
 
-const isDigit = (code: number): boolean => code >= 48 && code <= 57
-
-/** Splits `a.b[0].c` into `['a', 'b', '0', 'c']`, or returns the reason it cannot. */
-export const parsePath = (text: string): { segments: string[] } | { error: string } => {
-  if (text.length === 0) return { error: 'must not be empty' }
-  if (text.length > MATCH_LIMITS.pathLength)
-    return {
-      error: `must be at most ${MATCH_LIMITS.pathLength} characters (got ${text.length})`,
-    }
-  const segments: string[] = []
-  let i = 0
-  // Expecting a key at the start and after a dot; a bracket may follow any segment.
-  let expectKey = text.charCodeAt(0) !== 91 // '['
-  while (i < text.length) {
-    if (expectKey) {
-      let end = i
-      while (end < text.length) {
-        const code = text.charCodeAt(end)
-        if (code === 46 || code === 91 || code === 93) break // . [ ]
-        end += 1
-      }
-      if (end === i) return { error: `has an empty key at character ${i + 1}` }
-      if (text.charCodeAt(end) === 93)
-        return { error: `has an unmatched "]" at character ${end + 1}` }
-      segments.push(text.slice(i, end))
-      i = end
-      expectKey = false
-      continue
-    }
-    const code = text.charCodeAt(i)
-    if (code === 46) {
-      // '.'
-      i += 1
-      expectKey = true
-      if (i === text.length) return { error: 'must not end with "."' }
-      continue
-    }
-    if (code === 91) {
-      // '[' digits ']'
-      let end = i + 1
-      while (end < text.length && isDigit(text.charCodeAt(end))) end += 1
-      if (end === i + 1 || text.charCodeAt(end) !== 93)
-        return { error: `has a bracket at character ${i + 1} that is not an index like [0]` }
-      segments.push(text.slice(i + 1, end))
-      i = end + 1
-      continue
-    }
-    return { error: `has an unexpected "${text[i]}" at character ${i + 1}` }
-  }
-  return { segments }
-}
-
 const isMatchValue = (value: unknown): value is MatchValue =>
   value === null ||
   typeof value === 'string' ||
@@ -165,60 +114,6 @@ const valueIssue = (value: unknown): string | undefined => {
   if (typeof value === 'string' && value.length > MATCH_LIMITS.stringLength)
     return `must be at most ${MATCH_LIMITS.stringLength} characters (got ${value.length})`
   return undefined
-}
-
-/**
- * Reads a path as a config writes it: a string (`Records[0].body`, read by
- * {@link parsePath}) or an array of segments (`["headers", "x.forwarded"]`,
- * keys or array indexes). Bounded like every targeting path (256 characters,
- * 16 segments, segments of 1024 characters); `__proto__`, `constructor` and
- * `prototype` are refused. Returns the segments, or the reason it cannot
- * (with the index of the offending element of an array). Never throws.
- *
- * @example
- * ```ts
- * parsePathSpec('items[0].price') // { segments: ['items', '0', 'price'] }
- * parsePathSpec(['headers', 'x.forwarded']) // { segments: ['headers', 'x.forwarded'] }
- * parsePathSpec('a.__proto__') // { error: 'must not use the segment "__proto__"' }
- * ```
- */
-export const parsePathSpec = (
-  raw: unknown,
-): { segments: string[] } | { error: string; index?: number } => {
-  let segments: string[]
-  if (typeof raw === 'string') {
-    const parsed = parsePath(raw)
-    if ('error' in parsed) return { error: `${parsed.error} (got ${describeValue(raw)})` }
-    segments = parsed.segments
-  } else if (Array.isArray(raw)) {
-    if (raw.length === 0) return { error: 'must name at least one segment (got an empty array)' }
-    segments = []
-    for (const [index, segment] of raw.entries()) {
-      if (typeof segment === 'number' && Number.isSafeInteger(segment) && segment >= 0) {
-        segments.push(String(segment))
-      } else if (typeof segment === 'string' && segment.length <= MATCH_LIMITS.stringLength) {
-        segments.push(segment)
-      } else {
-        return {
-          index,
-          error: `must be a key of at most ${MATCH_LIMITS.stringLength} characters or an array index (got ${describeValue(segment)})`,
-        }
-      }
-      if (segments.length > MATCH_LIMITS.pathDepth) break
-    }
-  } else {
-    return {
-      error: `is required: a path such as "requestContext.http.method" (got ${describeValue(raw)})`,
-    }
-  }
-  if (segments.length > MATCH_LIMITS.pathDepth) {
-    return {
-      error: `must have at most ${MATCH_LIMITS.pathDepth} segments (got ${Array.isArray(raw) ? raw.length : segments.length})`,
-    }
-  }
-  const forbidden = segments.find((segment) => FORBIDDEN_SEGMENTS.has(segment))
-  if (forbidden !== undefined) return { error: `must not use the segment "${forbidden}"` }
-  return { segments }
 }
 
 const compileSegments = (raw: unknown, at: string, issues: ConfigIssue[]): string[] | undefined => {

@@ -3,19 +3,24 @@
  * hooks ask the config source for the invocation's snapshot and hand it to a
  * {@link FaultRunner}.
  *
+ * The runner (deciding, injecting, logging, tracing: `runner.ts` and what it
+ * imports) is loaded with the first snapshot that turns a fault on, never
+ * with faults off: a function whose faults stay off loads, reads and compiles
+ * only what fetches and reads its config.
+ *
  * @module
  */
 import type { MiddlewareObj, Request } from '@middy/core'
 import { registerFault } from './catalog.js'
-import { noteInvocation } from './chain.js'
-import { resolveLogger } from './logger.js'
-import { FaultRunner } from './runner.js'
+import { parseConfig } from './config.js'
+import { ChaosConfigError } from './errors.js'
+import { noteInvocation, resolveLogger } from './logger.js'
+import type { FaultRunner, RunnerSettings } from './runner.js'
 import type { ConfigSnapshot } from './source.js'
 import { getConfigSource } from './sources.js'
-import { assertStrictConfig } from './strict.js'
 import { isEnvFlagOn } from './time.js'
 import type { ChaosMiddlewareOptions, FaultDefinition, Phase } from './types.js'
-import { safeLog, withDefaults } from './util.js'
+import { errorText, safeLog, withDefaults } from './util.js'
 
 /** Environment variable that turns the whole library off: no fetch, no fault. */
 export const KILL_SWITCH_ENV = 'CHAOS_DISABLED'
@@ -120,7 +125,7 @@ const buildFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
   const source = getConfigSource(options)
   // Lambda's init phase: load the store and fetch now, so the first invocation finds it ready.
   source.prefetch()
-  const runner = new FaultRunner(definition, options, {
+  const settings: RunnerSettings = {
     phases: registered,
     defaultPhase,
     dryRun: options.dryRun === true || isEnvFlagOn(DRY_RUN_ENV),
@@ -129,10 +134,44 @@ const buildFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     tracer: options.tracer,
     sourceDescription: source.description,
     userLogger: options.logger !== undefined,
-  })
-  // Tests: a static config that cannot fire as written fails where it is written.
-  if (options.strict === true && options.config !== undefined)
-    assertStrictConfig(runner, options.config)
+  }
+  // Loaded with the first snapshot that has a live entry: see the module's comment.
+  let runner: FaultRunner<P, O> | undefined
+  let loading: Promise<FaultRunner<P, O> | undefined> | undefined
+  const loadRunner = () =>
+    (loading ??= import('./runner.js').then(
+      ({ FaultRunner }) => {
+        runner = new FaultRunner(definition, options, settings)
+        return runner
+      },
+      (error: unknown) => {
+        // Cannot happen with an intact install; if it does, the fault stays off.
+        safeLog(logger, 'warn', `Chaos ${definition.type} fault could not load; it stays off`, {
+          error: errorText(error),
+        })
+        return undefined
+      },
+    ))
+  // Tests: a static config that cannot fire as written fails where it is written: its
+  // document and shared fields now, its fault's own fields with the first invocation (they are
+  // read by the runner, loaded then).
+  let strict = options.strict === true && options.config !== undefined
+  if (strict) {
+    const { issues } = parseConfig(options.config)
+    if (issues.length > 0) throw new ChaosConfigError(issues)
+  }
+  const runWith = (snapshot: ConfigSnapshot, request: Request, phase: Phase): unknown => {
+    if (runner !== undefined) {
+      if (strict) {
+        strict = false
+        runner.assertStrict(options.config)
+      }
+      return runner.run(snapshot, request, phase)
+    }
+    // No runner yet: nothing fired, so nothing is pending for an inert snapshot.
+    if (snapshot.inert) return undefined
+    return loadRunner().then((loaded) => loaded && runWith(snapshot, request, phase))
+  }
 
   // A fault with end-of-invocation work hears how every invocation ends.
   const ends = definition.end !== undefined
@@ -142,18 +181,19 @@ const buildFaultMiddleware = <P, O extends ChaosMiddlewareOptions>(
     const answering = phase === 'onError' && answers
     return named(hookName(phase), (request: Request): unknown => {
       noteInvocation(request)
-      if (answering) runner.answer(request)
+      // Only a loaded runner can have thrown the error it answers.
+      if (answering) runner?.answer(request)
       const snapshot = source.snapshotFor(request)
       // Faults off (the common case), or only other types' faults live: no call, no await.
       // A promise has no `inert`.
       if (
         !ends &&
-        ((snapshot as ConfigSnapshot).inert === true || snapshot === runner.quietSnapshot)
+        ((snapshot as ConfigSnapshot).inert === true || snapshot === runner?.quietSnapshot)
       )
         return undefined
       return snapshot instanceof Promise
-        ? snapshot.then((ready) => runner.run(ready, request, phase))
-        : runner.run(snapshot, request, phase)
+        ? snapshot.then((ready) => runWith(ready, request, phase))
+        : runWith(snapshot, request, phase)
     })
   }
 

@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { ConfigIssue } from './types.js'
+import type { ConfigIssue } from './issue.js'
 import { describeValue, isRecord, joinPath } from './util.js'
 
 /** Largest `budget.max`: a sliding budget keeps this many timestamps. */

@@ -11,7 +11,8 @@ import { cleanupMiddlewares } from '@aws-lambda-powertools/commons'
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Request } from '@middy/core'
 import { invocationLogger, POWERTOOLS, powertoolsSeen, releaseIdempotency } from './chain.js'
-import { ChaosHttpError, isInjectedError } from './errors.js'
+import { parseConfig } from './config.js'
+import { ChaosConfigError, ChaosHttpError, isInjectedError } from './errors.js'
 import { FieldReader } from './fields.js'
 import { matches } from './match.js'
 import { alwaysFires, policyKey, Sampler } from './rate.js'
@@ -284,6 +285,22 @@ export class FaultRunner<P, O extends ChaosMiddlewareOptions> {
       entries.push({ spec, params, phase })
     }
     return entries
+  }
+
+  /**
+   * Strict mode (`strict: true`, a static config, for tests): throws a
+   * {@link ChaosConfigError} naming every issue of this fault type's entries
+   * of `config` (their fields, their phase) instead of logging them. Entries
+   * of other fault types are checked by their own middlewares.
+   */
+  public assertStrict(config: unknown): void {
+    const issues: ConfigIssue[] = []
+    try {
+      this.entries(parseConfig(config).document, issues)
+    } catch (error) {
+      issues.push({ path: '(fault)', message: `validation failed: ${(error as Error).message}` })
+    }
+    if (issues.length > 0) throw new ChaosConfigError(issues)
   }
 
   /** Validates this fault type's entries of a document; runs once per snapshot. */

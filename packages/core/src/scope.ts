@@ -251,7 +251,10 @@ export const scopeInvocations = <P, O extends ChaosMiddlewareOptions>(
       deciding = previous
     }
     const scope = scopes.get(request)
-    if (scope === undefined) hide(request, visible)
+    // Deciding goes on (the fault's code is still loading, on its first live config): the
+    // scope is entered now, and the decision written into it, as when the config is in flight.
+    if (scope === undefined && result instanceof Promise) opened(request)
+    else if (scope === undefined) hide(request, visible)
     else if (visible !== scope) storage.enterWith(scope)
     return result
   }

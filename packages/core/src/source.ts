@@ -7,13 +7,19 @@
 import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Request } from '@middy/core'
 import { catalogGeneration } from './catalog.js'
-import { parseConfig } from './config.js'
+import { decodeConfigValue, parseConfig } from './config.js'
 import { ChaosConfigTimeoutError } from './errors.js'
 import { EMPTY_DOCUMENT } from './formats/common.js'
+import {
+  failureLambdaReader,
+  isFailureLambdaConfig,
+  loadFailureLambdaReader,
+} from './formats/failure-lambda-detect.js'
+import { isMiddyChaosDocument } from './formats/middy-chaos.js'
 import { getDefaultLogger } from './logger.js'
 import { remainingTimeMs } from './time.js'
 import type { ChaosDocument } from './types.js'
-import { boundLines, errorText, formatIssues, safeLog } from './util.js'
+import { boundLines, errorText, formatIssues, isRecord, safeLog } from './util.js'
 
 export const DEFAULT_MAX_AGE_SECONDS = 5
 export const DEFAULT_FETCH_TIMEOUT_MS = 1000
@@ -60,6 +66,12 @@ const snapshotOf = (
 
 /** What an invocation uses when it cannot wait for the store: nothing fires. */
 const NO_FAULTS: ConfigSnapshot = Object.freeze(snapshotOf(EMPTY_DOCUMENT, 0))
+
+/** A store's value that parseConfig reads as a failure-lambda document. */
+const isFailureLambdaValue = (raw: unknown): boolean => {
+  const { value } = decodeConfigValue(raw)
+  return isRecord(value) && !isMiddyChaosDocument(value) && isFailureLambdaConfig(value)
+}
 
 const fingerprint = (raw: unknown): string => {
   if (typeof raw === 'string') return raw
@@ -338,6 +350,9 @@ export class ConfigSource {
     let failed = false
     try {
       const raw = await this.#bounded()
+      // A failure-lambda document in a function that has not loaded its reader: load it now.
+      if (failureLambdaReader() === undefined && isFailureLambdaValue(raw))
+        await loadFailureLambdaReader()
       this.#lastRaw = { ok: true, raw }
       const { document: parsed, issues, notes, warnings } = parseConfig(raw)
       document = parsed

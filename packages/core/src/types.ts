@@ -2,21 +2,17 @@ import type { Logger } from '@aws-lambda-powertools/logger'
 import type { Request } from '@middy/core'
 import type { ChaosConfigInput } from './config-types.js'
 import type { FieldReader } from './fields.js'
+import type { ConfigIssue } from './issue.js'
 import type { Targeting } from './match.js'
 import type { RatePolicy } from './rate.js'
 import type { FaultTrace, TracerLike } from './trace.js'
+
+export type { ConfigIssue } from './issue.js'
 
 /** The Middy hook a fault runs in. */
 export type Phase = 'before' | 'after' | 'onError'
 
 export const PHASES: readonly Phase[] = ['before', 'after', 'onError']
-
-/** One problem found in a configuration document. */
-export interface ConfigIssue {
-  /** Where the problem is, as the document spells it: `faults[1].delay`, `error_code`. */
-  path: string
-  message: string
-}
 
 /**
  * One fault entry of a configuration document, after the fields every fault

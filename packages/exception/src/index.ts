@@ -1,15 +1,16 @@
 import type { MiddlewareObj } from '@middy/core'
+// Types only (erased): the entry type a typed config knows, and the module it augments.
+import type { ChaosEntryFields } from '@middy-chaos/core'
 import {
-  type ChaosEntryFields,
   ChaosInjectedError,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   describeValue,
   type FaultDefinition,
   INJECTED,
-} from '@middy-chaos/core'
+} from '@middy-chaos/core/fault'
 
-export { ChaosInjectedError } from '@middy-chaos/core'
+export { ChaosInjectedError } from '@middy-chaos/core/fault'
 
 /** Options of {@link chaosException}. */
 export interface ChaosExceptionOptions extends ChaosMiddlewareOptions {

@@ -1,13 +1,14 @@
 import type { MiddlewareObj } from '@middy/core'
+// Types only (erased): the entry type a typed config knows, and the module it augments.
+import type { ChaosEntryFields } from '@middy-chaos/core'
 import {
-  type ChaosEntryFields,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   describeValue,
   type FaultDefinition,
   remainingTimeMs,
   withinDeadline,
-} from '@middy-chaos/core'
+} from '@middy-chaos/core/fault'
 
 /** Longest delay a config may ask for: Lambda's 15-minute maximum timeout. */
 export const MAX_DELAY_MS = 900_000

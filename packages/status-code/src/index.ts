@@ -1,8 +1,8 @@
 import type { MiddlewareObj } from '@middy/core'
+// Types only (erased): the entry type a typed config knows, and the module it augments.
+import type { ChaosEntryFields, ChaosJsonValue } from '@middy-chaos/core'
 import {
-  type ChaosEntryFields,
   ChaosHttpError,
-  type ChaosJsonValue,
   type ChaosMiddlewareOptions,
   createFaultMiddleware,
   describeValue,
@@ -12,7 +12,7 @@ import {
   isHttpEvent,
   isRecord,
   statusLine,
-} from '@middy-chaos/core'
+} from '@middy-chaos/core/fault'
 
 /** Options of {@link chaosStatusCode}. */
 export interface ChaosStatusCodeOptions extends ChaosMiddlewareOptions {

@@ -2,10 +2,12 @@
  * What every function needs of failure-lambda's format, however it was
  * bundled: recognising a failure-lambda document, and the slot its reader
  * (`failure-lambda.ts`, 6 KB minified) fills when it is loaded. A function
- * loaded from `node_modules` loads the reader with `@middy-chaos/core`; a
- * bundled one that reads failure-lambda configurations calls
- * `useFailureLambdaFormat()` from `@middy-chaos/core/failure-lambda`, so that
- * functions that do not ship without it.
+ * loaded from `node_modules` loads the reader with `@middy-chaos/core`, or,
+ * through `@middy-chaos/core/fault`, when its store first gives it a
+ * failure-lambda document ({@link loadFailureLambdaReader}); a bundled one
+ * that reads failure-lambda configurations calls `useFailureLambdaFormat()`
+ * from `@middy-chaos/core/failure-lambda`, so that functions that do not ship
+ * without it.
  *
  * @module
  */
@@ -39,6 +41,28 @@ export const provideFailureLambdaReader = (read: FailureLambdaReader): void => {
 
 /** The failure-lambda reader, if this process has loaded it. */
 export const failureLambdaReader = (): FailureLambdaReader | undefined => reader
+
+/**
+ * The reader's entry point, by the package's own name (the built package is
+ * chunked: no relative path holds from here); a specifier bundlers do not follow.
+ */
+const READER_MODULE = ['@middy-chaos', 'core', 'failure-lambda'].join('/')
+
+/**
+ * Loads the reader if it is not loaded yet, and says whether it is there.
+ * From `node_modules` it is; a bundle does not hold it (its bundler does not
+ * follow this import), and then only `useFailureLambdaFormat()` in the
+ * function provides it. Never rejects.
+ */
+export const loadFailureLambdaReader = async (): Promise<boolean> => {
+  if (reader !== undefined) return true
+  try {
+    await import(READER_MODULE)
+  } catch {
+    // Bundled without it: parseConfig then says which call is missing.
+  }
+  return reader !== undefined
+}
 
 /** failure-lambda 1.x modes, in the order it injects them. */
 export const FAILURE_LAMBDA_MODES = [

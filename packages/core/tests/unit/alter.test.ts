@@ -2,14 +2,13 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   ALTER_LIMITS,
-  applyEdits,
-  changeBody,
   describeChanges,
-  editJsonBody,
   type PathEdit,
   readBodyChange,
   readPathEdits,
 } from '../../src/alter.js'
+import { changeBody, editJsonBody } from '../../src/body.js'
+import { applyEdits } from '../../src/edits.js'
 import { FieldReader } from '../../src/fields.js'
 import type { ConfigIssue } from '../../src/types.js'
 

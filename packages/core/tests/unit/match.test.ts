@@ -4,10 +4,10 @@ import {
   MATCH_LIMITS,
   matches,
   NEVER_MATCHES,
-  parsePath,
   parseTargeting,
   type Targeting,
 } from '../../src/match.js'
+import { parsePath } from '../../src/path.js'
 import type { ConfigIssue } from '../../src/types.js'
 
 const parse = (fields: Record<string, unknown>, path = 'faults[0]') => {
