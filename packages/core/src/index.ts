@@ -99,6 +99,7 @@ export {
   getConfigSource,
   PARAMETER_ENV,
   resetConfigSources,
+  resolveMaxAgeSeconds,
   STORE_ENV,
 } from './sources.js'
 export {

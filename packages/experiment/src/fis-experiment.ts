@@ -77,9 +77,7 @@ export const toFisExperiment = (
 ): { fis: FisExperiment; leftOut: string[]; expectations: number; notes: FisLeftOut } => {
   const conditions = experiment.stopConditions ?? []
   const alarms = conditions.flatMap((condition) => ('alarm' in condition ? [condition.alarm] : []))
-  const leftOut = conditions.flatMap((condition) =>
-    'probe' in condition ? [condition.probe] : [],
-  )
+  const leftOut = conditions.flatMap((condition) => ('probe' in condition ? [condition.probe] : []))
   const expectations =
     (experiment.expect?.length ?? 0) +
     experiment.steps.reduce((sum, step) => sum + (step.expect?.length ?? 0), 0)
