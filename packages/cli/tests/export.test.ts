@@ -96,7 +96,7 @@ describe('experiment export', () => {
   })
 
   it('prints the deploy command with --s3-bucket for a template past the 51,200 bytes the AWS CLI sends inline', async () => {
-    // Prepare: the workshop (about 47 KB) and the same steps with two more (about 55 KB)
+    // Prepare: the workshop (about 49 KB) and the same steps with two more (about 58 KB)
     const longer = join(dir, 'longer.json')
     const steps = JSON.parse(await readFile(workshop, 'utf8')).steps as { name: string }[]
     await writeFile(

@@ -303,7 +303,9 @@ export const deployCommand = (
       : ` --parameter-overrides ${required.map((name) => `'${name}=${PARAMETER_PLACEHOLDERS[name] ?? `<${name}>`}'`).join(' ')}`
   const why = [
     ...(bytes > INLINE_TEMPLATE_BYTES
-      ? [`the template is over the ${INLINE_TEMPLATE_BYTES} bytes the AWS CLI sends without a bucket`]
+      ? [
+          `the template is over the ${INLINE_TEMPLATE_BYTES} bytes the AWS CLI sends without a bucket`,
+        ]
       : []),
     ...(required.length === 0
       ? []
