@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
  * sit above every room. Packages not listed here are one room.
  */
 export const LAYERS = {
-  cli: ['.', 'stores', 'serve', 'runner', 'report', 'session', 'commands'],
+  cli: ['.', 'demo', 'stores', 'serve', 'runner', 'report', 'session', 'commands'],
   fis: ['.', 'local'],
 }
 

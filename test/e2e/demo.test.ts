@@ -1,15 +1,20 @@
 /**
- * The README's demo, end to end: `middy-chaos demo` serves examples/hello-world
- * behind the local API Gateway, probes it, and runs the AWS FIS workshop
- * experiment (waits shortened to 4 s) against the local file store.
+ * The README's demo, end to end, as a newcomer's first command: `npx
+ * @middy-chaos/cli demo` in an empty folder. The CLI is packed and installed
+ * as a registry install would (test/pack/install.ts), then `middy-chaos demo`
+ * runs in a folder of its own with nothing in it: it serves the AWS FIS
+ * workshop's function, shipped with the CLI, behind the local API Gateway,
+ * probes it, runs the workshop experiment (waits shortened to 4 s) against a
+ * local file store, writes the report, and prints where (it opens nothing).
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { assertCliBuilt, repoRoot, runCli } from '../../packages/cli/tests/helpers.js'
+import { installPacked, type PackedProject } from '../pack/install.js'
 
 interface Sample {
   phase: string
@@ -17,6 +22,7 @@ interface Sample {
   status: number
   body: string
   straddles: boolean
+  settling?: boolean
   phaseOffsetMs: number
 }
 
@@ -25,36 +31,50 @@ const INTERNAL = '{"message": "Internal server error"}'
 /** The served function caches its config for 1 s: judge a phase after this. */
 const SETTLE_MS = 1500
 
+let project: PackedProject
+/** The newcomer's folder: empty before the demo. */
 let dir: string
-let run: Awaited<ReturnType<typeof runCli>>
+let run: { code: number | null; stdout: string; stderr: string }
 let samples: Sample[]
 /** The run's data, from the JSON block of the HTML report the demo writes by default. */
-let report: { outcome: { state: string; restore: { action: string } }; samples: Sample[] }
+let report: {
+  outcome: { state: string; restore: { action: string } }
+  samples: Sample[]
+  settle?: { ms: number; bands: unknown[] }
+}
 
 beforeAll(async () => {
-  assertCliBuilt()
-  // The example is built like a user's function (tsc to lib/), then served from lib/.
-  await promisify(execFile)(join(repoRoot, 'node_modules/.bin/tsc'), [
-    '-p',
-    join(repoRoot, 'examples/hello-world/tsconfig.json'),
-  ])
-  dir = await mkdtemp(join(tmpdir(), 'middy-chaos-demo-'))
-  // No --report: the demo writes demo-report.html beside its parameter, as `pnpm demo` does.
-  run = await runCli(['demo', '--param', join(dir, 'demo.json')])
-  const html = await readFile(join(dir, 'demo-report.html'), 'utf8')
+  project = await installPacked(['cli'])
+  dir = await mkdtemp(join(tmpdir(), 'middy-chaos-newcomer-'))
+  expect(await readdir(dir)).toEqual([])
+  const bin = join(project.dir, 'node_modules', '@middy-chaos', 'cli', 'lib', 'bin.js')
+  // No option at all: what `npx @middy-chaos/cli demo` runs
+  run = await new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, 'demo'],
+      { cwd: dir, env: { ...process.env, CHAOS_STORE: '', CHAOS_PARAM: '' } },
+      (error, stdout, stderr) => {
+        const code = error ? (error as { code?: number | string }).code : 0
+        resolve({ code: typeof code === 'number' ? code : null, stdout, stderr })
+      },
+    )
+  })
+  const html = await readFile(join(dir, '.chaos', 'demo-report.html'), 'utf8')
   const block = /<script type="application\/json" id="middy-chaos-data">(.*?)<\/script>/s.exec(html)
   report = JSON.parse(block?.[1] ?? 'null')
   samples = report.samples
-}, 90_000)
+}, 180_000)
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
+  if (project) await rm(project.dir, { recursive: true, force: true })
 })
 
 /** Samples of a phase that saw one config only: not in flight across a change, past the cache window. */
 const settled = (phase: string) => {
   const mine = samples.filter(
-    (s) => s.phase === phase && !s.straddles && s.phaseOffsetMs >= SETTLE_MS,
+    (s) => s.phase === phase && !s.straddles && !s.settling && s.phaseOffsetMs >= SETTLE_MS,
   )
   expect(mine.length, `settled samples in ${phase}`).toBeGreaterThanOrEqual(2)
   return mine
@@ -63,12 +83,25 @@ const settled = (phase: string) => {
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
 
-describe('pnpm demo', () => {
-  it('runs to the end by itself and restores the demo parameter', () => {
+describe('npx @middy-chaos/cli demo, in an empty folder', () => {
+  it('runs to the end by itself, restores the demo parameter, and prints where its report is', async () => {
     expect(run.code, run.stderr).toBe(0)
     expect(report.outcome.state).toBe('completed')
     expect(report.outcome.restore.action).toBe('restored')
-    expect(run.stdout).toMatch(/^Report: .*demo-report\.html \(open it in a browser/m)
+    const url = pathToFileURL(join(dir, '.chaos', 'demo-report.html')).href
+    expect(run.stdout).toContain(
+      `Report: .chaos/demo-report.html (open it in a browser, ${url}: the timeline of every request, the steps, the table)`,
+    )
+    // Everything it wrote is in .chaos/ of the folder it ran in
+    expect(existsSync(join(dir, '.chaos', 'demo-serve.log'))).toBe(true)
+    expect(await readdir(dir)).toEqual(['.chaos'])
+  })
+
+  it('shades the settling time after each write: the function caches its config for 1 s', () => {
+    expect(report.settle?.ms).toBe(1300)
+    expect(report.settle?.bands.length).toBeGreaterThanOrEqual(4)
+    expect(samples.some((s) => s.settling)).toBe(true)
+    expect(run.stdout).toMatch(/Settling time 1\.3s: requests starting within it after a write/)
   })
 
   it('shows the four phases in the workshop’s line format, in order, then the per-step summary', () => {

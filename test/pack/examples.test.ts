@@ -213,8 +213,8 @@ describe('the packed CLI on the example experiments', () => {
           `http://127.0.0.1:${port}/`,
           '--interval',
           '100ms',
-          // Long enough past serve's cache window (1 s) that the verdicts do not depend on
-          // how soon the function saw the write; the workshop judges nothing.
+          // serve reads the store on every request (its default cache window, 0, which it
+          // announces: no settling time); the workshop judges nothing.
           '--wait',
           example === 'workshop' ? '1s' : '5s',
           '--store',

@@ -47,9 +47,19 @@ const sources = (dir: string): string[] =>
     .map((entry) => relative(dir, join(entry.parentPath, entry.name)))
 
 /**
+ * What a package ships besides its compiled sources: the CLI, the workshop
+ * experiment its `demo` plays in any folder (copied from examples/hello-world
+ * by its build, beside the compiled demo function).
+ */
+const EXTRA_FILES: Readonly<Record<string, readonly string[]>> = {
+  cli: ['lib/demo/workshop.json'],
+}
+
+/**
  * What a package's tarball must hold, exactly: its manifest, README, LICENSE
  * and CHANGELOG, and for each source file its compiled `.js` and `.d.ts`
- * (no source, no test, no source map, nothing left in lib/ by an old build).
+ * (no source, no test, no source map, nothing left in lib/ by an old build),
+ * and its {@link EXTRA_FILES}.
  */
 const expectedFiles = (name: string): string[] => {
   const bases = sources(join(root, 'packages', name, 'src')).map(
@@ -60,6 +70,7 @@ const expectedFiles = (name: string): string[] => {
     'README.md',
     'LICENSE',
     'CHANGELOG.md',
+    ...(EXTRA_FILES[name] ?? []),
     ...bases.map((base) => `${base}.d.ts`),
     ...(name === 'core' ? bundledJs(join(root, 'packages', name)) : bases.map((b) => `${b}.js`)),
   ].sort()

@@ -9,7 +9,12 @@
  * @module
  */
 import { readFileSync } from 'node:fs'
-import { type Experiment, parseExperiment, toFisExperiment } from '@middy-chaos/experiment'
+import {
+  type Experiment,
+  type FisLeftOut,
+  parseExperiment,
+  toFisExperiment,
+} from '@middy-chaos/experiment'
 import {
   automationRoleStatements,
   automationTrustPolicy,
@@ -28,6 +33,7 @@ import {
   RUN_ACTION,
   type RunbookFormat,
   type TemplateValue,
+  timelineNote,
 } from '@middy-chaos/fis'
 import { Annotations, ArnFormat, type Duration, Stack } from 'aws-cdk-lib'
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch'
@@ -121,10 +127,10 @@ const isFisExperiment = (source: Experiment | FisExperiment): source is FisExper
     (step) => typeof (step as { turnsFaultsOn?: unknown }).turnsFaultsOn === 'boolean',
   )
 
-/** An experiment as `@middy-chaos/fis` takes it, and the probe stop conditions it cannot keep. */
+/** An experiment as `@middy-chaos/fis` takes it, and what FIS leaves out of it. */
 const resolveExperiment = (
   source: ChaosExperimentSource,
-): { fis: FisExperiment; leftOut: string[] } => {
+): { fis: FisExperiment; notes: FisLeftOut } => {
   if (typeof source === 'string') {
     let raw: unknown
     try {
@@ -134,7 +140,7 @@ const resolveExperiment = (
     }
     return toFisExperiment(parseExperiment(raw, source))
   }
-  return isFisExperiment(source) ? { fis: source, leftOut: [] } : toFisExperiment(source)
+  return isFisExperiment(source) ? { fis: source, notes: {} } : toFisExperiment(source)
 }
 
 const text = (value: TemplateValue): string => {
@@ -257,13 +263,16 @@ export class ChaosExperiment extends Construct {
   public constructor(scope: Construct, id: string, props: ChaosExperimentProps) {
     super(scope, id)
     const stack = Stack.of(this)
-    const { fis: experiment, leftOut } = resolveExperiment(props.experiment)
+    const { fis: experiment, notes } = resolveExperiment(props.experiment)
     this.experiment = experiment
-    if (leftOut.length > 0)
+    // As the CLI's export notes them: what FIS does not keep of the experiment.
+    if (notes.probeStopConditions !== undefined)
       Annotations.of(this).addWarningV2(
         '@middy-chaos/cdk:probeStopConditions',
-        `probe stop conditions are left out (${leftOut.join(', ')}): FIS stops on CloudWatch alarms only`,
+        notes.probeStopConditions,
       )
+    if (notes.expectations !== undefined)
+      Annotations.of(this).addWarningV2('@middy-chaos/cdk:expectations', notes.expectations)
     const leaseTtlSeconds = props.leaseTtl?.toSeconds() ?? DEFAULT_LEASE_TTL_SECONDS
     const arn = (service: string, resource: string, resourceName: string) =>
       stack.formatArn({ service, resource, resourceName })
@@ -431,6 +440,9 @@ export class ChaosExperiment extends Construct {
       { leaseTtlSeconds },
     )
     this.template = new fis.CfnExperimentTemplate(this, 'Template', toL1(properties, stack))
+    const timeline = timelineNote(experiment)
+    if (timeline !== undefined)
+      Annotations.of(this).addWarningV2('@middy-chaos/cdk:timeline', timeline)
   }
 
   /** The experiment template's id: `aws fis start-experiment --experiment-template-id <id>`. */

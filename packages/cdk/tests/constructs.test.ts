@@ -6,7 +6,7 @@
  * the CloudFormation export of the same experiment files.
  */
 import { join } from 'node:path'
-import { loadExperiment, toFisExperiment } from '@middy-chaos/cli'
+import { adjustWaits, loadExperiment, toFisExperiment } from '@middy-chaos/cli'
 import {
   buildCloudFormation,
   type CloudFormationOptions,
@@ -39,6 +39,7 @@ import {
   type Names,
   newApp,
   removeApps,
+  repoRoot,
   statements,
   workshopFile,
 } from './helpers.js'
@@ -569,6 +570,51 @@ describe('ChaosExperiment', () => {
       ParameterName: '/chaos/secret',
       LeaseTtlSeconds: '90',
     })
+  })
+})
+
+describe('ChaosExperiment warnings, as the CLI export notes them', () => {
+  /** One experiment per stack, whose warnings are read with Annotations.fromStack. */
+  const warningsOf = (source: ConstructorParameters<typeof ChaosExperiment>[2]['experiment']) => {
+    const app = newApp()
+    const stack = new Stack(app, 'Warned', { env: ENV })
+    const parameter = new ChaosConfigParameter(stack, 'Config', { parameterName: '/chaos/warned' })
+    new ChaosExperiment(stack, 'Experiment', { parameter, experiment: source })
+    return Annotations.fromStack(stack)
+      .findWarning('*', Match.anyValue())
+      .map((warning) => String(warning.entry.data))
+  }
+
+  it('says that the expectations are left out: FIS does not judge them', () => {
+    // Act: the example whose hypothesis holds, with 5 expectations on its hold and 3 over all steps
+    const warnings = warningsOf(join(repoRoot, 'examples/hello-world/experiments/latency-slo.json'))
+
+    // Assess
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^expectations are left out \(7\): FIS does not judge them; middy-chaos experiment run --probe does/,
+      ),
+    ])
+  })
+
+  it('says that holds shorter than a minute are FIS waits of PT1M, and how long the FIS experiment lasts then', async () => {
+    // Prepare: the workshop with its waits of 1 m shortened to 4 s, as for a first try
+    const shortened = adjustWaits(await loadExperiment(workshopFile), { waitMs: 4000 })
+
+    // Act
+    const warnings = warningsOf(shortened)
+
+    // Assess
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^FIS waits are whole minutes, at least PT1M: the holds of S02_Wait1 \(4 s, PT1M\), S04_Wait2 \(4 s, PT1M\), S06_Wait3 \(4 s, PT1M\) .* lasts at least 3 min while its automation holds 12 s/,
+      ),
+    ])
+  })
+
+  it('says nothing of an experiment FIS keeps whole: the workshop as written', () => {
+    // Act / Assess
+    expect(warningsOf(workshopFile)).toEqual([])
   })
 })
 

@@ -194,11 +194,11 @@ describe('examples/fis-workshop', () => {
       ],
       Actions: Match.objectLike({
         RunExperiment: Match.objectLike({ ActionId: 'aws:ssm:start-automation-execution' }),
-        S04_S04_Wait2: {
+        S04_Wait2: {
           ActionId: 'aws:fis:wait',
           Description: Match.anyValue(),
           Parameters: { duration: 'PT1M' },
-          StartAfter: ['S02_S02_Wait1'],
+          StartAfter: ['S02_Wait1'],
         },
       }),
     })

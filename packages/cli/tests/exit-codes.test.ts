@@ -5,6 +5,8 @@
  * ran, and the codes of how a run ends.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
@@ -15,15 +17,26 @@ import { assertCliBuilt, type CliProcess, repoRoot, runCli, startCli } from './h
 
 const BEFORE = '{"is_enabled":false,"fault_type":"latency","delay":400,"rate":1}'
 const ON = { name: 'S01_On', set: { is_enabled: true, fault_type: 'latency', delay: 10 } }
-/** A port `fetch` refuses at once: every request of a probe is an error (status 000). */
+/** A port `fetch` refuses at once: a probe there does not answer, and the run is refused. */
 const REFUSED = 'http://127.0.0.1:1/'
 
 let dir: string
+/** A URL that answers every request 503: every request of a probe there is an error. */
+let FAILING: string
+let failing: Server
 beforeAll(async () => {
   assertCliBuilt()
   dir = await mkdtemp(join(tmpdir(), 'middy-chaos-exit-'))
+  failing = createServer((_request, response) => {
+    response.statusCode = 503
+    response.end('down')
+  })
+  await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve))
+  FAILING = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/`
 })
 afterAll(async () => {
+  failing?.closeAllConnections()
+  await new Promise((resolve) => failing?.close(resolve))
   await rm(dir, { recursive: true, force: true })
 })
 
@@ -145,7 +158,10 @@ const cases: Record<number, () => Promise<Ending>> = {
       'run',
       await hold('30s'),
       '--probe',
-      REFUSED,
+      FAILING,
+      // Not served by middy-chaos serve: no cache window announced; nothing to settle here
+      '--settle',
+      '0',
       '--interval',
       '20ms',
       '--stop-if',
@@ -179,7 +195,10 @@ const cases: Record<number, () => Promise<Ending>> = {
       'run',
       await hold('200ms'),
       '--probe',
-      REFUSED,
+      FAILING,
+      // Not served by middy-chaos serve: no cache window announced; nothing to settle here
+      '--settle',
+      '0',
       '--interval',
       '20ms',
       '--expect',
@@ -203,7 +222,10 @@ const cases: Record<number, () => Promise<Ending>> = {
       'run',
       await hold('1m'),
       '--probe',
-      REFUSED,
+      FAILING,
+      // Not served by middy-chaos serve: no cache window announced; nothing to settle here
+      '--settle',
+      '0',
       '--interval',
       '50ms',
       ...store.args,
@@ -273,6 +295,7 @@ describe('what it was given is wrong: exit 2, one line, nothing written', () => 
     ],
     ['waits past 12 hours once scaled', async () => [await hold('2h'), '--time-scale', '7']],
     ['a stop alarm that does not exist', async () => [await hold('1s'), ...missingAlarm]],
+    ['a --probe URL that does not answer', async () => [await hold('1s'), '--probe', REFUSED]],
   ])('%s', async (_, args) => {
     // Prepare
     const store = await fileStore()

@@ -96,7 +96,7 @@ describe('experiment export', () => {
   })
 
   it('prints the deploy command with --s3-bucket for a template past the 51,200 bytes the AWS CLI sends inline', async () => {
-    // Prepare: the workshop (about 47 KB) and the same steps with two more (about 55 KB)
+    // Prepare: the workshop (about 49 KB) and the same steps with two more (about 58 KB)
     const longer = join(dir, 'longer.json')
     const steps = JSON.parse(await readFile(workshop, 'utf8')).steps as { name: string }[]
     await writeFile(
@@ -138,6 +138,58 @@ describe('experiment export', () => {
     expect(over.stdout).toBe(
       `Wrote ${large} (${largeBytes} bytes): a CloudFormation template. Deploy it with: aws cloudformation deploy --template-file ${large} --stack-name <name> --capabilities CAPABILITY_IAM --s3-bucket <bucket> (the template is over the 51200 bytes the AWS CLI sends without a bucket)\n`,
     )
+  })
+
+  it('prints a deploy command that gives the template’s ParameterName when the export had no --param', async () => {
+    // Prepare: neither --param nor the file's "parameter": the template's ParameterName has no default
+    const out = join(dir, 'no-param.json')
+
+    // Act
+    const { code, stdout } = await runMain([
+      'experiment',
+      'export',
+      workshop,
+      '--to',
+      'cloudformation',
+      '--out',
+      out,
+    ])
+
+    // Assess
+    expect(code).toBe(0)
+    const template = JSON.parse(await readFile(out, 'utf8'))
+    expect(template.Parameters.ParameterName.Default).toBeUndefined()
+    expect(stdout).toBe(
+      `Wrote ${out} (${(await readFile(out)).length} bytes): a CloudFormation template. Deploy it with: aws cloudformation deploy --template-file ${out} --stack-name <name> --capabilities CAPABILITY_IAM --parameter-overrides 'ParameterName=<the chaos parameter, e.g. /chaos/hello-world>' (ParameterName has no default: export with --param to give it one)\n`,
+    )
+  })
+
+  it('notes that FIS waits are whole minutes when the holds are shorter, naming PT1M and the length that results', async () => {
+    // Act: the workshop with its three one-minute waits shortened to 4 s
+    const shortened = await runMain([...toCloudFormation, '--wait', '4s'])
+    const asWritten = await runMain(toCloudFormation)
+    const runbookOnly = await runMain([
+      'experiment',
+      'export',
+      workshop,
+      '--to',
+      'runbook',
+      '--wait',
+      '4s',
+    ])
+
+    // Assess: the FIS timeline holds 3 minutes while the automation holds 12 s
+    expect(shortened.code).toBe(0)
+    expect(shortened.stderr).toBe(
+      'middy-chaos: note: FIS waits are whole minutes, at least PT1M: the holds of S02_Wait1 (4 s, PT1M), S04_Wait2 (4 s, PT1M), S06_Wait3 (4 s, PT1M) are waits of whole minutes on the FIS timeline, so the FIS experiment lasts at least 3 min while its automation holds 12 s (the automation, not the timeline, applies the faults)\n',
+    )
+    const template = JSON.parse(shortened.stdout)
+    expect(template.Resources.ExperimentTemplate.Properties.Actions.S02_Wait1.Parameters).toEqual({
+      duration: 'PT1M',
+    })
+    // Whole minutes say nothing; a runbook has no FIS timeline
+    expect(asWritten.stderr).toBe('')
+    expect(runbookOnly.stderr).toBe('')
   })
 
   it.each([
@@ -336,7 +388,8 @@ describe('experiment export', () => {
     const runbook = JSON.parse(stdout)
     expect(runbook.schemaVersion).toBe('0.3')
     expect(runbook.mainSteps[2]).toMatchObject({
-      name: 'S02_S02_Wait1',
+      // The workshop's step names start with their own S<nn>_: kept once, not doubled
+      name: 'S02_Wait1',
       inputs: { InputPayload: { HoldSeconds: '30' } },
     })
   })

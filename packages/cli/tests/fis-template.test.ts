@@ -483,6 +483,32 @@ describe('--probe', () => {
       server.close()
     }
   })
+
+  it('refuses to play when the URL does not answer: exit 2, nothing written', async () => {
+    // Prepare: a port nothing listens on
+    const server = createServer()
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as { port: number }
+    await new Promise((resolve) => server.close(resolve))
+    const param = join(dir, `unanswered-${nextCount()}.json`)
+
+    // Act
+    const { code, stdout, stderr } = await runMain([
+      ...runArgs({ template: WORKSHOP_TEMPLATE, document: WORKSHOP_DOCUMENT }),
+      '--probe',
+      `http://127.0.0.1:${port}/`,
+      '--store',
+      'file',
+      '--param',
+      param,
+    ])
+
+    // Assess
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^middy-chaos: --probe http:\/\/127\.0\.0\.1:\d+\/ does not answer /)
+    expect(existsSync(param)).toBe(false)
+  })
 })
 
 describe('what the player cannot play is refused by name, before anything runs', () => {

@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type ProbeSample, percentile } from '@middy-chaos/experiment'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { formatProbeLine, formatSummary } from '../src/report/output.js'
-import { PhaseTracker, Probe, summarise } from '../src/runner/probe.js'
+import { countLeftOut, formatProbeLine, formatSummary } from '../src/report/output.js'
+import { PhaseTracker, Probe, ProbeLostWatch, summarise } from '../src/runner/probe.js'
 import { assertCliBuilt, cliBin, startCli } from './helpers.js'
 
 const sample = (phase: string, status: number, seconds: number): ProbeSample => ({
@@ -20,6 +20,50 @@ const sample = (phase: string, status: number, seconds: number): ProbeSample => 
   phaseAtEnd: phase,
   straddles: false,
   phaseOffsetMs: 0,
+})
+
+describe('a lost probe (ProbeLostWatch)', () => {
+  /** A request that started at `atMs` and lasted 10 ms: no answer (`error`) or a status. */
+  const at = (atMs: number, status: number, error?: string): ProbeSample => ({
+    ...sample('S02_Hold', status, 0.01),
+    startedAtMs: atMs,
+    ...(error === undefined ? {} : { error }),
+  })
+
+  it('trips once, when two requests in a row reached nothing and the last ended that long after the last that did', () => {
+    // Prepare
+    const reasons: string[] = []
+    const watch = new ProbeLostWatch('http://127.0.0.1:9/', 1000, (reason) => reasons.push(reason))
+
+    // Act: an answer, then refusals every 300 ms
+    watch.add(at(0, 200))
+    for (const atMs of [300, 600, 900]) watch.add(at(atMs, 0, 'connect ECONNREFUSED'))
+    const before = [...reasons]
+    for (const atMs of [1200, 1500]) watch.add(at(atMs, 0, 'connect ECONNREFUSED'))
+
+    // Assess: 1.2 s after the answer's end (10 ms), not before; once
+    expect(before).toEqual([])
+    expect(reasons).toEqual([
+      'probe lost: http://127.0.0.1:9/ could not be reached for 1.2 s (4 requests in a row: connect ECONNREFUSED)',
+    ])
+  })
+
+  it('counts a request that timed out, or any answer, 5xx included, as reaching the URL; one failure alone never trips', () => {
+    // Prepare
+    const reasons: string[] = []
+    const watch = new ProbeLostWatch('http://127.0.0.1:9/', 1000, (reason) => reasons.push(reason))
+
+    // Act: a slow server (timeouts), a failing one (503), then a single refusal after a long pause
+    watch.add(at(0, 0, 'connect ECONNREFUSED'))
+    watch.add(at(2000, 0, 'timed out'))
+    watch.add(at(4000, 0, 'connect ECONNREFUSED'))
+    watch.add(at(6000, 503))
+    watch.add(at(9000, 0, 'connect ECONNREFUSED'))
+    watch.add({ ...at(9500, 0, 'stopped'), stopped: true })
+
+    // Assess
+    expect(reasons).toEqual([])
+  })
 })
 
 describe('probe output', () => {
@@ -104,12 +148,31 @@ describe('probe output', () => {
     expect(rows).toEqual([
       expect.objectContaining({ requests: 1, leftOut: 1, statuses: { '200': 1 }, p99: 0.41 }),
     ])
-    expect(formatSummary(rows, 'Probe summary', 1).split('\n')).toEqual([
+    expect(formatSummary(rows, 'Probe summary', countLeftOut([straddling])).split('\n')).toEqual([
       'Probe summary: 1 requests',
       expect.stringMatching(/^step\s+config\s+requests/),
       expect.stringMatching(/^S02_Wait1\s+1\s+200×1/),
       'left out: 1 request in flight across a change (of step or config), drawn in the report but not counted',
     ])
+  })
+
+  it('leaves out of the numbers the requests that started while a write settled, and says how many', () => {
+    // Prepare: one request as the function may still hold the previous config, one past it
+    const settling = { ...sample('S02_Wait1', 200, 0.01), settling: true as const }
+    const straddling = { ...sample('S02_Wait1', 502, 3), straddles: true, settling: true as const }
+    const samples = [settling, straddling, sample('S02_Wait1', 200, 0.41)]
+
+    // Act
+    const rows = summarise(samples)
+
+    // Assess: counted once each, a straddling one as straddling
+    expect(rows).toEqual([
+      expect.objectContaining({ requests: 1, leftOut: 2, statuses: { '200': 1 }, p50: 0.41 }),
+    ])
+    expect(countLeftOut(samples)).toEqual({ straddling: 1, settling: 1 })
+    expect(formatSummary(rows, 'Probe summary', countLeftOut(samples)).split('\n').at(-1)).toBe(
+      'left out: 1 request in flight across a change (of step or config), and 1 request in the settling time after a write (the functions may still have held the previous config), drawn in the report but not counted',
+    )
   })
 })
 

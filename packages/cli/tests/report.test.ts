@@ -218,6 +218,9 @@ describe('the HTML report in Chromium', () => {
         '--lead',
         '500ms',
         '--tail',
+        '1s',
+        // serve reads the store on every request; a settling time to shade all the same
+        '--settle',
         '500ms',
         '--report',
         join(dir, 'run.html'),
@@ -332,6 +335,42 @@ describe('the HTML report in Chromium', () => {
       (await page.locator('#middy-chaos-data').textContent({ timeout: 1000 })) ?? 'null',
     )
     expect(data.samples).toHaveLength(requests.length)
+  })
+
+  it('shades the settling time after each write, its requests drawn but not counted', async () => {
+    const { page } = opened
+    const data = JSON.parse(
+      (await page.locator('#middy-chaos-data').textContent({ timeout: 1000 })) ?? 'null',
+    )
+    // A band after each write and after the restore (the two writes of the run, then the restore)
+    const bands = data.settle.bands as { fromMs: number; toMs: number }[]
+    expect(data.settle.ms).toBe(500)
+    expect(bands.length).toBeGreaterThanOrEqual(2)
+    expect(await page.locator('#timeline .settling-band').count()).toBe(bands.length)
+    expect(
+      await page
+        .locator('#timeline .settling-band')
+        .evaluateAll((marks) =>
+          marks.map((m) => [
+            Number(m.getAttribute('data-from-ms')),
+            Number(m.getAttribute('data-to-ms')),
+          ]),
+        ),
+    ).toEqual(bands.map((band) => [band.fromMs, band.toMs]))
+    const settling = requests.filter((r) => r.settling === true && r.straddles !== true)
+    expect(settling.length).toBeGreaterThan(0)
+    expect(await page.locator('#timeline .sample.settling').count()).toBe(
+      requests.filter((r) => r.settling === true).length,
+    )
+    expect(await page.locator('#settling-legend').textContent()).toBe(
+      ` settling time after a write, 500ms: requests starting in it are not judged (${settling.length})`,
+    )
+    expect(await page.locator('#summary-note').textContent()).toMatch(
+      new RegExp(`${settling.length} requests? in the settling time after a write`),
+    )
+    expect(await page.locator('.facts').textContent()).toContain(
+      'settling500ms after each write, not judged: --settle 500ms',
+    )
   })
 
   it('shows hostile names, configs and bodies as text: nothing runs, nothing is fetched', async () => {

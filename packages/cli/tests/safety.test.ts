@@ -11,6 +11,8 @@
  * stop and restore.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -430,13 +432,23 @@ describe.each(['file', 'ssm'] as const)('every end but SIGKILL restores (%s stor
   })
 
   it('its output closed by the reader, as | head -1 does: exit 141, the exact value back, the lease released', async () => {
-    // Prepare: a probe prints a line every 50 ms
+    // Prepare: a probe prints a line every 50 ms (its URL answers: the run checks it first)
     const store = await stores[kind]()
-    const runner = await holding(store, ['--probe', 'http://127.0.0.1:1/', '--interval', '50ms'])
+    const answering = createServer((_request, response) => response.end('ok'))
+    await new Promise<void>((resolve) => answering.listen(0, '127.0.0.1', resolve))
+    const { port } = answering.address() as AddressInfo
+    const runner = await holding(store, [
+      '--probe',
+      `http://127.0.0.1:${port}/`,
+      '--interval',
+      '50ms',
+    ])
 
     // Act: the reader goes away; the next line fails with EPIPE
     runner.child.stdout?.destroy()
     const { code } = await runner.exited
+    answering.closeAllConnections()
+    await new Promise((resolve) => answering.close(resolve))
 
     // Assess
     expect(code, runner.stderr()).toBe(141)

@@ -110,6 +110,7 @@ export {
   getConfigSource,
   PARAMETER_ENV,
   resetConfigSources,
+  resolveMaxAgeSeconds,
   STORE_ENV,
 } from './sources.js'
 export { isEnvFlagOn, parseDuration, parseInstant } from './time.js'

@@ -20,7 +20,18 @@ import { describeValue, MAX_TIMER_MS, safeLog } from './util.js'
 /** Environment variable naming the SSM parameter, as in chaos_lambda. */
 export const PARAMETER_ENV = 'CHAOS_PARAM'
 
-const resolveMaxAgeSeconds = (maxAge: number | undefined): number => {
+/**
+ * The cache window a config source uses, in seconds: `maxAge` when given,
+ * else `POWERTOOLS_PARAMETERS_MAX_AGE` when it is a number of seconds (0 or
+ * more), else {@link DEFAULT_MAX_AGE_SECONDS}, as Powertools reads it.
+ *
+ * @example
+ * ```ts
+ * process.env.POWERTOOLS_PARAMETERS_MAX_AGE = '0'
+ * resolveMaxAgeSeconds(undefined) // 0: the store is read for every invocation
+ * ```
+ */
+export const resolveMaxAgeSeconds = (maxAge: number | undefined): number => {
   if (maxAge !== undefined) return maxAge
   const fromEnv = Number(process.env.POWERTOOLS_PARAMETERS_MAX_AGE)
   return process.env.POWERTOOLS_PARAMETERS_MAX_AGE !== undefined &&

@@ -170,8 +170,8 @@ export const parseExpectations = (raw: unknown, at: string, problems: string[]):
 
 /**
  * The samples a step is judged with: those that started in it and saw one
- * config (not in flight while the step or the store changed), as the summary
- * counts them.
+ * config (not in flight while the step or the store changed, not in the
+ * settling time after a write), as the summary counts them.
  */
 export const judgedSamples = (
   samples: readonly ProbeSample[],
@@ -179,7 +179,11 @@ export const judgedSamples = (
 ): ProbeSample[] =>
   samples.filter(
     // A request the probe itself cut off (`stopped`) says nothing about the service.
-    (sample) => !sample.straddles && sample.stopped !== true && phases.has(sample.phase),
+    (sample) =>
+      !sample.straddles &&
+      sample.settling !== true &&
+      sample.stopped !== true &&
+      phases.has(sample.phase),
   )
 
 const judgeThreshold = (threshold: ProbeThreshold, samples: readonly ProbeSample[]) => {

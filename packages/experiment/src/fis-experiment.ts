@@ -49,17 +49,38 @@ export interface FisExperiment {
   readonly alarms?: readonly string[]
 }
 
+/** What an experiment states that AWS FIS leaves out, one sentence for each kind (none: undefined). */
+export interface FisLeftOut {
+  /** `{ "probe": … }` stop conditions: FIS stops on CloudWatch alarms only. */
+  readonly probeStopConditions?: string
+  /** Expectations, on steps and over all of them: FIS does not judge them. */
+  readonly expectations?: string
+}
+
 /**
  * The experiment as `@middy-chaos/fis` takes it: each value's `turnsFaultsOn`
  * from the registry, the alarm stop conditions as alarm names. Probe
- * thresholds cannot be FIS stop conditions: they are returned apart.
+ * thresholds cannot be FIS stop conditions and expectations are not judged
+ * by FIS: they are returned apart (`leftOut`, the probe thresholds;
+ * `expectations`, how many), and `notes` says so in one sentence each, which
+ * the CLI's export prints and the CDK construct adds as warnings.
+ *
+ * @example
+ * ```ts
+ * const { fis, notes } = toFisExperiment(parseExperiment(raw, 'experiments/slo.json'))
+ * for (const note of Object.values(notes)) console.warn(note)
+ * ```
  */
 export const toFisExperiment = (
   experiment: Experiment,
   faults: FaultCatalog = FAULTS,
-): { fis: FisExperiment; leftOut: string[] } => {
+): { fis: FisExperiment; leftOut: string[]; expectations: number; notes: FisLeftOut } => {
   const conditions = experiment.stopConditions ?? []
   const alarms = conditions.flatMap((condition) => ('alarm' in condition ? [condition.alarm] : []))
+  const leftOut = conditions.flatMap((condition) => ('probe' in condition ? [condition.probe] : []))
+  const expectations =
+    (experiment.expect?.length ?? 0) +
+    experiment.steps.reduce((sum, step) => sum + (step.expect?.length ?? 0), 0)
   return {
     fis: {
       name: experiment.name,
@@ -72,6 +93,19 @@ export const toFisExperiment = (
       })),
       ...(alarms.length === 0 ? {} : { alarms }),
     },
-    leftOut: conditions.flatMap((condition) => ('probe' in condition ? [condition.probe] : [])),
+    leftOut,
+    expectations,
+    notes: {
+      ...(leftOut.length === 0
+        ? {}
+        : {
+            probeStopConditions: `probe stop conditions are left out (${leftOut.join(', ')}): FIS stops on CloudWatch alarms only`,
+          }),
+      ...(expectations === 0
+        ? {}
+        : {
+            expectations: `expectations are left out (${expectations}): FIS does not judge them; middy-chaos experiment run --probe does`,
+          }),
+    },
   }
 }

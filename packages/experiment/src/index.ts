@@ -43,6 +43,7 @@ export { FAULTS } from './faults.js'
 export {
   type FisExperiment,
   type FisExperimentStep,
+  type FisLeftOut,
   toFisExperiment,
 } from './fis-experiment.js'
 export {

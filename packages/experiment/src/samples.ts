@@ -27,6 +27,12 @@ export interface ProbeSample {
   phaseAtEnd: string
   /** True when the phase or the store changed while the request was in flight. */
   straddles: boolean
+  /**
+   * True when the request started within the settling time after a write
+   * (`experiment run --settle`): the functions may still have used the
+   * previous config from their cache. Drawn in the report, not judged.
+   */
+  settling?: true
   /** ms between the start of its phase and the request's start. */
   phaseOffsetMs: number
 }

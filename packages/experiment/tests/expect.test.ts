@@ -252,6 +252,20 @@ describe('judge', () => {
     const other = sample(404, 0.1, { phase: 'S04_Hold', phaseAtEnd: 'S04_Hold' })
     expect(judgedSamples([mine, straddling, other], new Set(['S02_Hold']))).toEqual([mine])
   })
+
+  it('leaves out a request that started in the settling time after a write', () => {
+    // Prepare: one the function may have answered from its cache, one past the settling time
+    const settling = sample(200, 0.004, { settling: true })
+    const settled = sample(200, 0.404)
+
+    // Act / Assess: the verdict is over the settled one only
+    expect(judgedSamples([settling, settled], new Set(['S02_Hold']))).toEqual([settled])
+    expect(
+      judge(expectations('p50>=400ms'), judgedSamples([settling, settled], new Set(['S02_Hold']))),
+    ).toEqual([
+      { expectation: 'p50>=400ms', held: true, measured: 'p50 0.404s (1 requests)', requests: 1 },
+    ])
+  })
 })
 
 describe('expectations in an experiment file', () => {

@@ -150,7 +150,7 @@ const arn = (service: string, resource: string) => sub(HERE.replace('%s', servic
  * const template = buildCloudFormation(experiment, { parameterName: '/chaos/hello-world' })
  * writeFileSync('experiment.json', JSON.stringify(template, null, 2))
  * // aws cloudformation deploy --template-file experiment.json --stack-name chaos --capabilities CAPABILITY_IAM \
- * //   --s3-bucket <bucket>   (needed past 51,200 bytes: the workshop's template is about 46 KB)
+ * //   --s3-bucket <bucket>   (needed past 51,200 bytes: the workshop's template is about 49 KB)
  * ```
  */
 export const buildCloudFormation = (

@@ -31,17 +31,23 @@ export class FisExperimentError extends Error {
  * `S<nn>_<name>`: the step's runbook step and FIS action name, with every
  * character outside `[A-Za-z0-9_]` replaced by `_`, at most
  * {@link MAX_NAME_LENGTH} characters with room for the suffix of a long wait's loop (`_rest`, `_more`).
+ * A name that already starts with its own `S<nn>_` (the workshop's `S02_Wait1`
+ * as the second step) keeps it once: `S02_Wait1`, not `S02_S02_Wait1`. Names
+ * stay unique, as an experiment's step names are: only the step at that
+ * position can keep the prefix as its own.
  *
  * @example
  * ```ts
  * stepName(0, 'enable latency!') // 'S01_enable_latency_'
+ * stepName(1, 'S02_Wait1') // 'S02_Wait1'
+ * stepName(1, 'S01_Wait1') // 'S02_S01_Wait1'
  * ```
  */
-export const stepName = (index: number, name: string): string =>
-  `S${String(index + 1).padStart(2, '0')}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(
-    0,
-    MAX_NAME_LENGTH - 5,
-  )
+export const stepName = (index: number, name: string): string => {
+  const prefix = `S${String(index + 1).padStart(2, '0')}_`
+  const safe = name.replace(/[^A-Za-z0-9_]/g, '_')
+  return (safe.startsWith(prefix) ? safe : `${prefix}${safe}`).slice(0, MAX_NAME_LENGTH - 5)
+}
 
 /** A step's wait in whole seconds, rounded up (0 when it does not wait). */
 export const holdSeconds = (step: FisExperimentStep): number => Math.ceil((step.waitMs ?? 0) / 1000)

@@ -107,5 +107,8 @@ export {
   jsonString,
   MAX_DURATION_MARGIN_SECONDS,
   RUN_ACTION,
+  type TimelineWait,
+  timelineNote,
+  timelineWaits,
 } from './template.js'
 export { VERSION } from './version.js'

@@ -95,6 +95,66 @@ export const jsonString = (value: Readonly<Record<string, TemplateValue>>): Temp
   return { 'Fn::Sub': [`{${body.join(',')}}`, variables] }
 }
 
+/** One `aws:fis:wait` of the console's timeline: a step that holds, its hold and its FIS duration. */
+export interface TimelineWait {
+  /** The action's name, the runbook step's: `S02_Wait1`. */
+  readonly name: string
+  /** The step's hold, whole seconds. */
+  readonly seconds: number
+  /** The FIS duration: whole minutes, rounded up, at least `PT1M`. */
+  readonly duration: string
+}
+
+/**
+ * The `aws:fis:wait` actions of the console's timeline, one per step that
+ * holds, in order; none when the waits, rounded up to whole minutes, would not
+ * fit in FIS's 12 hours (the automation still holds them).
+ */
+export const timelineWaits = (experiment: FisExperiment): TimelineWait[] => {
+  const waits = experiment.steps.flatMap((step, index) =>
+    holdSeconds(step) > 0
+      ? [
+          {
+            name: stepName(index, step.name),
+            seconds: holdSeconds(step),
+            duration: isoMinutes(holdSeconds(step)),
+          },
+        ]
+      : [],
+  )
+  return minutes(waits) * 60 <= MAX_EXPERIMENT_SECONDS ? waits : []
+}
+
+const minutes = (waits: readonly TimelineWait[]): number =>
+  waits.reduce((sum, wait) => sum + Number(wait.duration.slice(2, -1)), 0)
+
+/**
+ * What the FIS experiment's length owes to its timeline: FIS waits are whole
+ * minutes, at least `PT1M`, so holds that are not whole minutes (4 s holds for
+ * a first try) make the FIS experiment last longer than its automation holds.
+ * Undefined when every hold is whole minutes. The CLI's export prints it and
+ * the CDK construct adds it as a warning.
+ *
+ * @example
+ * ```ts
+ * timelineNote(experiment)
+ * // 'FIS waits are whole minutes, at least PT1M: the holds of S02_Wait1 (4 s), … are waits of PT1M
+ * //  on the FIS timeline, so the FIS experiment lasts at least 3 min while its automation holds 12 s'
+ * ```
+ */
+export const timelineNote = (experiment: FisExperiment): string | undefined => {
+  const waits = timelineWaits(experiment)
+  const rounded = waits.filter((wait) => wait.seconds % 60 !== 0)
+  if (rounded.length === 0) return undefined
+  const held = waits.reduce((sum, wait) => sum + wait.seconds, 0)
+  const shown = rounded
+    .slice(0, 5)
+    .map((wait) => `${wait.name} (${wait.seconds} s, ${wait.duration})`)
+    .join(', ')
+  const more = rounded.length > 5 ? ` and ${rounded.length - 5} more` : ''
+  return `FIS waits are whole minutes, at least PT1M: ${rounded.length === 1 ? 'the hold of' : 'the holds of'} ${shown}${more} ${rounded.length === 1 ? 'is a wait' : 'are waits'} of whole minutes on the FIS timeline, so the FIS experiment lasts at least ${minutes(waits)} min while its automation holds ${held} s (the automation, not the timeline, applies the faults)`
+}
+
 /**
  * The properties of the `AWS::FIS::ExperimentTemplate` that runs an
  * experiment's runbook (CloudFormation casing; `buildFisJson` gives the FIS
@@ -143,26 +203,17 @@ export const buildExperimentTemplate = (
       },
     },
   }
-  // Timeline only: the automation does the holding. Left out when the waits rounded up
-  // to whole minutes would not fit in FIS's 12 hours.
-  const waits = experiment.steps.flatMap((step, index) =>
-    holdSeconds(step) > 0 ? [{ name: stepName(index, step.name), seconds: holdSeconds(step) }] : [],
-  )
-  const timeline = waits.reduce(
-    (sum, wait) => sum + Number(isoMinutes(wait.seconds).slice(2, -1)),
-    0,
-  )
-  if (timeline * 60 <= MAX_EXPERIMENT_SECONDS) {
-    waits.forEach((wait, index) => {
-      const previous = waits[index - 1]
-      actions[wait.name] = {
-        ActionId: 'aws:fis:wait',
-        Description: `Timeline only: step ${wait.name} holds ${wait.seconds} s in ${RUN_ACTION}`,
-        Parameters: { duration: isoMinutes(wait.seconds) },
-        ...(previous === undefined ? {} : { StartAfter: [previous.name] }),
-      }
-    })
-  }
+  // Timeline only: the automation does the holding.
+  const waits = timelineWaits(experiment)
+  waits.forEach((wait, index) => {
+    const previous = waits[index - 1]
+    actions[wait.name] = {
+      ActionId: 'aws:fis:wait',
+      Description: `Timeline only: step ${wait.name} holds ${wait.seconds} s in ${RUN_ACTION}`,
+      Parameters: { duration: wait.duration },
+      ...(previous === undefined ? {} : { StartAfter: [previous.name] }),
+    }
+  })
   const alarms = refs.alarmArns ?? []
   if (alarms.length === 0 && (experiment.alarms ?? []).length > 0)
     throw new FisExperimentError(

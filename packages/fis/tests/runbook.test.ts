@@ -22,6 +22,9 @@ import {
   runbookBytes,
   runbookContent,
   scriptSteps,
+  stepName,
+  timelineNote,
+  timelineWaits,
   VERSION,
 } from '../src/index.js'
 import { experiment, LATENCY, OFF, repeatSteps, runbookProblems, workshop } from './helpers.js'
@@ -59,13 +62,13 @@ describe('the runbook', () => {
     expect(runbook.mainSteps.map((step) => step.action)).not.toContain('aws:loop')
     expect(scriptSteps(runbook).map((step) => [step.name, step.inputs.Handler])).toEqual([
       ['AcquireLease', 'acquire'],
-      ['S01_S01_EnableLatency', 'hold'],
-      ['S02_S02_Wait1', 'hold'],
-      ['S03_S03_EnableStatusCode', 'hold'],
-      ['S04_S04_Wait2', 'hold'],
-      ['S05_S05_EnableException', 'hold'],
-      ['S06_S06_Wait3', 'hold'],
-      ['S07_S07_DisableFaults', 'hold'],
+      ['S01_EnableLatency', 'hold'],
+      ['S02_Wait1', 'hold'],
+      ['S03_EnableStatusCode', 'hold'],
+      ['S04_Wait2', 'hold'],
+      ['S05_EnableException', 'hold'],
+      ['S06_Wait3', 'hold'],
+      ['S07_DisableFaults', 'hold'],
       ['Restore', 'restore'],
     ])
     expect(runbook.mainSteps.at(-1)).toMatchObject({
@@ -96,8 +99,8 @@ describe('the runbook', () => {
       'Restore is not the last step, isEnd',
       'Acquire-Lease: not [A-Za-z0-9_]',
       'Acquire-Lease.onCancel: step:Nowhere is not step:Restore',
-      'S01_S01_EnableLatency: timeoutSeconds 660 > 600',
-      'S01_S01_EnableLatency.onCancel: moves to aws:sleep',
+      'S01_EnableLatency: timeoutSeconds 660 > 600',
+      'S01_EnableLatency.onCancel: moves to aws:sleep',
     ])
   })
 
@@ -116,20 +119,20 @@ describe('the runbook', () => {
       ExecutionId: '{{ automation:EXECUTION_ID }}',
       Experiment: 'FisWorkshopLambdaFailure',
     })
-    expect(payload(runbook, 'S01_S01_EnableLatency')).toMatchObject({
+    expect(payload(runbook, 'S01_EnableLatency')).toMatchObject({
       Config: fis.steps[0]?.set,
       Stamp: 'true',
       HoldSeconds: '0',
       GraceSeconds: String(EXPIRY_GRACE_SECONDS),
     })
     // A hold's stamps end with it, plus the grace: the same for every hold step.
-    expect(payload(runbook, 'S02_S02_Wait1')).toMatchObject({
+    expect(payload(runbook, 'S02_Wait1')).toMatchObject({
       Config: '',
       Stamp: 'false',
       HoldSeconds: '60',
       GraceSeconds: '10',
     })
-    expect(payload(runbook, 'S07_S07_DisableFaults')).toMatchObject({ Stamp: 'false' })
+    expect(payload(runbook, 'S07_DisableFaults')).toMatchObject({ Stamp: 'false' })
     expect(payload(runbook, 'Restore')).toEqual({
       ParameterName: '{{ ParameterName }}',
       ExecutionId: '{{ automation:EXECUTION_ID }}',
@@ -401,12 +404,54 @@ describe('the FIS experiment template', () => {
     expect(template.Actions.RunExperiment?.Parameters.maxDuration).toBe('PT8M')
     expect(long.Actions.RunExperiment?.Parameters.maxDuration).toBe('PT720M')
     expect(template.Actions).toMatchObject({
-      S02_S02_Wait1: { ActionId: 'aws:fis:wait', Parameters: { duration: 'PT1M' } },
-      S04_S04_Wait2: { Parameters: { duration: 'PT1M' }, StartAfter: ['S02_S02_Wait1'] },
-      S06_S06_Wait3: { Parameters: { duration: 'PT1M' }, StartAfter: ['S04_S04_Wait2'] },
+      S02_Wait1: { ActionId: 'aws:fis:wait', Parameters: { duration: 'PT1M' } },
+      S04_Wait2: { Parameters: { duration: 'PT1M' }, StartAfter: ['S02_Wait1'] },
+      S06_Wait3: { Parameters: { duration: 'PT1M' }, StartAfter: ['S04_Wait2'] },
     })
     expect(Object.keys(template.Actions)).toHaveLength(4)
-    expect(template.Actions.S02_S02_Wait1?.StartAfter).toBeUndefined()
+    expect(template.Actions.S02_Wait1?.StartAfter).toBeUndefined()
+  })
+
+  it('names each step S<nn>_<name> once: a name that starts with its own S<nn>_ is not prefixed again', () => {
+    // Act
+    const names = [
+      stepName(1, 'S02_Wait1'),
+      stepName(1, 'S01_Wait1'),
+      stepName(0, 'enable latency!'),
+      stepName(1, 'S02 wait'),
+    ]
+
+    // Assess: the workshop's names as they are; another step's prefix is only a name
+    expect(names).toEqual(['S02_Wait1', 'S02_S01_Wait1', 'S01_enable_latency_', 'S02_wait'])
+  })
+
+  it('says when holds are not whole minutes: FIS waits are, at least PT1M, and the experiment lasts as its timeline', async () => {
+    // Prepare: the workshop with its waits shortened to 4 s, and one hold of 90 s
+    const workshopSteps = (await workshop()).steps
+    const short: FisExperiment = {
+      name: 'short',
+      steps: workshopSteps.map((step) =>
+        step.waitMs === undefined ? step : { ...step, waitMs: 4000 },
+      ),
+    }
+    const ninety: FisExperiment = {
+      name: 'ninety',
+      steps: [{ name: 'hold', set: JSON.stringify(LATENCY), waitMs: 90_000, turnsFaultsOn: true }],
+    }
+
+    // Act / Assess
+    expect(timelineWaits(short).map((wait) => [wait.name, wait.seconds, wait.duration])).toEqual([
+      ['S02_Wait1', 4, 'PT1M'],
+      ['S04_Wait2', 4, 'PT1M'],
+      ['S06_Wait3', 4, 'PT1M'],
+    ])
+    expect(timelineNote(short)).toBe(
+      'FIS waits are whole minutes, at least PT1M: the holds of S02_Wait1 (4 s, PT1M), S04_Wait2 (4 s, PT1M), S06_Wait3 (4 s, PT1M) are waits of whole minutes on the FIS timeline, so the FIS experiment lasts at least 3 min while its automation holds 12 s (the automation, not the timeline, applies the faults)',
+    )
+    expect(timelineNote(ninety)).toMatch(
+      /the hold of S01_hold \(90 s, PT2M\) is a wait of whole minutes .* lasts at least 2 min while its automation holds 90 s/,
+    )
+    expect(timelineNote(await workshop())).toBeUndefined()
   })
 
   it('refuses an experiment whose waits pass 12 hours', () => {

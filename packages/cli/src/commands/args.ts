@@ -12,7 +12,7 @@ import {
   formatExactDuration,
   UsageError,
 } from '@middy-chaos/experiment'
-import { PROBE_INTERVAL_BOUNDS } from '../runner/probe.js'
+import { DEFAULT_PROBE_LOST_MS, PROBE_INTERVAL_BOUNDS } from '../runner/probe.js'
 import type { StoreSelection } from '../stores/index.js'
 
 /** The options of a command, as `parseArgs` takes them. */
@@ -148,6 +148,18 @@ export const intervalOption = (values: OptionValues, fallback: number): number =
     throw new UsageError(
       `--interval: "${text}" is not from ${formatDuration(PROBE_INTERVAL_BOUNDS.min)} to ${formatDuration(PROBE_INTERVAL_BOUNDS.max)}`,
     )
+  return ms
+}
+
+/**
+ * `--probe-lost <duration>|never`: stop when the probe has reached nothing for
+ * this long (default {@link DEFAULT_PROBE_LOST_MS}); `never`: `Infinity`.
+ */
+export const probeLostOption = (values: OptionValues): number => {
+  const text = stringOption(values, 'probe-lost')
+  if (text === 'never') return Number.POSITIVE_INFINITY
+  const ms = durationOption('probe-lost', text, DEFAULT_PROBE_LOST_MS)
+  if (ms <= 0) throw new UsageError('--probe-lost: must be more than 0, or never')
   return ms
 }
 

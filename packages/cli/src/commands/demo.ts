@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
-import { dirname, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { adjustWaits, CliError } from '@middy-chaos/experiment'
 import {
   countLeftOut,
@@ -80,19 +80,36 @@ const spawnServe = async (
   }
 }
 
-/** `middy-chaos demo`: the AWS FIS workshop's experiment against examples/hello-world, locally. */
+/** What the CLI ships for the demo (`lib/demo/`): the workshop's function and its experiment. */
+const DEMO_FILES = {
+  handler: fileURLToPath(new URL('../demo/function.js', import.meta.url)),
+  experiment: fileURLToPath(new URL('../demo/workshop.json', import.meta.url)),
+}
+
+/** A path as the demo prints it: relative to the working folder when it is inside it. */
+const shown = (path: string): string => {
+  const relativePath = relative(process.cwd(), resolve(path))
+  return relativePath.startsWith('..') || isAbsolute(relativePath) ? resolve(path) : relativePath
+}
+
+/**
+ * `middy-chaos demo`: the AWS FIS workshop's experiment against its function,
+ * both shipped with the CLI, in any folder: `npx @middy-chaos/cli demo`.
+ */
 export const demoCommand: Command = {
   name: 'demo',
   positionals: 0,
-  usage: ['demo [--wait 4s] [--report .chaos/demo-report.html]'],
+  usage: ['demo [--wait 4s] [--report .chaos/demo-report.html]   (npx @middy-chaos/cli demo)'],
   help: () => `middy-chaos demo [options]
-  Serves examples/hello-world, probes it and runs the workshop experiment with short waits.
+  Serves the AWS FIS workshop's function (shipped with the CLI), probes it and runs the workshop's
+  experiment with short waits, in any folder; writes the report and prints where.
   --wait <duration>      length of each wait step (default 4s; the workshop's is 1m)
   --lead / --tail        probing before the first step / after the restore (default 3s each)
   --interval <duration>  probe interval (default 300ms; 10ms to 1h)
-  --max-age <seconds>    chaos config cache of the served function (default 1)
-  --handler <module>     default examples/hello-world/lib/index.js
-  --experiment <file>    default examples/hello-world/experiments/workshop.json
+  --max-age <seconds>    chaos config cache of the served function (default 1, as a Lambda function
+                         has 5: the report shades the settling time after each write)
+  --handler <module>     another handler to serve (default: the workshop's function)
+  --experiment <file>    another experiment (default: the workshop's, shipped with the CLI)
   --param <file>         file store of the demo (default .chaos/demo.json)
   --port <n>             default 0 (a free port)
   --report <file>        the report: .html (default <param dir>/demo-report.html) or .json
@@ -111,9 +128,8 @@ export const demoCommand: Command = {
     results: { type: 'string' },
   }),
   async run({ values }, { terminal, faults }) {
-    const handlerPath = stringOption(values, 'handler') ?? 'examples/hello-world/lib/index.js'
-    const experimentPath =
-      stringOption(values, 'experiment') ?? 'examples/hello-world/experiments/workshop.json'
+    const handlerPath = stringOption(values, 'handler') ?? DEMO_FILES.handler
+    const experimentPath = stringOption(values, 'experiment') ?? DEMO_FILES.experiment
     const param = stringOption(values, 'param') ?? '.chaos/demo.json'
     const port = numberOption(
       'port',
@@ -157,7 +173,7 @@ export const demoCommand: Command = {
     )
     try {
       terminal.line(
-        `Serving ${handlerPath} at ${server.url} as API Gateway would (function logs: ${logPath})`,
+        `Serving ${handlerPath === DEMO_FILES.handler ? "the workshop's function" : handlerPath} at ${server.url} as API Gateway would (function logs: ${shown(logPath)})`,
       )
       terminal.line(`Probing it every ${formatDuration(intervalMs)}: BODY - STATUS - SECONDS\n`)
       const { result: session, signal } = await runInterruptible(terminal, (abort) =>
@@ -176,7 +192,9 @@ export const demoCommand: Command = {
       const title = 'Probe summary per step'
       terminal.line(`\n${formatSummary(session.rows, title, countLeftOut(session.samples))}`)
       terminal.line(
-        `(the function caches its chaos config for ${maxAge} s, so the first requests of a step may still show the previous one)`,
+        maxAge === 0
+          ? '(the function reads its chaos config on every request: each change shows on the next one)'
+          : `(the function caches its chaos config for ${maxAge} s, as a Lambda function does for 5 s: the requests of the first ${formatDuration(session.settle?.ms ?? 0)} after each write may still show the previous one; the table leaves them out, the report shades that time)`,
       )
       const exitCode = sessionExitCode(session, signal)
       const record = experimentRecord(session, {
@@ -193,7 +211,7 @@ export const demoCommand: Command = {
       })
       await writeReport(reportPath, record)
       terminal.line(
-        `Report: ${relative(process.cwd(), resolve(reportPath))}${reportFormat(reportPath) === 'html' ? ' (open it in a browser: the timeline of every request, the steps, the table)' : ''}`,
+        `Report: ${shown(reportPath)}${reportFormat(reportPath) === 'html' ? ` (open it in a browser, ${pathToFileURL(resolve(reportPath)).href}: the timeline of every request, the steps, the table)` : ''}`,
       )
       if (results !== undefined) {
         await writeResults(results, record)

@@ -41,6 +41,7 @@ import {
   intervalOption,
   numberOption,
   type OptionValues,
+  probeLostOption,
   STORE_HELP,
   STORE_OPTIONS,
   storeSelection,
@@ -63,10 +64,18 @@ export const experimentCommand: Command = {
   ],
   help: () => `middy-chaos experiment run <file> [options]
   Runs the steps in order, then restores the parameter's pre-experiment value (also on Ctrl-C and on failure).
-  --probe <url>          probe this URL during the experiment; prints a summary per step
+  --probe <url>          probe this URL during the experiment; prints a summary per step. Once the
+                         lease is held, the URL must answer (any HTTP status) before the first write,
+                         else the run is refused (exit 2)
   --interval <duration>  probe interval (default 1s; 10ms to 1h)
   --lead <duration>      probe this long before the first step (default 0)
   --tail <duration>      probe this long after the restore (default 0)
+  --settle <duration>    after each write, the time the functions may still serve the previous
+                         config from their cache: requests starting within it are drawn in the
+                         report but not judged (default: the cache window serve announces, 0 with
+                         its default; for any other URL Powertools' 5 s window, plus one interval)
+  --probe-lost <d|never> stop (and restore, exit 4) when the probe has reached nothing for this long,
+                         two requests in a row at least (default 5s)
   --wait <duration>      replace every wait of the experiment by this duration
   --time-scale <x>       multiply every wait by x (0.1 makes 1m into 6s)
   --report <file>        write the report: .html, one page to open in a browser (timeline of every
@@ -88,8 +97,8 @@ export const experimentCommand: Command = {
 ${STORE_HELP}
 Exit codes: 0 completed, 1 a runtime failure (a step failed: restored; or the file, the store or
 CloudWatch could not be read), 2 refused for what it was given (a malformed option, an invalid
-experiment, an alarm that does not exist; nothing written), 3 the restore failed, 4 stopped by a
-stop condition (restored), 5 refused: another experiment holds the parameter, 6 completed but an
+experiment, an alarm that does not exist, a --probe URL that does not answer; nothing written),
+3 the restore failed, 4 stopped by a stop condition or a lost probe (restored), 5 refused: another experiment holds the parameter, 6 completed but an
 expectation failed (restored), 130/143/129 SIGINT/SIGTERM/SIGHUP (restored), 141 its output could
 not be written, as with | head (restored); an unexpected error stops and restores too (1).
 middy-chaos experiment run --fis-template <file> --document [<name>=]<file> ... [options]
@@ -109,6 +118,8 @@ ${EXPORT_HELP}`,
     interval: { type: 'string' },
     lead: { type: 'string' },
     tail: { type: 'string' },
+    settle: { type: 'string' },
+    'probe-lost': { type: 'string' },
     wait: { type: 'string' },
     'time-scale': { type: 'string' },
     report: { type: 'string' },
@@ -173,6 +184,9 @@ ${EXPORT_HELP}`,
     if (probe) urlOption(probe)
     const leadMs = durationOption('lead', stringOption(values, 'lead'), 0)
     const tailMs = durationOption('tail', stringOption(values, 'tail'), 0)
+    const settle = stringOption(values, 'settle')
+    const settleMs = settle === undefined ? undefined : durationOption('settle', settle, 0)
+    const probeLostMs = probeLostOption(values)
     const leaseTtlMs = durationOption(
       'lease-ttl',
       stringOption(values, 'lease-ttl'),
@@ -213,6 +227,8 @@ ${EXPORT_HELP}`,
         leaseTtlMs,
         takeover: values.takeover === true,
         expect,
+        ...(settleMs === undefined ? {} : { settleMs }),
+        probeLostMs,
       }),
     )
     const title = 'Probe summary per step'

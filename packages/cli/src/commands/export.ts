@@ -31,6 +31,7 @@ import {
   RUNBOOK_FORMATS,
   type RunbookFormat,
   runbookContent,
+  timelineNote,
 } from '@middy-chaos/fis'
 import { loadExperiment } from '../runner/experiment-file.js'
 import {
@@ -185,18 +186,9 @@ export const runExport = async (
     ...(waitMs === undefined ? {} : { waitMs }),
   })
   checkDurations(experiment, file)
-  const { fis, leftOut } = toFisExperiment(experiment, faults)
-  if (leftOut.length > 0)
-    terminal.error(
-      `middy-chaos: note: probe stop conditions are left out (${leftOut.join(', ')}): FIS stops on CloudWatch alarms only`,
-    )
-  const expectations =
-    (experiment.expect?.length ?? 0) +
-    experiment.steps.reduce((sum, step) => sum + (step.expect?.length ?? 0), 0)
-  if (expectations > 0)
-    terminal.error(
-      `middy-chaos: note: expectations are left out (${expectations}): FIS does not judge them; middy-chaos experiment run --probe does`,
-    )
+  const { fis, notes } = toFisExperiment(experiment, faults)
+  for (const note of [notes.probeStopConditions, notes.expectations])
+    if (note !== undefined) terminal.error(`middy-chaos: note: ${note}`)
   const parameterName = stringOption(values, 'param') ?? experiment.parameter
   const leaseTtlSeconds = leaseTtlMs / 1000
   const kmsKey = stringOption(values, 'kms-key')
@@ -233,17 +225,20 @@ export const runExport = async (
     ...(leaseTier === undefined ? {} : { leaseTier }),
   }
   let text: string
+  /** The template's parameters that have no default: the deploy command must give them. */
+  let required: string[] = []
   try {
-    if (to === 'cloudformation')
-      text = `${JSON.stringify(
-        buildCloudFormation(fis, {
-          ...runbookOptions,
-          ...(parameterName === undefined ? {} : { parameterName }),
-          ...(logKmsKey === undefined ? {} : { logKmsKeyArn: logKmsKey }),
-        }),
-        null,
-        2,
-      )}\n`
+    if (to === 'cloudformation') {
+      const template = buildCloudFormation(fis, {
+        ...runbookOptions,
+        ...(parameterName === undefined ? {} : { parameterName }),
+        ...(logKmsKey === undefined ? {} : { logKmsKeyArn: logKmsKey }),
+      })
+      required = Object.entries(template.Parameters)
+        .filter(([, parameter]) => parameter.Default === undefined)
+        .map(([name]) => name)
+      text = `${JSON.stringify(template, null, 2)}\n`
+    }
     // The runbook exactly as its size was checked: what create-document sends.
     else if (to === 'runbook') text = runbookContent(buildRunbook(fis, runbookOptions), format)
     else {
@@ -258,6 +253,9 @@ export const runExport = async (
       throw new InputError(`cannot export ${file}: ${error.message}`)
     throw error
   }
+  // FIS waits are whole minutes: a short hold makes the FIS experiment longer than its automation.
+  const timeline = to === 'runbook' ? undefined : timelineNote(fis)
+  if (timeline !== undefined) terminal.error(`middy-chaos: note: ${timeline}`)
   const out = stringOption(values, 'out')
   if (out === undefined) {
     terminal.line(text.endsWith('\n') ? text.slice(0, -1) : text)
@@ -270,26 +268,60 @@ export const runExport = async (
   }
   const bytes = Buffer.byteLength(text)
   terminal.line(
-    `Wrote ${out} (${bytes} bytes): ${DESCRIPTIONS[to as (typeof EXPORT_TARGETS)[number]](out, bytes, format ?? 'JSON')}`,
+    `Wrote ${out} (${bytes} bytes): ${DESCRIPTIONS[to as (typeof EXPORT_TARGETS)[number]](out, bytes, format ?? 'JSON', required)}`,
   )
   return 0
 }
 
+/** What to give a template parameter that has no default, in `--parameter-overrides`. */
+const PARAMETER_PLACEHOLDERS: Readonly<Record<string, string>> = {
+  ParameterName: '<the chaos parameter, e.g. /chaos/hello-world>',
+}
+
 /**
  * The command that deploys a template of `bytes`: past
- * {@link INLINE_TEMPLATE_BYTES}, through an S3 bucket of yours.
+ * {@link INLINE_TEMPLATE_BYTES}, through an S3 bucket of yours; with
+ * `--parameter-overrides` for each of `required`, the template's parameters
+ * without a default (`ParameterName` when neither `--param` nor the file's
+ * `parameter` gave one).
+ *
+ * @example
+ * ```ts
+ * deployCommand('experiment.json', 46_961, ['ParameterName'])
+ * // aws cloudformation deploy --template-file experiment.json --stack-name <name> --capabilities CAPABILITY_IAM
+ * //   --parameter-overrides 'ParameterName=<the chaos parameter, e.g. /chaos/hello-world>'
+ * ```
  */
-export const deployCommand = (out: string, bytes: number): string =>
-  bytes > INLINE_TEMPLATE_BYTES
-    ? `aws cloudformation deploy --template-file ${out} --stack-name <name> --capabilities CAPABILITY_IAM --s3-bucket <bucket> (the template is over the ${INLINE_TEMPLATE_BYTES} bytes the AWS CLI sends without a bucket)`
-    : `aws cloudformation deploy --template-file ${out} --stack-name <name> --capabilities CAPABILITY_IAM`
+export const deployCommand = (
+  out: string,
+  bytes: number,
+  required: readonly string[] = [],
+): string => {
+  const overrides =
+    required.length === 0
+      ? ''
+      : ` --parameter-overrides ${required.map((name) => `'${name}=${PARAMETER_PLACEHOLDERS[name] ?? `<${name}>`}'`).join(' ')}`
+  const why = [
+    ...(bytes > INLINE_TEMPLATE_BYTES
+      ? [
+          `the template is over the ${INLINE_TEMPLATE_BYTES} bytes the AWS CLI sends without a bucket`,
+        ]
+      : []),
+    ...(required.length === 0
+      ? []
+      : [
+          `${required.join(', ')} ${required.length === 1 ? 'has' : 'have'} no default: export with --param to give ${required.length === 1 ? 'it one' : 'them one'}`,
+        ]),
+  ]
+  return `aws cloudformation deploy --template-file ${out} --stack-name <name> --capabilities CAPABILITY_IAM${bytes > INLINE_TEMPLATE_BYTES ? ' --s3-bucket <bucket>' : ''}${overrides}${why.length === 0 ? '' : ` (${why.join('; ')})`}`
+}
 
 const DESCRIPTIONS: Record<
   (typeof EXPORT_TARGETS)[number],
-  (out: string, bytes: number, format: RunbookFormat) => string
+  (out: string, bytes: number, format: RunbookFormat, required: readonly string[]) => string
 > = {
-  cloudformation: (out, bytes) =>
-    `a CloudFormation template. Deploy it with: ${deployCommand(out, bytes)}`,
+  cloudformation: (out, bytes, _, required) =>
+    `a CloudFormation template. Deploy it with: ${deployCommand(out, bytes, required)}`,
   runbook: (out, _, format) =>
     `an SSM Automation runbook. Create it with: aws ssm create-document --document-type Automation --document-format ${format} --name <name> --content file://${out}`,
   'fis-json': (out) =>

@@ -28,7 +28,7 @@ import {
   formatSummary,
   RECOVER_LATER,
 } from '../report/output.js'
-import { PhaseTracker, Probe, summarise } from '../runner/probe.js'
+import { checkProbe, PhaseTracker, Probe, ProbeLostWatch, summarise } from '../runner/probe.js'
 import { type Interruption, runInterruptible, signalExitCode } from '../runner/signals.js'
 import { AlarmWatch } from '../runner/watch.js'
 import { createStore, resolveStoreSelection } from '../stores/index.js'
@@ -37,6 +37,7 @@ import {
   intervalOption,
   numberOption,
   type OptionValues,
+  probeLostOption,
   storeSelection,
   stringOption,
   urlOption,
@@ -44,7 +45,16 @@ import {
 import type { CommandContext } from './command.js'
 
 /** Options of `experiment run` that mean nothing to a template's play. */
-const NOT_WITH_FIS = ['takeover', 'lease-ttl', 'stop-if', 'report', 'results', 'junit', 'expect']
+const NOT_WITH_FIS = [
+  'takeover',
+  'lease-ttl',
+  'stop-if',
+  'report',
+  'results',
+  'junit',
+  'expect',
+  'settle',
+]
 
 /** `--document Name=file.yaml` or `--document file.yaml` (the name is the file's). */
 const documentArgument = (text: string): { name?: string; path: string } => {
@@ -91,6 +101,7 @@ export const runFisTemplate = async (
   const intervalMs = intervalOption(values, 1000)
   const probeUrl = stringOption(values, 'probe')
   if (probeUrl) urlOption(probeUrl)
+  const probeLostMs = probeLostOption(values)
   const leadMs = durationOption('lead', stringOption(values, 'lead'), 0)
   const tailMs = durationOption('tail', stringOption(values, 'tail'), 0)
   const alarmIntervalMs = durationOption(
@@ -123,6 +134,8 @@ export const runFisTemplate = async (
   // SSM: --param (if given) plays the documents' parameter; the file store: --param or its default.
   const store = createStore(selection, kind === 'ssm' ? plan.parameterName : undefined)
 
+  // The probe's URL must answer before anything is written (exit 2 otherwise).
+  if (probeUrl) await checkProbe(probeUrl)
   const alarms = [
     ...template.stopConditions.flatMap((c) =>
       c.source === 'aws:cloudwatch:alarm' ? [c.alarm] : [],
@@ -141,12 +154,20 @@ export const runFisTemplate = async (
 
   const initial = await store.read()
   const tracker = new PhaseTracker('(baseline)', describeConfig(initial?.value, faults))
+  // A probe that no longer reaches its URL stops the experiment, as a stop condition does.
+  const lost =
+    probeUrl && probeLostMs !== Number.POSITIVE_INFINITY
+      ? new ProbeLostWatch(probeUrl, probeLostMs, (reason) => stop.abort(reason))
+      : undefined
   const probe = probeUrl
     ? new Probe({
         url: probeUrl,
         intervalMs,
         tracker,
-        onSample: (sample) => terminal.line(formatProbeLine(sample)),
+        onSample: (sample) => {
+          terminal.line(formatProbeLine(sample))
+          lost?.add(sample)
+        },
       })
     : undefined
   probe?.start()

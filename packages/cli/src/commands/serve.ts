@@ -1,7 +1,8 @@
 import { basename, dirname, resolve } from 'node:path'
+import { resolveMaxAgeSeconds } from '@middy-chaos/core'
 import { describeError, UsageError } from '@middy-chaos/experiment'
 import { nextSignal } from '../runner/signals.js'
-import { loadHandler, startServer } from '../serve/index.js'
+import { CACHE_WINDOW_HEADER, loadHandler, startServer } from '../serve/index.js'
 import { createStore, resolveStoreSelection } from '../stores/index.js'
 import {
   durationOption,
@@ -12,6 +13,13 @@ import {
   stringOption,
 } from './args.js'
 import type { Command } from './command.js'
+
+/**
+ * `serve`'s chaos config cache window, in seconds, when neither `--max-age`
+ * nor `POWERTOOLS_PARAMETERS_MAX_AGE` gives one: 0, the store read on every
+ * request, so that a change shows on the next one (Lambda's default is 5 s).
+ */
+export const DEFAULT_SERVE_MAX_AGE = 0
 
 /** `middy-chaos serve`: a Lambda handler behind a local API Gateway (REST API, proxy integration). */
 export const serveCommand: Command = {
@@ -27,7 +35,8 @@ export const serveCommand: Command = {
   --function-name <n>    context.functionName (default: the module's folder name)
   --memory <mb>          context.memoryLimitInMB (default 128)
   --stage <name>         API stage in requestContext (default local)
-  --max-age <seconds>    chaos config cache, POWERTOOLS_PARAMETERS_MAX_AGE (default 1 here, 5 in Lambda)
+  --max-age <seconds>    chaos config cache, POWERTOOLS_PARAMETERS_MAX_AGE (default 0 here: the store
+                         is read on every request, a change shows on the next one; 5 in Lambda)
 ${STORE_HELP}`,
   options: () => ({
     ...STORE_OPTIONS,
@@ -70,8 +79,9 @@ ${STORE_HELP}`,
     const { kind, parameter } = resolveStoreSelection(selection)
     process.env.CHAOS_STORE = kind
     process.env.CHAOS_PARAM = parameter
+    // 0: every request reads the store, so a change shows on the next request.
     if (!Number.isNaN(maxAge)) process.env.POWERTOOLS_PARAMETERS_MAX_AGE = String(maxAge)
-    else process.env.POWERTOOLS_PARAMETERS_MAX_AGE ??= '1'
+    else process.env.POWERTOOLS_PARAMETERS_MAX_AGE ??= String(DEFAULT_SERVE_MAX_AGE)
     if (selection.endpoint) process.env.AWS_ENDPOINT_URL_SSM = selection.endpoint
     if (selection.region) process.env.AWS_REGION = selection.region
     const functionName =
@@ -93,10 +103,12 @@ ${STORE_HELP}`,
       functionName,
       memoryMb,
       ...(stage ? { stage } : {}),
+      // The function's cache window, for experiment run's settling time.
+      headers: { [CACHE_WINDOW_HEADER]: String(resolveMaxAgeSeconds(undefined)) },
     })
     const store = createStore(selection)
     terminal.error(
-      `middy-chaos serve: Listening on ${server.url} (handler ${modulePath}#${exportName}, timeout ${(timeoutMs / 1000).toFixed(2)} s, chaos config ${store.description}, cache ${process.env.POWERTOOLS_PARAMETERS_MAX_AGE} s)`,
+      `middy-chaos serve: Listening on ${server.url} (handler ${modulePath}#${exportName}, timeout ${(timeoutMs / 1000).toFixed(2)} s, chaos config ${store.description}, cache ${resolveMaxAgeSeconds(undefined)} s${resolveMaxAgeSeconds(undefined) === 0 ? ': the store is read on every request' : ''})`,
     )
     try {
       const current = await store.read()

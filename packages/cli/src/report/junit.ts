@@ -23,7 +23,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { type ExperimentStep, RUN_SCOPE, UsageError, type Verdict } from '@middy-chaos/experiment'
-import { formatSummary } from './output.js'
+import { countLeftOut, formatSummary } from './output.js'
 import type { RunRecord, SessionMark } from './record.js'
 
 /** How a test case ended, as JUnit says it. */
@@ -152,7 +152,7 @@ const runOutput = (record: RunRecord): string =>
           formatSummary(
             record.rows,
             record.summaryTitle.replace(/: \d+ requests$/, ''),
-            record.samples.filter((sample) => sample.straddles).length,
+            countLeftOut(record.samples),
           ),
         ]
       : []),

@@ -75,15 +75,38 @@ export type SummaryColumn = (typeof SUMMARY_COLUMNS)[number]
 export const summaryTitle = (rows: readonly SummaryRow[], title = 'Probe summary'): string =>
   `${title}: ${rows.filter((row) => !row.aggregate).reduce((sum, row) => sum + row.requests, 0)} requests`
 
-/** How many samples were in flight across a change (of step or config): drawn, not counted. */
-export const countLeftOut = (samples: readonly Pick<ProbeSample, 'straddles'>[]): number =>
-  samples.filter((sample) => sample.straddles).length
+/** The samples drawn but not counted: in flight across a change, or in the settling time after a write. */
+export interface LeftOut {
+  readonly straddling: number
+  readonly settling: number
+}
+
+/** How many samples were in flight across a change (of step or config), and how many more started while a write settled. */
+export const countLeftOut = (
+  samples: readonly Pick<ProbeSample, 'straddles' | 'settling'>[],
+): LeftOut => ({
+  straddling: samples.filter((sample) => sample.straddles).length,
+  settling: samples.filter((sample) => !sample.straddles && sample.settling === true).length,
+})
+
+const requests = (n: number) => `${n} ${n === 1 ? 'request' : 'requests'}`
 
 /** `left out: 2 requests in flight across a change (…)`, when some were. */
-export const summaryNote = (leftOut: number): string | undefined =>
-  leftOut === 0
+export const summaryNote = (leftOut: LeftOut): string | undefined => {
+  const parts = [
+    ...(leftOut.straddling === 0
+      ? []
+      : [`${requests(leftOut.straddling)} in flight across a change (of step or config)`]),
+    ...(leftOut.settling === 0
+      ? []
+      : [
+          `${requests(leftOut.settling)} in the settling time after a write (the functions may still have held the previous config)`,
+        ]),
+  ]
+  return parts.length === 0
     ? undefined
-    : `left out: ${leftOut} ${leftOut === 1 ? 'request' : 'requests'} in flight across a change (of step or config), drawn in the report but not counted`
+    : `left out: ${parts.join(', and ')}, drawn in the report but not counted`
+}
 
 /**
  * The summary as a text table (the expectations column when a row has
@@ -92,7 +115,7 @@ export const summaryNote = (leftOut: number): string | undefined =>
 export const formatSummary = (
   rows: readonly SummaryRow[],
   title = 'Probe summary',
-  leftOut = 0,
+  leftOut: LeftOut = { straddling: 0, settling: 0 },
 ): string => {
   const columns = SUMMARY_COLUMNS.filter(
     (column) => column !== 'expectations' || rows.some((row) => row.verdicts !== undefined),

@@ -40,6 +40,20 @@ export interface SessionResult {
   marks: SessionMark[]
   /** The verdicts of each judged step, then of the run (`(all steps)`). */
   judged: JudgedScope[]
+  /** With a probe: the settling time after each write, and its bands on the probe's clock. */
+  settle?: SessionSettle
+  /** What the run warned of before it started (steps shorter than the settling time). */
+  warnings?: string[]
+}
+
+/** The settling time of a run: requests starting within it after a write are drawn, not judged. */
+export interface SessionSettle {
+  /** ms after each write. */
+  readonly ms: number
+  /** Where the figure comes from (`--settle 2s`, the functions' cache window …). */
+  readonly why: string
+  /** Each settling time, from the write (or the restore) on, ms since the probe's origin. */
+  readonly bands: readonly { readonly fromMs: number; readonly toMs: number }[]
 }
 
 /** How a run ended, as the report tells it. */
@@ -81,4 +95,8 @@ export interface RunRecord {
   /** How the waits were changed for this run (`--wait 4s`). */
   readonly waits?: string
   readonly lease?: LeaseRecord
+  /** The settling time after each write, with its bands. */
+  readonly settle?: SessionSettle
+  /** What the run warned of before it started. */
+  readonly warnings?: readonly string[]
 }

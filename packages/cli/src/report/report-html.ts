@@ -58,7 +58,7 @@ const EXIT_CODES: Readonly<Record<number, string>> = {
   1: 'a runtime failure (restored)',
   2: 'refused for what it was given (nothing written)',
   3: 'the restore failed',
-  4: 'stopped by a stop condition (restored)',
+  4: 'stopped by a stop condition or a lost probe (restored)',
   5: 'refused: another experiment holds the parameter',
   6: 'an expectation failed (restored)',
   130: 'interrupted by SIGINT (restored)',
@@ -152,6 +152,17 @@ const renderChart = (record: RunRecord): string => {
     parts.push('</g>')
   })
 
+  // Settling times: after each write, hatched over the bands; the requests starting in one are not judged.
+  const settle = record.settle
+  for (const band of settle?.bands ?? []) {
+    const start = x(band.fromMs)
+    const end = x(Math.min(band.toMs, endMs))
+    parts.push(
+      `<g class="settling-band" data-from-ms="${band.fromMs}" data-to-ms="${band.toMs}"><title>${escapeHtml(`settling [${formatElapsed(band.fromMs)} to ${formatElapsed(band.toMs)}]: the functions may still hold the previous config (${settle?.why ?? ''}); requests starting here are drawn, not judged`)}</title>` +
+        `<rect x="${start}" y="${top}" width="${round(Math.max(1.5, end - start))}" height="${plotHeight}" fill="url(#settling)"/></g>`,
+    )
+  }
+
   // Axes and grid.
   for (let s = 0; s <= yMax + 1e-9; s += yStep) {
     const at = y(s)
@@ -206,13 +217,18 @@ const renderChart = (record: RunRecord): string => {
     const colour = STATUS_COLOURS[cls] ?? '#000'
     const cx = x(sample.startedAtMs)
     const cy = y(sample.seconds)
-    const title = `#${sample.seq} [${formatElapsed(sample.startedAtMs)}] ${sample.phase}: ${sample.status === 0 ? '000' : sample.status} in ${sample.seconds.toFixed(3)}s: ${sample.body.length > 120 ? `${sample.body.slice(0, 120)}…` : sample.body}${sample.straddles ? ' (in flight across a change: left out of the table)' : ''}`
-    const classes = `sample s${cls}${isError(sample) ? ' error' : ''}${sample.straddles ? ' straddles' : ''}`
+    const leftOut = sample.straddles
+      ? ' (in flight across a change: left out of the table)'
+      : sample.settling
+        ? ' (in the settling time after a write: not judged)'
+        : ''
+    const title = `#${sample.seq} [${formatElapsed(sample.startedAtMs)}] ${sample.phase}: ${sample.status === 0 ? '000' : sample.status} in ${sample.seconds.toFixed(3)}s: ${sample.body.length > 120 ? `${sample.body.slice(0, 120)}…` : sample.body}${leftOut}`
+    const classes = `sample s${cls}${isError(sample) ? ' error' : ''}${sample.straddles ? ' straddles' : ''}${sample.settling ? ' settling' : ''}`
     const shape = isError(sample)
       ? `<path d="M${round(cx - 3.5)} ${round(cy - 3.5)}L${round(cx + 3.5)} ${round(cy + 3.5)}M${round(cx - 3.5)} ${round(cy + 3.5)}L${round(cx + 3.5)} ${round(cy - 3.5)}" stroke="${colour}" stroke-width="${sample.straddles ? 1 : 2}" fill="none"/>`
       : `<circle cx="${cx}" cy="${cy}" r="3.2" fill="${sample.straddles ? '#fff' : colour}" stroke="${colour}" stroke-width="1.2"/>`
     parts.push(
-      `<g class="${classes}" data-seq="${sample.seq}" data-status="${sample.status}"><title>${escapeHtml(title)}</title>${shape}</g>`,
+      `<g class="${classes}" data-seq="${sample.seq}" data-status="${sample.status}"${sample.settling ? ' opacity="0.5"' : ''}><title>${escapeHtml(title)}</title>${shape}</g>`,
     )
   }
 
@@ -233,7 +249,9 @@ const renderChart = (record: RunRecord): string => {
     )
   }
 
-  return `<svg id="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="Latency of every probe request over time, by status class, with the steps as bands" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">${parts.join('')}</svg>`
+  const defs =
+    '<defs><pattern id="settling" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="8" height="8" fill="#fff3bf" fill-opacity="0.45"/><line x1="0" y1="0" x2="0" y2="8" stroke="#e8b100" stroke-opacity="0.35" stroke-width="3"/></pattern></defs>'
+  return `<svg id="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" role="img" aria-label="Latency of every probe request over time, by status class, with the steps as bands" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">${defs}${parts.join('')}</svg>`
 }
 
 const legend = (record: RunRecord): string => {
@@ -256,6 +274,9 @@ const legend = (record: RunRecord): string => {
       : '',
     record.phases.some((phase) => !phase.name.startsWith('('))
       ? '<li><span class="swatch" style="background:#e7f0fb"></span> step</li>'
+      : '',
+    (record.settle?.bands.length ?? 0) > 0
+      ? `<li id="settling-legend"><span class="swatch settling"></span> settling time after a write, ${escapeHtml(formatDuration(record.settle?.ms ?? 0))}: requests starting in it are not judged (${record.samples.filter((s) => s.settling && !s.straddles).length})</li>`
       : '',
     has('write') ? '<li><span class="line dashed"></span> write (version)</li>' : '',
     has('stopped')
@@ -345,6 +366,14 @@ const facts = (record: RunRecord): string => {
     ])
   rows.push(['started', record.startedAt], ['length', formatDuration(record.endedAtMs)])
   if (record.waits) rows.push(['waits', record.waits])
+  if (record.settle)
+    rows.push([
+      'settling',
+      record.settle.ms > 0
+        ? `${formatDuration(record.settle.ms)} after each write, not judged: ${record.settle.why}`
+        : `none: ${record.settle.why}`,
+    ])
+  for (const warning of record.warnings ?? []) rows.push(['warning', warning])
   if (record.lease) rows.push(['lease', `${record.lease.id} (expiry renewed while the run lived)`])
   return `<dl class="facts">${rows.map(([term, value]) => `<dt>${escapeHtml(term)}</dt><dd>${term === 'restored value' ? `<code>${escapeHtml(value)}</code>` : escapeHtml(value)}</dd>`).join('')}</dl>`
 }
@@ -362,6 +391,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}h3{font-siz
 .legend{list-style:none;padding:0;margin:6px 0 0;display:flex;flex-wrap:wrap;gap:4px 16px;color:var(--muted);font-size:12.5px}
 .legend li{display:flex;align-items:center;gap:5px}
 .swatch{display:inline-block;width:14px;height:10px;border:1px solid #adb5bd}
+.swatch.settling{background:repeating-linear-gradient(45deg,#fff3bf 0 3px,#f5d76e 3px 5px)}
 .line{display:inline-block;width:14px;border-top:2px solid #868e96}.line.dashed{border-top-style:dashed;border-top-width:1px}
 .badge{display:inline-block;width:16px;height:16px;border-radius:8px;color:#fff;text-align:center;font-size:11px;line-height:16px;font-weight:700}
 .badge.held{background:#2b8a3e}.badge.failed{background:#c92a2a}
@@ -417,6 +447,7 @@ export const renderHtmlReport = (record: RunRecord): string => {
     rows: record.rows,
     judged: record.judged,
     marks: record.marks,
+    ...(record.settle === undefined ? {} : { settle: record.settle }),
     samples: record.samples,
   }
   return `<!doctype html>

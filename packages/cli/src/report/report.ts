@@ -87,6 +87,10 @@ export const experimentRecord = (
     ...(options.file === undefined ? {} : { file: options.file }),
     ...(options.waits === undefined ? {} : { waits: options.waits }),
     lease: result.lease,
+    ...(session.settle === undefined ? {} : { settle: session.settle }),
+    ...(session.warnings === undefined || session.warnings.length === 0
+      ? {}
+      : { warnings: session.warnings }),
   }
 }
 
@@ -106,6 +110,8 @@ export const jsonReport = (record: RunRecord): object => ({
   stoppedBy: record.outcome.stoppedBy,
   lease: record.lease,
   restore: record.outcome.restore,
+  ...(record.settle === undefined ? {} : { settle: record.settle }),
+  ...(record.warnings === undefined ? {} : { warnings: record.warnings }),
   phases: record.phases,
   summary: record.rows,
   expectations: record.judged,
@@ -126,7 +132,8 @@ export const writeReport = async (path: string, record: RunRecord): Promise<void
 /**
  * The raw measurements as JSON Lines, in time order (`atMs`: ms since
  * `startedAt`): a `run` line, then `phase`, `request`, `step`, `write`,
- * `verdict`, `stopped`, `restored` and `renewal-failed` lines, then `end`.
+ * `settling` (a write's settling time: `untilMs`), `verdict`, `stopped`,
+ * `restored` and `renewal-failed` lines, then `end`.
  */
 export const resultLines = (record: RunRecord): string[] => {
   const timed: { atMs: number; order: number; line: object }[] = []
@@ -142,6 +149,8 @@ export const resultLines = (record: RunRecord): string[] => {
     const { atMs, ...rest } = mark
     add(atMs, rest)
   }
+  for (const band of record.settle?.bands ?? [])
+    add(band.fromMs, { type: 'settling', untilMs: band.toMs })
   for (const scope of record.judged)
     for (const verdict of scope.verdicts)
       add(scope.atMs, { type: 'verdict', scope: scope.scope, name: scope.name, ...verdict })

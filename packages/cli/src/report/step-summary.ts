@@ -10,6 +10,7 @@ import { appendFile } from 'node:fs/promises'
 import { failedCount, RUN_SCOPE } from '@middy-chaos/experiment'
 import { stepCourse } from './junit.js'
 import {
+  countLeftOut,
   formatDuration,
   formatVerdictCell,
   SUMMARY_COLUMNS,
@@ -94,7 +95,7 @@ export const stepSummaryMarkdown = (record: RunRecord): string => {
   const columns = SUMMARY_COLUMNS.filter(
     (column) => column !== 'expectations' || record.rows.some((row) => row.verdicts !== undefined),
   )
-  const note = summaryNote(record.samples.filter((sample) => sample.straddles).length)
+  const note = summaryNote(countLeftOut(record.samples))
   return [
     `### ${good ? '✔' : '✖'} middy-chaos experiment ${code(record.title)}: ${outcome.text}${expectations}`,
     '',

@@ -1,5 +1,13 @@
+import { sleep } from '@middy-chaos/core'
 import type { Verdict } from '@middy-chaos/experiment'
-import { describeError, type ProbeSample, percentile } from '@middy-chaos/experiment'
+import {
+  describeError,
+  formatDuration,
+  InputError,
+  type ProbeSample,
+  percentile,
+} from '@middy-chaos/experiment'
+import { CACHE_WINDOW_HEADER } from '../serve/index.js'
 
 /** Which experiment phase is under way, shared by the runner and the probe. */
 export class PhaseTracker {
@@ -9,6 +17,9 @@ export class PhaseTracker {
   #startedAt: number
   readonly #origin: number
   readonly phases: { name: string; config: string; startedAtMs: number }[] = []
+  /** The settling times after each write: requests starting in one are not judged. */
+  readonly settling: { fromMs: number; toMs: number }[] = []
+  #settlingUntil = Number.NEGATIVE_INFINITY
 
   public constructor(name = '(all)', config = '', origin = Date.now()) {
     this.#origin = origin
@@ -32,6 +43,10 @@ export class PhaseTracker {
   public get startedAtMs(): number {
     return this.#startedAt - this.#origin
   }
+  /** Epoch ms of the tracker's ms 0. */
+  public get origin(): number {
+    return this.#origin
+  }
   public elapsed(now = Date.now()): number {
     return now - this.#origin
   }
@@ -43,6 +58,25 @@ export class PhaseTracker {
     this.#config = config
     this.#startedAt = Date.now()
     this.phases.push({ name, config, startedAtMs: this.#startedAt - this.#origin })
+  }
+
+  /** True while a request starting now may still meet the previous config in a function's cache. */
+  public get settlingNow(): boolean {
+    return this.elapsed() < this.#settlingUntil
+  }
+
+  /**
+   * A write landed: for `ms` from now, the functions may still serve the
+   * previous config from their cache (nothing when `ms` is 0).
+   */
+  public settle(ms: number): void {
+    if (ms <= 0) return
+    const fromMs = this.elapsed()
+    this.#settlingUntil = fromMs + ms
+    const last = this.settling.at(-1)
+    // A write within the settling time of the one before extends it.
+    if (last !== undefined && last.toMs >= fromMs) last.toMs = fromMs + ms
+    else this.settling.push({ fromMs, toMs: fromMs + ms })
   }
 
   /** Marks that the store is changing under the current phase (a write starts or ends). */
@@ -158,6 +192,7 @@ export class Probe {
     const generation = tracker.generation
     const phaseOffsetMs = tracker.elapsed() - tracker.startedAtMs
     const startedAtMs = tracker.elapsed()
+    const settling = tracker.settlingNow
     const controller = new AbortController()
     this.#inflight = controller
     const timeout = setTimeout(
@@ -202,9 +237,123 @@ export class Probe {
       phase,
       phaseAtEnd: tracker.name,
       straddles: tracker.generation !== generation,
+      ...(settling ? { settling: true as const } : {}),
       phaseOffsetMs,
     }
   }
+}
+
+/** True when the request reached the URL: an answer (any status), or a request that timed out once connected or not. */
+const reached = (sample: ProbeSample): boolean => sample.status !== 0 || sample.error === TIMED_OUT
+
+/** Default time without reaching the probed URL after which a run stops (`--probe-lost`). */
+export const DEFAULT_PROBE_LOST_MS = 5_000
+
+/**
+ * A stop condition of its own: the probe no longer reaches its URL. Trips
+ * once, when at least two requests in a row got no answer for another reason
+ * than their timeout (refused, reset, DNS, …: the server is gone, or the URL
+ * was wrong) and the last one ended `lostAfterMs` or more after the end of the
+ * last request that reached it (or after the start). A request that timed out
+ * reached a server that is slow: the thresholds of `--stop-if` judge that.
+ */
+export class ProbeLostWatch {
+  readonly #url: string
+  readonly #lostAfterMs: number
+  readonly #onTrip: (reason: string) => void
+  #reachedAtMs: number
+  #misses = 0
+  #tripped = false
+
+  public constructor(
+    url: string,
+    lostAfterMs: number,
+    onTrip: (reason: string) => void,
+    startMs = 0,
+  ) {
+    this.#url = url
+    this.#lostAfterMs = lostAfterMs
+    this.#onTrip = onTrip
+    this.#reachedAtMs = startMs
+  }
+
+  public add(sample: ProbeSample): void {
+    // The probe's own cut at its end says nothing about the URL.
+    if (this.#tripped || sample.stopped === true) return
+    const endMs = sample.startedAtMs + sample.seconds * 1000
+    if (reached(sample)) {
+      this.#misses = 0
+      this.#reachedAtMs = endMs
+      return
+    }
+    this.#misses++
+    const lostMs = endMs - this.#reachedAtMs
+    if (this.#misses >= 2 && lostMs >= this.#lostAfterMs) {
+      this.#tripped = true
+      this.#onTrip(
+        `probe lost: ${this.#url} could not be reached for ${(lostMs / 1000).toFixed(1)} s (${this.#misses} requests in a row: ${sample.error ?? 'no answer'})`,
+      )
+    }
+  }
+}
+
+/** What the probed URL said to {@link checkProbe}. */
+export interface ProbeCheck {
+  /** The HTTP status of its answer. */
+  readonly status: number
+  /**
+   * The served function's chaos config cache window, in seconds, when the
+   * answer carried `serve`'s {@link CACHE_WINDOW_HEADER} header.
+   */
+  readonly cacheMaxAgeSeconds?: number
+}
+
+/**
+ * Asks the probed URL once, and again up to `attempts` times in all, `pauseMs`
+ * apart, until it answers (any HTTP status); resolves with the answer, or
+ * `undefined` when `signal` ended the check. Throws an {@link InputError}
+ * (exit 2) naming the last error when it never answers: `experiment run`
+ * checks its probe so before its first write, and refuses the run.
+ *
+ * @example
+ * ```ts
+ * const { status, cacheMaxAgeSeconds } = (await checkProbe('http://127.0.0.1:3000/')) ?? {}
+ * ```
+ */
+export const checkProbe = async (
+  url: string,
+  options: { attempts?: number; pauseMs?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<ProbeCheck | undefined> => {
+  const attempts = options.attempts ?? 3
+  let lastError = 'no answer'
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (attempt > 1) await sleep(options.pauseMs ?? 500, options.signal)
+    if (options.signal?.aborted) return undefined
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? 10_000)
+    try {
+      const response = await fetch(url, {
+        signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+        headers: { 'user-agent': 'middy-chaos-probe' },
+      })
+      await response.arrayBuffer()
+      const header = response.headers.get(CACHE_WINDOW_HEADER)
+      const seconds = Number(header)
+      return {
+        status: response.status,
+        ...(header !== null && header.trim() !== '' && Number.isFinite(seconds) && seconds >= 0
+          ? { cacheMaxAgeSeconds: seconds }
+          : {}),
+      }
+    } catch (cause) {
+      if (options.signal?.aborted) return undefined
+      lastError = timeout.aborted
+        ? `no answer within ${formatDuration(options.timeoutMs ?? 10_000)}`
+        : describeError((cause as Error).cause ?? cause)
+    }
+  }
+  throw new InputError(
+    `--probe ${url} does not answer (${lastError}; ${attempts} ${attempts === 1 ? 'try' : `tries, ${formatDuration(options.pauseMs ?? 500)} apart`}): the run is refused, the parameter unchanged; is the function served there (middy-chaos serve <handler module> --port <n>)?`,
+  )
 }
 
 /** One row of the probe summary. */
@@ -214,9 +363,10 @@ export interface SummaryRow {
   /** Requests counted: those that saw one config (see `leftOut`). */
   requests: number
   /**
-   * Requests in flight while the step or the store changed: they saw two
-   * configs, so they are left out of the numbers and verdicts (the report
-   * still draws them).
+   * Requests in flight while the step or the store changed (they saw two
+   * configs), or started in the settling time after a write (the functions
+   * may still have held the previous one): left out of the numbers and
+   * verdicts (the report still draws them).
    */
   leftOut: number
   statuses: Record<string, number>
@@ -229,13 +379,13 @@ export interface SummaryRow {
   aggregate?: boolean
 }
 
-/** Requests, status counts and p50/p95/p99 of samples, the straddling ones left out. */
+/** Requests, status counts and p50/p95/p99 of samples, the straddling and settling ones left out. */
 export const summariseRow = (
   phase: string,
   config: string,
   samples: readonly ProbeSample[],
 ): SummaryRow => {
-  const counted = samples.filter((s) => !s.straddles)
+  const counted = samples.filter((s) => !s.straddles && s.settling !== true)
   const statuses: Record<string, number> = {}
   for (const s of counted) {
     const key = s.status === 0 ? '000' : String(s.status)

@@ -107,6 +107,18 @@ export interface RunOptions {
   takeover?: boolean
   /** The faults the values are read with (default: the registry). */
   faults?: FaultCatalog
+  /**
+   * Runs once the lease is held and the value before the experiment recorded,
+   * before the first step and before `start` is emitted; the lease is renewed
+   * meanwhile. `current` is the value in force now (after a takeover, the
+   * dead run's), `initial` the value the run restores. `experiment run`
+   * checks its probe there and probes the baseline. Throwing refuses the run:
+   * the lease is released, nothing was written, and the error is thrown again.
+   */
+  beforeSteps?: (values: {
+    current: StoredValue | undefined
+    initial: StoredValue | undefined
+  }) => Promise<void>
 }
 
 /** Runs `work` one at a time: step writes, renewals and the restore never interleave. */
@@ -170,10 +182,6 @@ export const runExperiment = async (
     await lease.release().catch(() => undefined)
     throw error
   }
-  const started = Date.now()
-  const elapsed = () => Date.now() - started
-  emit({ type: 'start', experiment, store, initial, lease: lease.record })
-
   const exclusive = serial()
   const internal = new AbortController()
   const waits = AbortSignal.any(
@@ -235,6 +243,18 @@ export const runExperiment = async (
     },
     Math.max(500, Math.floor(ttlMs / 3)),
   )
+  try {
+    await options.beforeSteps?.({ current, initial })
+  } catch (error) {
+    // Refused before the first write: nothing to restore.
+    clearInterval(timer)
+    await renewal
+    if (!leaseLost) await lease.release().catch(() => undefined)
+    throw error
+  }
+  const started = Date.now()
+  const elapsed = () => Date.now() - started
+  emit({ type: 'start', experiment, store, initial, lease: lease.record })
 
   const interrupted = (index: number, step: ExperimentStep): boolean => {
     if (options.stop?.aborted) {

@@ -71,7 +71,12 @@ export interface ServeOptions {
   region?: string
   /** Where runtime lines go (START/END/REPORT, errors, timeouts); default stdout. */
   log?: (line: string) => void
+  /** Headers every answer carries besides API Gateway's (`serve`: {@link CACHE_WINDOW_HEADER}). */
+  headers?: Readonly<Record<string, string>>
 }
+
+/** The cache window of the served function, s, in every answer: `experiment run` settles by it. */
+export const CACHE_WINDOW_HEADER = 'x-middy-chaos-max-age'
 
 export interface RunningServer {
   readonly url: string
@@ -379,6 +384,7 @@ export const startServer = async (options: ServeOptions): Promise<RunningServer>
     const headers: Record<string, string | string[]> = {
       'x-amzn-requestid': requestId,
       'x-amz-apigw-id': requestId.slice(0, 16),
+      ...options.headers,
     }
     for (const [name, values] of Object.entries(reply.headers)) {
       headers[name] = values.length === 1 ? (values[0] as string) : values

@@ -14,20 +14,30 @@ import {
   type StopConditionSpec,
   UsageError,
 } from '@middy-chaos/experiment'
-import type { ConfigStore } from '@middy-chaos/fis/local'
+import type { ConfigStore, StoredValue } from '@middy-chaos/fis/local'
 import {
   describeRestore,
+  formatDuration,
   formatElapsed,
   formatProbeLine,
   formatVerdicts,
   timelinePrinter,
 } from '../report/output.js'
 import type { SessionMark, SessionResult } from '../report/record.js'
-import { PhaseTracker, Probe, summarise, summariseRow } from '../runner/probe.js'
+import {
+  checkProbe,
+  DEFAULT_PROBE_LOST_MS,
+  PhaseTracker,
+  Probe,
+  ProbeLostWatch,
+  summarise,
+  summariseRow,
+} from '../runner/probe.js'
 import { type RunResult, runExperiment } from '../runner/run.js'
 import { type Interruption, signalExitCode } from '../runner/signals.js'
 import { AlarmWatch } from '../runner/watch.js'
 import type { Terminal } from '../terminal.js'
+import { inForceWait, type Settle, settleTime, settleWarnings } from './settle.js'
 
 export interface SessionOptions {
   experiment: Experiment
@@ -53,6 +63,16 @@ export interface SessionOptions {
   takeover?: boolean
   /** Expectations over the whole run besides the experiment file's (`--expect`). */
   expect?: readonly Expectation[]
+  /**
+   * ms after each write during which the probe's requests are not judged
+   * (`--settle`); default: what {@link settleTime} makes of the probe check.
+   */
+  settleMs?: number
+  /**
+   * Stop when the probe has reached nothing for this long (ms, default
+   * {@link DEFAULT_PROBE_LOST_MS}); `Infinity`: never.
+   */
+  probeLostMs?: number
 }
 
 /**
@@ -93,25 +113,23 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
     throw error
   }
   const probeWatch = new ProbeWatch(thresholds, trip)
+  const stopping = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal
 
   const printTimeline = timelinePrinter(terminal, faults)
-  const initial = await store.read()
-  const origin = Date.now()
-  const tracker = new PhaseTracker('(baseline)', describeConfig(initial?.value, faults), origin)
+  const { url } = options
+  const intervalMs = options.intervalMs ?? 1000
+  // Made once the lease is held (beforeSteps): the probe's clock starts with the baseline.
+  let tracker: PhaseTracker | undefined
+  let probe: Probe | undefined
+  let settle: Settle = { ms: 0, why: 'no probe' }
+  const track = (): PhaseTracker => {
+    tracker ??= new PhaseTracker('(baseline)')
+    return tracker
+  }
   const marks: SessionMark[] = []
   const judged: JudgedScope[] = []
   const ran = new Set<string>()
-  const probe = options.url
-    ? new Probe({
-        url: options.url,
-        intervalMs: options.intervalMs ?? 1000,
-        tracker,
-        onSample: (sample) => {
-          terminal.line(formatProbeLine(sample))
-          probeWatch.add(sample)
-        },
-      })
-    : undefined
+  const warnings: string[] = []
   /** ms since the origin when the experiment started: the timeline's 00:00.0. */
   let experimentStartMs = 0
   /** The step that ended, judged as the next phase starts (its requests in flight then straddle). */
@@ -130,15 +148,57 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
     if (!probe || expectations.length === 0) return
     const samples = judgedSamples(probe.samples, phases)
     const verdicts = judge(expectations, samples)
-    judged.push({ scope, name, atMs: tracker.elapsed(), verdicts })
+    judged.push({ scope, name, atMs: track().elapsed(), verdicts })
     if (scope === 'run')
       terminal.line(
-        `${verdicts.every((v) => v.held) ? '✔' : '✖'} [${formatElapsed(tracker.elapsed() - experimentStartMs)}] expectations over all steps (${samples.length} requests)`,
+        `${verdicts.every((v) => v.held) ? '✔' : '✖'} [${formatElapsed(track().elapsed() - experimentStartMs)}] expectations over all steps (${samples.length} requests)`,
       )
     for (const line of formatVerdicts(verdicts)) terminal.line(line)
   }
-  probe?.start()
-  await sleep(probe ? (options.leadMs ?? 0) : 0, signal)
+
+  /**
+   * Once the lease is held, before the first write: the probe's URL must
+   * answer (else the run is refused, exit 2); the value the run starts from
+   * must be in force (the rest of its settling time); then the baseline.
+   */
+  const beforeSteps = async ({ current }: { current: StoredValue | undefined }) => {
+    const check = url ? await checkProbe(url, signal ? { signal } : {}) : undefined
+    if (url && check) {
+      settle = settleTime(options.settleMs, check, intervalMs)
+      terminal.line(
+        `Probe ${url} answers (${check.status}). ${settle.ms > 0 ? `Settling time ${formatDuration(settle.ms)}: requests starting within it after a write are drawn but not judged (${settle.why}).` : `No settling time: ${settle.why}.`}`,
+      )
+      for (const warning of settleWarnings(experiment, settle.ms)) {
+        warnings.push(warning)
+        terminal.error(`warning: ${warning}`)
+      }
+      const wait = inForceWait(current, settle.ms)
+      if (wait > 0) {
+        terminal.line(
+          `The value in force was written ${formatDuration(settle.ms - wait)} ago: the baseline starts in ${formatDuration(wait)}, once the functions hold it.`,
+        )
+        await sleep(wait, stopping)
+      }
+    }
+    tracker = new PhaseTracker('(baseline)', describeConfig(current?.value, faults))
+    if (!url || !check) return
+    const lost =
+      options.probeLostMs === Number.POSITIVE_INFINITY
+        ? undefined
+        : new ProbeLostWatch(url, options.probeLostMs ?? DEFAULT_PROBE_LOST_MS, trip)
+    probe = new Probe({
+      url,
+      intervalMs,
+      tracker,
+      onSample: (sample) => {
+        terminal.line(formatProbeLine(sample))
+        probeWatch.add(sample)
+        lost?.add(sample)
+      },
+    })
+    probe.start()
+    await sleep(options.leadMs ?? 0, stopping)
+  }
 
   let result: RunResult
   try {
@@ -148,8 +208,9 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
       ...(faults ? { faults } : {}),
       ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
       ...(options.takeover ? { takeover: true } : {}),
+      beforeSteps,
       onEvent: (event) => {
-        const atMs = tracker.elapsed()
+        const atMs = track().elapsed()
         switch (event.type) {
           case 'start':
             experimentStartMs = atMs
@@ -157,7 +218,7 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
           case 'step':
             if (event.state === 'running') {
               closeStep()
-              tracker.enter(event.step.name)
+              track().enter(event.step.name)
               ran.add(event.step.name)
             } else if (ran.has(event.step.name)) ended = event.step
             marks.push({
@@ -170,10 +231,11 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
             })
             break
           case 'writing':
-            tracker.bump()
+            track().bump()
             break
           case 'written':
-            tracker.bump(event.step.setSummary)
+            track().bump(event.step.setSummary)
+            track().settle(settle.ms)
             marks.push({
               type: 'write',
               atMs,
@@ -192,10 +254,12 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
             // Every step has ended: the run is judged over the requests of the steps that ran.
             closeStep()
             judgeNow('run', RUN_SCOPE, runExpectations, ran)
-            tracker.enter('(restore)')
+            track().enter('(restore)')
             break
           case 'restored':
-            tracker.bump()
+            track().bump()
+            if (event.restore.action === 'restored' || event.restore.action === 'deleted')
+              track().settle(settle.ms)
             marks.push({
               type: 'restored',
               atMs,
@@ -208,7 +272,7 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
       },
     })
   } catch (error) {
-    // Refused (a lease held) or failed before anything was written.
+    // Refused (a lease held, a probe that does not answer) or failed before anything was written.
     await probe?.stop()
     throw error
   } finally {
@@ -217,9 +281,10 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
   terminal.line(describeRestore(store, result.restore, faults))
   if (result.restore.warning) terminal.error(`warning: ${result.restore.warning}`)
 
+  const phases = track()
   if (probe) {
     const after = await store.read().catch(() => undefined)
-    tracker.enter('(after)', describeConfig(after?.value, faults))
+    phases.enter('(after)', describeConfig(after?.value, faults))
     await sleep(options.tailMs ?? 0, signal)
     await probe.stop()
   }
@@ -227,7 +292,7 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
   const steps = judged.filter((scope) => scope.scope === 'step')
   const rows = summarise(
     samples,
-    tracker.phases,
+    phases.phases,
     new Map(steps.map((scope) => [scope.name, scope.verdicts])),
   )
   const run = judged.find((scope) => scope.scope === 'run')
@@ -245,11 +310,13 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
     result,
     samples,
     rows,
-    phases: tracker.phases,
-    startedAt: new Date(origin).toISOString(),
-    endedAtMs: tracker.elapsed(),
+    phases: phases.phases,
+    startedAt: new Date(phases.origin).toISOString(),
+    endedAtMs: phases.elapsed(),
     marks,
     judged,
+    ...(probe ? { settle: { ms: settle.ms, why: settle.why, bands: phases.settling } } : {}),
+    warnings,
   }
 }
 
