@@ -215,22 +215,27 @@ describe('enable writes each fault in a format that reads it', () => {
     const param = freshParam()
     const before = Date.now()
     expect((await runMain(['enable', 'latency', '--param', param])).code).toBe(0)
+    const after = Date.now()
     const text = await readFile(param, 'utf8')
     expect(text).toMatch(
       /^\{"is_enabled":true,"fault_type":"latency","delay":400,"error_code":404,"exception_msg":"Fault injected by chaos-lambda","rate":1,"expiresAt":"[^"]+"\}$/,
     )
+    // An hour after the moment of the write, which lies within the command
     const expiresAt = Date.parse(JSON.parse(text).expiresAt)
-    expect(expiresAt - before).toBeGreaterThanOrEqual(3_600_000)
-    expect(expiresAt - before).toBeLessThan(3_610_000)
+    expect(expiresAt).toBeGreaterThanOrEqual(before + 3_600_000)
+    expect(expiresAt).toBeLessThanOrEqual(after + 3_600_000)
   })
 
   it('keeps faults on until disabled with --for never, and for the time asked with --for', async () => {
     const param = freshParam()
     await runMain(['enable', 'exception', '--for', 'never', '--param', param])
     expect(JSON.parse(await readFile(param, 'utf8'))).not.toHaveProperty('expiresAt')
+    const before = Date.now()
     await runMain(['enable', 'exception', '--for', '5m', '--param', param])
+    const after = Date.now()
     const { expiresAt } = JSON.parse(await readFile(param, 'utf8'))
-    expect(Date.parse(expiresAt) - Date.now()).toBeGreaterThan(290_000)
+    expect(Date.parse(expiresAt)).toBeGreaterThanOrEqual(before + 300_000)
+    expect(Date.parse(expiresAt)).toBeLessThanOrEqual(after + 300_000)
     expect((await runMain(['enable', '--for', '13h', '--param', param])).code).toBe(2)
   })
 
@@ -492,6 +497,7 @@ describe('--force and --for never leave faults on by accident', () => {
 
     // Act
     const result = await runMain(['set', '--force', value, '--param', param])
+    const after = Date.now()
 
     // Assess
     expect(result.code).toBe(0)
@@ -499,8 +505,8 @@ describe('--force and --for never leave faults on by accident', () => {
       /^warning: faults\[1\]\.type: unknown fault type "explode" .*\(written anyway: --force\)\n$/,
     )
     const { expiresAt } = JSON.parse(await readFile(param, 'utf8'))
-    expect(Date.parse(expiresAt) - before).toBeGreaterThanOrEqual(3_600_000)
-    expect(Date.parse(expiresAt) - before).toBeLessThan(3_610_000)
+    expect(Date.parse(expiresAt)).toBeGreaterThanOrEqual(before + 3_600_000)
+    expect(Date.parse(expiresAt)).toBeLessThanOrEqual(after + 3_600_000)
   })
 
   it.each([
@@ -532,13 +538,14 @@ describe('--force and --for never leave faults on by accident', () => {
     // Act
     const started = Date.now()
     const ok = await runMain(['enable', 'latency', '--for', '1h30m', '--param', param])
+    const ended = Date.now()
     const tooLong = await runMain(['enable', 'latency', '--for', '12h0.5s', '--param', param])
 
     // Assess
     expect(ok.code, ok.stderr).toBe(0)
     const { expiresAt } = JSON.parse(await readFile(param, 'utf8')) as { expiresAt: string }
-    expect(Date.parse(expiresAt) - started).toBeGreaterThanOrEqual(5_400_000 - 1000)
-    expect(Date.parse(expiresAt) - started).toBeLessThanOrEqual(5_400_000 + 5000)
+    expect(Date.parse(expiresAt)).toBeGreaterThanOrEqual(started + 5_400_000)
+    expect(Date.parse(expiresAt)).toBeLessThanOrEqual(ended + 5_400_000)
     expect(tooLong.code).toBe(2)
     expect(tooLong.stderr).toBe('middy-chaos: --for: "12h0.5s" is longer than the 12h allowed\n')
   })

@@ -104,13 +104,14 @@ describe('an experiment whose expectations hold (latency-slo.json)', () => {
   })
 
   it('shows the verdicts in the summary, with p99', () => {
+    // No expectation bounds p99: on a busy machine, the slowest request may take a second or more
     expect(run.stdout).toMatch(
       /^step\s+config\s+requests\s+status codes\s+p50\s+p95\s+p99\s+expectations$/m,
     )
     expect(run.stdout).toMatch(
-      /^S02_Hold\s+latency 200ms\s+\d+\s+200×\d+\s+(0\.\d{3}s\s+){3}✔ 4 held$/m,
+      /^S02_Hold\s+latency 200ms\s+\d+\s+200×\d+\s+(\d+\.\d{3}s\s+){3}✔ 4 held$/m,
     )
-    expect(run.stdout).toMatch(/^\(all steps\)\s+\d+\s+200×\d+\s+(0\.\d{3}s\s+){3}✔ 3 held$/m)
+    expect(run.stdout).toMatch(/^\(all steps\)\s+\d+\s+200×\d+\s+(\d+\.\d{3}s\s+){3}✔ 3 held$/m)
   })
 })
 

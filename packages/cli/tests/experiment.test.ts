@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
 import { adjustWaits, parseExperiment } from '@middy-chaos/experiment'
 import type { ConfigStore } from '@middy-chaos/fis/local'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { loadExperiment } from '../src/runner/experiment-file.js'
 import { type RunEvent, runExperiment } from '../src/runner/run.js'
 import { FileStore } from '../src/stores/index.js'
@@ -102,6 +102,7 @@ describe('runExperiment', () => {
     path = join(dir, 'config.json')
   })
   afterEach(async () => {
+    vi.useRealTimers()
     await rm(dir, { recursive: true, force: true })
   })
 
@@ -184,6 +185,8 @@ describe('runExperiment', () => {
   })
 
   it('stops at once when interrupted, then restores', async () => {
+    // Prepare: timers and Date on a fake clock, the store's files real: the clock moves only
+    // when the test moves it
     await writeFileValue(path, OFF)
     const controller = new AbortController()
     const long = parseExperiment({
@@ -194,16 +197,34 @@ describe('runExperiment', () => {
         { name: 'S03', set: { ...latency, delay: 800 } },
       ],
     })
+    vi.useFakeTimers({
+      toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+    })
     const started = Date.now()
-    const result = await runExperiment(long, new FileStore(path), {
+    let holding: () => void = () => {}
+    const held = new Promise<void>((resolve) => {
+      holding = resolve
+    })
+
+    // Act: the interruption comes 20 ms into S02's minute
+    const run = runExperiment(long, new FileStore(path), {
       signal: controller.signal,
       onEvent: (event) => {
         if (event.type === 'step' && event.step.name === 'S02' && event.state === 'running') {
           setTimeout(() => controller.abort(), 20)
+          holding()
         }
       },
     })
-    expect(Date.now() - started).toBeLessThan(5000)
+    await held
+    await vi.advanceTimersByTimeAsync(20)
+    const result = await run
+    const ended = Date.now()
+    vi.useRealTimers()
+
+    // Assess: the run ended with the clock at the interruption, 20 ms in: the minute's wait was
+    // cut, not waited out (the clock never moved past it, a run that waited would never end)
+    expect(ended - started).toBe(20)
     expect(result.outcome).toBe('interrupted')
     expect(await readFile(path, 'utf8')).toBe(OFF)
     expect((await readFileHistory(path)).map((entry) => entry.label)).toEqual([

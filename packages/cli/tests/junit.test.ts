@@ -178,11 +178,15 @@ describe('--junit, an experiment meant to fail (outage-hidden.json)', () => {
     expect(summary).toContain('**completed**, exit code 6')
     expect(summary).toContain('| # | step | set | outcome | duration | expectations |')
     expect(summary).toMatch(/\| 1 \| S01_Outage \| status code 503 \| ✔ done \| \d+ms \| {2}\|/)
-    expect(summary).toMatch(/\| 2 \| S02_Hold \| {2}\| ✔ done \| 2s \| ✖ 2 of 4 failed \|/)
+    // The hold's 2 s, and what a busy machine adds to them
+    const hold = /\| 2 \| S02_Hold \| {2}\| ✔ done \| (\d+(?:\.\d)?)s \| ✖ 2 of 4 failed \|/.exec(
+      summary,
+    )
+    expect(Number(hold?.[1])).toBeGreaterThanOrEqual(2)
     expect(summary).toContain('| scope | expectation | verdict | measured |')
     expect(summary).toMatch(/\| S02_Hold \| 2xx>=99% \| ✖ failed \| 2xx 0% \(0 of \d+\) \|/)
     expect(summary).toMatch(
-      /\| \(all steps\) \| p99&lt;2s \| ✔ held \| p99 0\.\d{3}s \(\d+ requests\) \|/,
+      /\| \(all steps\) \| p99&lt;2s \| ✔ held \| p99 [01]\.\d{3}s \(\d+ requests\) \|/,
     )
     expect(summary).toMatch(
       /#### Probe summary per step: \d+ requests\n\n\| step \| config \| requests \| status codes \| p50 \| p95 \| p99 \| expectations \|/,

@@ -28,6 +28,7 @@ import {
   staleReason,
 } from '@middy-chaos/fis/local'
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { stampWindows } from '../../../test/helpers/stamps.js'
 import { recoverStaleLease, runExperiment } from '../src/runner/run.js'
 import { FileStore, SsmStore } from '../src/stores/index.js'
 import { runMain } from './helpers.js'
@@ -131,12 +132,15 @@ describe('the lease', () => {
     const stamped = history.filter((entry) => entry.label?.endsWith('S01'))
     // The step's write, and its renewals every third of the TTL.
     expect(stamped.length).toBeGreaterThanOrEqual(3)
-    for (const entry of stamped) {
-      const value = JSON.parse(entry.value)
-      expect(value).toMatchObject(LATENCY)
-      const ahead = Date.parse(value.expiresAt) - Date.parse(entry.modifiedAt)
-      expect(ahead).toBeGreaterThan(1_500)
-      expect(ahead).toBeLessThanOrEqual(2_100)
+    for (const entry of stamped) expect(JSON.parse(entry.value)).toMatchObject(LATENCY)
+    // Each stamped afresh (no two alike), one TTL ahead of the moment it was written, by the
+    // store's own version times: after the version before it, no later than its own
+    const windows = stampWindows(history, 2_000)
+    expect(windows.map(({ version }) => version)).toEqual(stamped)
+    expect(new Set(windows.map(({ stampedAt }) => stampedAt)).size).toBe(stamped.length)
+    for (const { stampedAt, after, written } of windows) {
+      expect(stampedAt).toBeGreaterThanOrEqual(after)
+      expect(stampedAt).toBeLessThanOrEqual(written)
     }
     expect(history.at(-1)?.value).toBe(BEFORE)
   })
@@ -542,26 +546,52 @@ describe('inputs', () => {
 })
 
 describe('SSM lease', () => {
+  /**
+   * An SSM store whose restore waits for the reads the test started during the
+   * run: they land while the run, and its lease, go on, however long they take.
+   */
+  const readingDuringRun = (store: SsmStore) => {
+    const reads: Promise<unknown>[] = []
+    const held = new Proxy(store, {
+      get: (target, key) => {
+        if (key === 'write')
+          return async (...args: Parameters<SsmStore['write']>) => {
+            if (args[1]?.label?.endsWith(': restore')) await Promise.all(reads)
+            return target.write(...args)
+          }
+        const member: unknown = Reflect.get(target, key, target)
+        return typeof member === 'function' ? member.bind(target) : member
+      },
+    })
+    return {
+      store: held,
+      read: (act: () => Promise<unknown>) => void reads.push(act()),
+      done: () => Promise.all(reads),
+    }
+  }
+
   it('is a SecureString when the parameter is one: the value it records is never in clear', async () => {
     // Prepare
     const ssm = new SSMClient({ endpoint: inject('motoEndpoint'), region: 'us-east-1' })
     const name = `/middy-chaos/lease-secure/${Date.now()}`
     const secret = '{"is_enabled":false,"fault_type":"latency","note":"hunter2"}'
     await ssm.send(new PutParameterCommand({ Name: name, Value: secret, Type: 'SecureString' }))
-    const store = new SsmStore(name, { client: ssm })
+    const during = readingDuringRun(new SsmStore(name, { client: ssm }))
     let type: string | undefined
     let stored: string | undefined
 
     // Act
-    await runExperiment(experiment('100ms'), store, {
-      onEvent: async (event) => {
+    await runExperiment(experiment('100ms'), during.store, {
+      onEvent: (event) => {
         if (event.type !== 'written') return
-        const { Parameter } = await ssm.send(new GetParameterCommand({ Name: `${name}.lease` }))
-        type = Parameter?.Type
-        stored = Parameter?.Value
+        during.read(async () => {
+          const { Parameter } = await ssm.send(new GetParameterCommand({ Name: `${name}.lease` }))
+          type = Parameter?.Type
+          stored = Parameter?.Value
+        })
       },
     })
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await during.done()
 
     // Assess
     expect(type).toBe('SecureString')
@@ -590,14 +620,16 @@ describe('SSM lease', () => {
         )
       ).Parameters?.[0]?.KeyId
     const keys: (string | undefined)[] = []
+    const during = readingDuringRun(new SsmStore(name, { client: ssm }))
 
     // Act
-    await runExperiment(experiment('100ms'), new SsmStore(name, { client: ssm }), {
-      onEvent: async (event) => {
-        if (event.type === 'written') keys.push(await keyOf(`${name}.lease`), await keyOf(name))
+    await runExperiment(experiment('100ms'), during.store, {
+      onEvent: (event) => {
+        if (event.type === 'written')
+          during.read(async () => keys.push(await keyOf(`${name}.lease`), await keyOf(name)))
       },
     })
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await during.done()
 
     // Assess
     expect(keys.length).toBeGreaterThan(0)
@@ -610,13 +642,17 @@ describe('SSM lease', () => {
     const name = `/middy-chaos/lease-ssm/${Date.now()}`
     await ssm.send(new PutParameterCommand({ Name: name, Value: BEFORE, Type: 'String' }))
     const store = new SsmStore(name, { client: ssm })
+    const reading = readingDuringRun(store)
     let during: string | undefined
-    await runExperiment(experiment('100ms'), store, {
-      onEvent: async (event) => {
-        if (event.type === 'written') during = await store.readCompanion(LEASE_SUFFIX)
+    await runExperiment(experiment('100ms'), reading.store, {
+      onEvent: (event) => {
+        if (event.type === 'written')
+          reading.read(async () => {
+            during = await store.readCompanion(LEASE_SUFFIX)
+          })
       },
     })
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await reading.done()
     expect(JSON.parse(during ?? '{}')).toMatchObject({
       experiment: 'lease-test',
       original: { value: BEFORE, version: 1 },

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-ssm'
 import { acquireLease, type LeaseRecord, parseLease, SsmStore, staleReason } from '@middy-chaos/cli'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { stampWindows } from '../../../test/helpers/stamps.js'
 import { runMain } from '../../cli/tests/helpers.js'
 import {
   EXPIRY_GRACE_SECONDS,
@@ -54,16 +55,19 @@ afterAll(() => {
   python?.kill()
 })
 
-type Reply = { ok?: unknown; error?: string; message?: string }
+type Reply = { ok?: unknown; error?: string; message?: string; sleeps?: number[] }
 const send = (request: object): Promise<Reply> =>
   new Promise((resolve) => {
     replies.push((line) => resolve(JSON.parse(line) as Reply))
     python.stdin?.write(`${JSON.stringify(request)}\n`)
   })
 
-/** Runs a handler with the script its runbook step carries. */
-const call = (handler: RunbookHandler, events: Record<string, string>) =>
-  send({ script: runbookScript(handler), handler, events })
+/** Runs a handler with the script its runbook step carries (`clock: 'virtual'`: see the harness). */
+const call = (
+  handler: RunbookHandler,
+  events: Record<string, string>,
+  options: { clock?: 'virtual' } = {},
+) => send({ script: runbookScript(handler), handler, events, ...options })
 
 let count = 0
 /** A parameter of its own per test, with `value` in it (none when null). */
@@ -92,8 +96,17 @@ const events = (name: string, run: string, more: Record<string, string> = {}) =>
 })
 const acquire = (name: string, run = 'run-a', ttl = '60') =>
   call('acquire', events(name, run, { LeaseTtlSeconds: ttl, Experiment: 'workshop' }))
-const hold = (name: string, more: Record<string, string>, run = 'run-a') =>
-  call('hold', events(name, run, { Config: '', Stamp: 'false', HoldSeconds: '0', ...more }))
+const hold = (
+  name: string,
+  more: Record<string, string>,
+  run = 'run-a',
+  options: { clock?: 'virtual' } = {},
+) =>
+  call(
+    'hold',
+    events(name, run, { Config: '', Stamp: 'false', HoldSeconds: '0', ...more }),
+    options,
+  )
 const restore = (name: string, run = 'run-a') =>
   call('restore', { ParameterName: name, ExecutionId: run })
 
@@ -187,28 +200,35 @@ describe('the runbook handlers', () => {
     const name = await parameter()
     await acquire(name, 'run-a', '3')
 
-    // Act
-    const reply = await hold(name, {
-      LeaseTtlSeconds: '3',
-      Config: LATENCY,
-      Stamp: 'true',
-      HoldSeconds: '2',
-    })
+    // Act: on the harness's virtual clock, which moves only when the hold sleeps: its rounds come
+    // when it asks for them, however long a busy machine makes each round's calls
+    const reply = await hold(
+      name,
+      { LeaseTtlSeconds: '3', Config: LATENCY, Stamp: 'true', HoldSeconds: '2' },
+      'run-a',
+      { clock: 'virtual' },
+    )
 
-    // Assess
+    // Assess: a write at the start of the 2 s, then one each second (a third of the TTL)
+    expect(reply.sleeps).toEqual([1, 1])
     const { Parameters = [] } = await ssm.send(new GetParameterHistoryCommand({ Name: name }))
     const stamps = Parameters.slice(1).map((version) => JSON.parse(version.Value ?? '{}'))
     expect(reply.ok).toMatchObject({ writes: 3 })
     expect(stamps).toHaveLength(3)
     for (const value of stamps) expect(value).toMatchObject(JSON.parse(LATENCY))
-    // Each write is stamped one TTL ahead of when it was made (renewed, not a copy of the first):
-    // judged against the version's own time, not the gaps between writes, which a busy machine
-    // stretches or shrinks
-    Parameters.slice(1).forEach((version, i) => {
-      const ahead = Date.parse(stamps[i].expiresAt) - (version.LastModifiedDate?.getTime() ?? 0)
-      expect(ahead).toBeGreaterThan(2000)
-      expect(ahead).toBeLessThanOrEqual(3100)
-    })
+    // Each write is stamped afresh, one TTL ahead of the moment it was made (a renewal, not a copy
+    // of the first), by the versions' own times: after the version before it, no later than its
+    // own (SSM's times rounded to the ms), not by the gaps between writes
+    const versions = Parameters.map((version) => ({
+      value: version.Value ?? '',
+      modifiedAt: version.LastModifiedDate?.toISOString(),
+    }))
+    const windows = stampWindows(versions, 3_000)
+    expect(windows).toHaveLength(3)
+    for (const { stampedAt, after, written } of windows) {
+      expect(stampedAt).toBeGreaterThanOrEqual(after - 1)
+      expect(stampedAt).toBeLessThanOrEqual(written + 1)
+    }
     expect(new Set(stamps.map((value) => value.expiresAt)).size).toBe(3)
     expect(stamps.at(-1).expiresAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     const record = await lease(name)

@@ -14,13 +14,14 @@
  * CLI's tests (packages/cli/tests/fis-template.test.ts).
  */
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { DeleteParameterCommand, GetParameterCommand } from '@aws-sdk/client-ssm'
 import { FileStore, SsmStore } from '@middy-chaos/cli'
 import { readFileHistory, writeFileValue } from '@middy-chaos/core'
 import { FAULTS } from '@middy-chaos/experiment'
 import { describe, expect, it } from 'vitest'
+import { forwardingProxy } from '../../../test/helpers/proxy.js'
+import { stampWindows } from '../../../test/helpers/stamps.js'
 import {
   buildRunbook,
   CANCEL_WINDOW_SECONDS,
@@ -74,18 +75,25 @@ describe('the generated runbook, renewing', () => {
     })
 
     // Assess: S02_hold_on sets nothing, and rewrites the latency with a fresh stamp each second
-    const held = (await history()).filter(
+    const entries = await history()
+    const held = entries.filter(
       (entry) => entry.label === 'experiment workshop-runbook: S02_hold_on',
     )
     // At its start, then at least once a second later (a slow store may leave time for no more).
     expect(held.length).toBeGreaterThanOrEqual(2)
-    const stamps = held.map((entry) => {
-      expect(withoutStamp(entry.value)).toEqual(JSON.parse(LATENCY))
-      const expiresAt = Date.parse(String(JSON.parse(entry.value).expiresAt))
-      expect(expiresAt - Date.parse(entry.modifiedAt)).toBeGreaterThan(2_000)
-      expect(expiresAt - Date.parse(entry.modifiedAt)).toBeLessThanOrEqual(3_100)
-      return expiresAt
-    })
+    for (const entry of held) expect(withoutStamp(entry.value)).toEqual(JSON.parse(LATENCY))
+    // Every stamp one TTL (3 s) ahead of the moment of its write (the 1.2-s holds' end plus the
+    // 10-s grace is later), by the store's own version times: after the version before it, no
+    // later than its own
+    const windows = stampWindows(entries, 3_000)
+    for (const { stampedAt, after, written } of windows) {
+      expect(stampedAt).toBeGreaterThanOrEqual(after)
+      expect(stampedAt).toBeLessThanOrEqual(written)
+    }
+    const stamps = windows
+      .filter(({ version }) => held.includes(version))
+      .map(({ stampedAt }) => stampedAt)
+    expect(stamps).toHaveLength(held.length)
     expect(stamps).toEqual([...stamps].sort((a, b) => a - b))
     expect(new Set(stamps).size).toBe(stamps.length)
     // The lease is renewed with the value: its expiry moves on
@@ -155,36 +163,12 @@ describe('the cancel window', () => {
     const name = await ssmParameter(BEFORE)
     let stalled = false
     let held = 0
-    const proxy = createServer((request, response) => {
-      if (stalled) {
-        held++
-        return
-      }
-      const chunks: Buffer[] = []
-      request.on('data', (chunk: Buffer) => chunks.push(chunk))
-      request.on('end', () => {
-        void fetch(`${moto}${request.url ?? '/'}`, {
-          method: request.method ?? 'POST',
-          headers: Object.fromEntries(
-            Object.entries(request.headers).flatMap(([key, value]) =>
-              typeof value === 'string' && key !== 'host' ? [[key, value]] : [],
-            ),
-          ),
-          body: Buffer.concat(chunks),
-        }).then(async (answer) => {
-          const headers = Object.fromEntries(
-            [...answer.headers].filter(
-              ([key]) => !/^(content-encoding|transfer-encoding)$/.test(key),
-            ),
-          )
-          response.writeHead(answer.status, headers)
-          response.end(Buffer.from(await answer.arrayBuffer()))
-        })
-      })
+    const proxy = await forwardingProxy(moto, () => {
+      if (!stalled) return true
+      held++
+      return false
     })
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-    const { port } = proxy.address() as { port: number }
-    const store = new SsmStore(name, { endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1' })
+    const store = new SsmStore(name, { endpoint: proxy.url, region: 'us-east-1' })
     const document = parseAutomationDocument(
       JSON.parse(JSON.stringify(buildRunbook(EXPERIMENT))),
       DOCUMENT_NAME,
@@ -216,8 +200,7 @@ describe('the cancel window', () => {
         if (event.state !== 'running') ran.push(`${event.step.name} ${event.state}`)
       },
     })
-    proxy.closeAllConnections()
-    proxy.close()
+    await proxy.close()
 
     // Assess: cut at the window, not at Restore's own timeout, and nothing after it
     expect(ran).toEqual([
@@ -391,24 +374,37 @@ describe('startAfter', () => {
       stopConditions: [{ source: 'none' }],
     })
     const starts: Record<string, number> = {}
+    const order: string[] = []
 
     // Act
     const result = await playFisExperiment(planFisExperiment(template, []), {
       store: new FileStore(join(dir, 'untouched.json')),
       timing: { waitMs: 300 },
       onEvent: (event) => {
-        if (event.type === 'action' && event.state === 'running')
-          starts[event.action.name] = event.elapsedMs
+        if (event.type !== 'action') return
+        order.push(`${event.action.name} ${event.state}`)
+        if (event.state === 'running') starts[event.action.name] = event.elapsedMs
       },
     })
 
-    // Assess
+    // Assess, by the order of the events: A and B started together, before either ended; D
+    // once A had completed, with nothing else ending in between (it does not wait for B); C
+    // once A and B had; C and D together, both started before either ended
     expect(result.outcome).toBe('completed')
-    expect(starts.A).toBeLessThan(100)
-    expect(starts.B).toBeLessThan(100)
+    expect(order).toHaveLength(8)
+    const at = (entry: string) => order.indexOf(entry)
+    const firstEnd = order.findIndex((entry) => entry.endsWith('completed'))
+    expect(Math.max(at('A running'), at('B running'))).toBeLessThan(firstEnd)
+    expect(at('D running')).toBeGreaterThan(at('A completed'))
+    const between = order.slice(at('A completed') + 1, at('D running'))
+    expect(between.filter((entry) => entry.endsWith('completed'))).toEqual([])
+    expect(at('C running')).toBeGreaterThan(Math.max(at('A completed'), at('B completed')))
+    expect(Math.max(at('C running'), at('D running'))).toBeLessThan(
+      Math.min(at('C completed'), at('D completed')),
+    )
+    // Each after its predecessor's 300 ms
     expect(starts.C).toBeGreaterThanOrEqual(290)
     expect(starts.D).toBeGreaterThanOrEqual(290)
-    expect(Math.abs((starts.C ?? 0) - (starts.D ?? 0))).toBeLessThan(100)
     expect(existsSync(join(dir, 'untouched.json'))).toBe(false)
   })
 })
