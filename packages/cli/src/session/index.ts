@@ -232,6 +232,8 @@ export const runSession = async (options: SessionOptions): Promise<SessionResult
             break
           case 'writing':
             track().bump()
+            // A request that starts while the value changes may see either: it settles too.
+            track().settle(settle.ms)
             break
           case 'written':
             track().bump(event.step.setSummary)
