@@ -7,14 +7,17 @@
  *   `useFailureLambdaFormat()`; with that call, the bundle reads it.
  * - The invocation scopes are in a bundle with a fault that acts on the
  *   invocation's calls (aws-sdk), and its faults reach those calls.
+ * - The SSM client is loaded only by a function that reads its config with the
+ *   built-in SSM store: not with a static config or a provider of its own.
  */
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm'
 import { build } from 'esbuild'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { LAMBDA_BUNDLE } from '../../bench/bundle.mjs'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
@@ -29,7 +32,7 @@ afterAll(async () => {
 })
 
 /** Bundles `source` as a function's module and runs it; returns its log lines and what it printed. */
-const bundleAndRun = async (name: string, source: string) => {
+const bundleAndRun = async (name: string, source: string, env: Record<string, string> = {}) => {
   const outfile = join(dir, `${name}.mjs`)
   const result = await build({
     // Resolved from a fault package, as a function depending on it resolves @middy-chaos/core.
@@ -48,7 +51,7 @@ const bundleAndRun = async (name: string, source: string) => {
     ...(JSON.parse(await readFile(`${outfile}.map`, 'utf8')) as { sources: string[] }).sources,
   ]
   const { stdout } = await promisify(execFile)(process.execPath, [outfile], {
-    env: { ...process.env, POWERTOOLS_DEV: 'false', AWS_REGION: 'us-east-1' },
+    env: { ...process.env, POWERTOOLS_DEV: 'false', AWS_REGION: 'us-east-1', ...env },
   })
   const lines = stdout
     .split('\n')
@@ -163,5 +166,76 @@ console.log('after: call succeeded')
     expect(inputs.some((path) => path.endsWith('core/src/scope.ts'))).toBe(true)
     expect(stdout).toContain('inside: call failed: ValidationException')
     expect(stdout).toContain('after: call succeeded')
+  }, 60_000)
+})
+
+/**
+ * The workshop's status-code fault reading its config as `options` says; prints its answer and
+ * whether the process loaded `@aws-sdk/client-ssm` (the SDK is external: a CommonJS package
+ * loaded from node_modules, so it is in the require cache once loaded).
+ */
+const ssmLoads = (options: string) => `
+import { createRequire } from 'node:module'
+import middy from '@middy/core'
+import { chaosStatusCode } from '${lib('status-code')}'
+const handler = middy(async () => ({ statusCode: 200 })).use(chaosStatusCode(${options}))
+const response = await handler({ httpMethod: 'GET' }, { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'r', functionName: 'f' })
+console.log('answer: ' + JSON.stringify(response))
+const loaded = Object.keys(createRequire(import.meta.url).cache).some((file) => file.includes('client-ssm'))
+console.log('client-ssm loaded: ' + loaded)
+`
+const STATUS_ON = { version: 1, faults: [{ type: 'status_code', statusCode: 503 }] }
+
+describe('a bundled function and the SSM client', () => {
+  it('with a static config: the SSM client is never loaded', async () => {
+    // Act
+    const { stdout } = await bundleAndRun(
+      'ssm-static',
+      ssmLoads(`{ config: ${JSON.stringify(STATUS_ON)} }`),
+    )
+
+    // Assess
+    expect(stdout).toContain('"statusCode":503')
+    expect(stdout).toContain('client-ssm loaded: false')
+  }, 60_000)
+
+  it('with a provider of its own: the SSM client is never loaded', async () => {
+    // Act
+    const { stdout } = await bundleAndRun(
+      'ssm-provider',
+      ssmLoads(
+        `{ parameterName: '/chaos', provider: { get: async () => ${JSON.stringify(JSON.stringify(STATUS_ON))} } }`,
+      ),
+    )
+
+    // Assess
+    expect(stdout).toContain('"statusCode":503')
+    expect(stdout).toContain('client-ssm loaded: false')
+  }, 60_000)
+
+  it('with the built-in SSM store: the client is loaded and reads the parameter (moto)', async () => {
+    // Prepare
+    const endpoint = inject('motoEndpoint')
+    const name = `/bundled/${Date.now()}`
+    const client = new SSMClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    })
+    await client.send(
+      new PutParameterCommand({ Name: name, Value: JSON.stringify(STATUS_ON), Type: 'String' }),
+    )
+
+    // Act
+    const { stdout } = await bundleAndRun('ssm-built-in', ssmLoads('{}'), {
+      CHAOS_PARAM: name,
+      AWS_ENDPOINT_URL_SSM: endpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    })
+
+    // Assess
+    expect(stdout).toContain('"statusCode":503')
+    expect(stdout).toContain('client-ssm loaded: true')
   }, 60_000)
 })

@@ -71,18 +71,15 @@ const getDefaultProvider = (
           (import(FILE_PROVIDER_MODULE) as Promise<typeof import('./file-provider.js')>).then(
             ({ FileProvider }) => new FileProvider(),
           )
-        : import('@aws-lambda-powertools/parameters/ssm').then(
-            ({ SSMProvider }) =>
-              new SSMProvider({
-                clientConfig: {
-                  maxAttempts: 1,
-                  requestHandler: {
-                    connectionTimeout: requestTimeoutMs,
-                    requestTimeout: requestTimeoutMs,
-                    throwOnRequestTimeout: true,
-                  },
-                },
-              }) as ConfigProvider,
+        : import('./ssm-store.js').then(({ createSSMStore }) =>
+            createSSMStore({
+              maxAttempts: 1,
+              requestHandler: {
+                connectionTimeout: requestTimeoutMs,
+                requestTimeout: requestTimeoutMs,
+                throwOnRequestTimeout: true,
+              },
+            }),
           )
     defaultProviders.set(key, provider)
   }

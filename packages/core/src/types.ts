@@ -82,8 +82,9 @@ export interface ChaosSourceOptions {
    */
   parameterName?: string
   /**
-   * A Powertools parameters provider (or any `BaseProvider`). Defaults to a
-   * process-wide `SSMProvider`.
+   * A Powertools parameters provider (or any `BaseProvider`). Defaults to the
+   * built-in SSM store: a process-wide provider that reads the parameter with
+   * `GetParameter` as `SSMProvider.get` does, its SSM client loaded on first use.
    */
   provider?: ConfigProvider
   /**
