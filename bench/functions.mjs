@@ -7,6 +7,10 @@
 //                      exception), their config read from SSM by the built-in store;
 //   - stack + chaos:   the stack with the three faults added (the function reads its own
 //                      parameter too: what chaos adds to a function that already uses SSM);
+//   - middy + logger + chaos, static config: the three faults with an in-code config and no
+//                      store: what this project's own code costs, against middy + logger;
+//   - stack + chaos, one provider: the same, the faults reading their config with the
+//                      function's own SSMProvider (`provider` option): one SSM client;
 //   - failure-lambda:  Middy + Logger + failure-lambda 1.x's Middy middleware.
 /** The workshop's value with faults off, failure-lambda's, and the stack's own parameter. */
 export const VALUES = {
@@ -67,6 +71,31 @@ export const build = () => {
     .use(chaosLatency({ logger }))
     .use(chaosStatusCode({ logger }))
     .use(chaosException({ logger }))
+}`,
+  'middy + logger + chaos, static config': `${LOGGER}
+${CHAOS}
+const config = ${JSON.stringify(VALUES['/bench/chaos'])}
+export const build = () => {
+  const logger = new Logger({ serviceName: 'bench' })
+  const chaos = { logger, config }
+  return middy(${HANDLER})
+    .use(injectLambdaContext(logger))
+    .use(chaosLatency(chaos))
+    .use(chaosStatusCode(chaos))
+    .use(chaosException(chaos))
+}`,
+  'stack + chaos, one provider': `${LOGGER}
+import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm'
+${CHAOS}
+export const build = () => {
+  const logger = new Logger({ serviceName: 'bench' })
+  const provider = new SSMProvider()
+  const chaos = { logger, provider }
+  return middy(${READ})
+    .use(injectLambdaContext(logger))
+    .use(chaosLatency(chaos))
+    .use(chaosStatusCode(chaos))
+    .use(chaosException(chaos))
 }`,
   ...(failureLambda
     ? {

@@ -1,24 +1,34 @@
 /**
  * Ending a store request that the source gives up on. Powertools providers
- * take no abort signal in `get`; their AWS SDK v3 client's `send` does. While
- * a fetch runs its provider call ({@link withAbortSignal}), the provider's
- * client has an own `send` that passes the fetch's signal to the SDK, whose
- * HTTP handler then destroys the request and its socket; once no fetch runs
- * through it, the client is put back exactly as it was. A call your code makes
- * through the same client meanwhile goes to the client's own `send`, looked up
- * at the time of the call (a mock or a tracer set on the prototype since still
- * sees it), with its arguments unchanged.
+ * take no abort signal in `get`; their AWS SDK v3 client's `send` does. A
+ * provider sends its request in the synchronous part of `get` (`SSMProvider`,
+ * `SecretsProvider`, `DynamoDBProvider`, the built-in SSM store, and
+ * `AppConfigProvider` once it holds a session token): for that moment only
+ * ({@link withAbortSignal}), the provider's client has an own `send` that
+ * passes the fetch's signal to the SDK, whose HTTP handler then destroys the
+ * request and its socket; then the client is put back exactly as it was. No
+ * code of yours runs in that moment, so a call your code makes through the same
+ * client goes to the client's own `send`, with its arguments unchanged.
+ *
+ * Not with an `AsyncLocalStorage`, which would follow the request across the
+ * provider's awaits: on Node.js 22, the first `run` of one turns on promise
+ * hooks for the whole process, and every `await` of the function costs then
+ * about 3 to 4 times as much, for as long as the environment lives. A request
+ * a provider sends after an `await` of its own (`AppConfigProvider`'s first
+ * `GetLatestConfiguration` of a session, after `StartConfigurationSession`)
+ * is left to its client's own timeouts; the source stops waiting for it at the
+ * same bound.
  *
  * @module
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
 
-const fetchSignal = new AsyncLocalStorage<AbortSignal>()
+/** The signal of the fetch whose provider call is running synchronously, if one is. */
+let windowSignal: AbortSignal | undefined
 
 type Send = (this: unknown, ...args: unknown[]) => unknown
 type SdkClient = { send: Send }
 
-/** The clients with a fetch running through them: how many, and their own `send` before. */
+/** The clients in a fetch's synchronous moment: how many fetches, and their own `send` before. */
 const installed = new Map<object, { fetches: number; own?: PropertyDescriptor; wrapper: Send }>()
 
 /** The AWS SDK v3 client a Powertools provider keeps in `client`, if it has one. */
@@ -45,7 +55,7 @@ const install = (client: SdkClient): boolean => {
     // The client's own send: the one it had, else its prototype's as it is now.
     const base = (own?.value ??
       (prototype ? Reflect.get(prototype, 'send', client) : undefined)) as Send
-    const signal = fetchSignal.getStore()
+    const signal = windowSignal
     const [command, options] = args
     // Only the source's own request carries a signal; anything else goes through unchanged.
     if (signal === undefined || args.length > 2 || typeof options === 'function')
@@ -80,10 +90,10 @@ const uninstall = (client: SdkClient): void => {
 }
 
 /**
- * Runs a provider call so that the SDK request it makes ends when `signal`
- * aborts. A provider without an AWS SDK v3 client, or whose client's `send`
- * cannot be replaced, is called as it is (the source still stops waiting for
- * it at the same bound).
+ * Runs a provider call so that the SDK request it sends synchronously ends when
+ * `signal` aborts. A provider without an AWS SDK v3 client, or whose client's
+ * `send` cannot be replaced, is called as it is (the source still stops
+ * waiting for it at the same bound).
  */
 export const withAbortSignal = async <T>(
   provider: unknown,
@@ -92,9 +102,14 @@ export const withAbortSignal = async <T>(
 ): Promise<T> => {
   const client = sdkClientOf(provider)
   if (client === undefined || !install(client)) return call()
+  const outer = windowSignal
+  windowSignal = signal
+  let pending: Promise<T>
   try {
-    return await fetchSignal.run(signal, call)
+    pending = call()
   } finally {
+    windowSignal = outer
     uninstall(client)
   }
+  return pending
 }

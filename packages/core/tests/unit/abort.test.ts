@@ -1,8 +1,11 @@
 /**
  * The abort signal a fetch hands to its provider's AWS SDK client: only the
  * source's own request gets it, the client is put back exactly as it was, and
- * a client that cannot be changed still gets its config read.
+ * a client that cannot be changed still gets its config read. No
+ * `AsyncLocalStorage`: on Node.js 22 its first `run` makes every `await` of
+ * the process slower for the environment's whole life (`node bench/awaits.mjs`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { describe, expect, it, vi } from 'vitest'
 import { withAbortSignal } from '../../src/abort.js'
 
@@ -92,5 +95,47 @@ describe('withAbortSignal', () => {
 
     // Assess: no signal, but the value
     expect(result).toEqual({ command: { name: '/chaos' }, options: undefined })
+  })
+
+  it('uses no AsyncLocalStorage, and gives the signal to the request sent in the synchronous part of the call', async () => {
+    // Prepare
+    const run = vi.spyOn(AsyncLocalStorage.prototype, 'run')
+    const enterWith = vi.spyOn(AsyncLocalStorage.prototype, 'enterWith')
+    const client = new FakeClient()
+    const { signal } = new AbortController()
+
+    // Act
+    const result = await withAbortSignal(providerOf(client), signal, () =>
+      providerOf(client).get('/chaos'),
+    )
+
+    // Assess
+    expect(result).toEqual({ command: { name: '/chaos' }, options: { abortSignal: signal } })
+    expect(run).not.toHaveBeenCalled()
+    expect(enterWith).not.toHaveBeenCalled()
+    run.mockRestore()
+    enterWith.mockRestore()
+  })
+
+  it('leaves a request the provider sends after an await of its own unchanged, and the client as it was', async () => {
+    // Prepare: a provider that awaits something of its own before it sends (as AppConfig does
+    // with a new session)
+    const client = new FakeClient()
+    const provider = {
+      client,
+      get: async (name: string) => {
+        await Promise.resolve()
+        return client.send({ name })
+      },
+    }
+
+    // Act
+    const result = await withAbortSignal(provider, new AbortController().signal, () =>
+      provider.get('/chaos'),
+    )
+
+    // Assess
+    expect(result).toEqual({ command: { name: '/chaos' }, options: undefined })
+    expect(Object.hasOwn(client, 'send')).toBe(false)
   })
 })
