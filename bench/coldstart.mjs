@@ -10,6 +10,7 @@
 // A local HTTP server stands in for SSM (GetParameter). Every function runs RUNS times
 // (default 25), interleaved so that machine noise spreads over all; min / median / max.
 // Run after `pnpm build`:  node bench/coldstart.mjs   (part of `pnpm bench`)
+// ONLY='chaos;middy + logger' measures those functions and the stack only (more RUNS in the time).
 import { execFile, execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -24,7 +25,12 @@ import { functions, VALUES } from './functions.mjs'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const runs = Number(process.env.RUNS ?? 25)
 const failureLambdaRepo = process.env.FAILURE_LAMBDA_REPO
-const FUNCTIONS = functions({ failureLambda: failureLambdaRepo !== undefined })
+const only = process.env.ONLY?.split(';').map((name) => name.trim())
+const FUNCTIONS = Object.fromEntries(
+  Object.entries(functions({ failureLambda: failureLambdaRepo !== undefined })).filter(
+    ([name]) => only === undefined || name === 'stack' || only.includes(name),
+  ),
+)
 
 // Prints the time from the process's start to the module's import, then to the first response,
 // and the CPU time (user + system) of the process at both points.
