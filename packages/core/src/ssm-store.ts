@@ -23,6 +23,7 @@ import type {
   SSMClient,
   SSMClientConfig,
 } from '@aws-sdk/client-ssm'
+import { isEnvFlagOn } from './time.js'
 import type { ConfigProvider } from './types.js'
 
 type GetParameter = typeof GetParameterCommand
@@ -33,8 +34,7 @@ type ReadOptions = { decrypt?: boolean; sdkOptions?: Partial<GetParameterCommand
 const decryptOf = (options: ReadOptions | undefined): boolean => {
   if (options?.decrypt !== undefined) return options.decrypt
   if (options?.sdkOptions?.WithDecryption !== undefined) return options.sdkOptions.WithDecryption
-  const env = (process.env.POWERTOOLS_PARAMETERS_SSM_DECRYPT ?? '').trim().toLowerCase()
-  return ['1', 'y', 'yes', 't', 'true', 'on'].includes(env)
+  return isEnvFlagOn('POWERTOOLS_PARAMETERS_SSM_DECRYPT')
 }
 
 class ChaosSSMStore extends BaseProvider {

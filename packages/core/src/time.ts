@@ -74,6 +74,9 @@ export const parseInstant = (value: unknown): number | undefined => {
   return Number.isNaN(time) ? undefined : time
 }
 
-/** Whether an environment flag is on: `true`, `1`, `yes`, `on` (any case). */
+/**
+ * Whether an environment flag is on: `true`, `1`, `yes`, `on`, `t`, `y` (any case), the
+ * values Powertools reads as true in its flags (`POWERTOOLS_PARAMETERS_SSM_DECRYPT`, …).
+ */
 export const isEnvFlagOn = (name: string): boolean =>
-  ['true', '1', 'yes', 'on'].includes((process.env[name] ?? '').trim().toLowerCase())
+  ['true', '1', 'yes', 'on', 't', 'y'].includes((process.env[name] ?? '').trim().toLowerCase())

@@ -156,6 +156,17 @@ describe('kill switch', () => {
     expect(await handler(restApiEvent(), makeContext())).toEqual(hello)
     expect(state.reads).toBe(0)
   })
+
+  it.each(['1', 'yes', 'ON', 't', 'Y'])(
+    'CHAOS_DISABLED=%s, as Powertools reads its flags: off too',
+    async (value) => {
+      vi.stubEnv('CHAOS_DISABLED', value)
+      const { provider, state } = store({ version: 1, faults: [statusFault] })
+      const handler = middy(helloWorld).use(chaosStatusCode({ provider, parameterName: '/chaos' }))
+      expect(await handler(restApiEvent(), makeContext())).toEqual(hello)
+      expect(state.reads).toBe(0)
+    },
+  )
 })
 
 describe('dry run', () => {
