@@ -22,14 +22,8 @@
  * @module
  */
 
-/** The signal of the fetch whose provider call is running synchronously, if one is. */
-let windowSignal: AbortSignal | undefined
-
 type Send = (this: unknown, ...args: unknown[]) => unknown
 type SdkClient = { send: Send }
-
-/** The clients in a fetch's synchronous moment: how many fetches, and their own `send` before. */
-const installed = new Map<object, { fetches: number; own?: PropertyDescriptor; wrapper: Send }>()
 
 /** The AWS SDK v3 client a Powertools provider keeps in `client`, if it has one. */
 const sdkClientOf = (provider: unknown): SdkClient | undefined => {
@@ -40,53 +34,6 @@ const sdkClientOf = (provider: unknown): SdkClient | undefined => {
   return typeof send === 'function' && 'middlewareStack' in client
     ? (client as unknown as SdkClient)
     : undefined
-}
-
-/** Gives `client` the wrapper for one more fetch; false when its `send` cannot be replaced. */
-const install = (client: SdkClient): boolean => {
-  const entry = installed.get(client)
-  if (entry !== undefined) {
-    entry.fetches++
-    return true
-  }
-  const own = Object.getOwnPropertyDescriptor(client, 'send')
-  const prototype = Object.getPrototypeOf(client) as object | null
-  const wrapper: Send = function (this: unknown, ...args: unknown[]) {
-    // The client's own send: the one it had, else its prototype's as it is now.
-    const base = (own?.value ??
-      (prototype ? Reflect.get(prototype, 'send', client) : undefined)) as Send
-    const signal = windowSignal
-    const [command, options] = args
-    // Only the source's own request carries a signal; anything else goes through unchanged.
-    if (signal === undefined || args.length > 2 || typeof options === 'function')
-      return Reflect.apply(base, this, args)
-    const given = (options ?? {}) as { abortSignal?: unknown }
-    return Reflect.apply(base, this, [
-      command,
-      { ...given, abortSignal: given.abortSignal ?? signal },
-    ])
-  }
-  try {
-    Object.defineProperty(client, 'send', { value: wrapper, configurable: true, writable: true })
-  } catch {
-    return false
-  }
-  installed.set(client, { fetches: 1, ...(own === undefined ? {} : { own }), wrapper })
-  return true
-}
-
-/** One fetch fewer through `client`; the last puts its `send` back, unless someone replaced ours. */
-const uninstall = (client: SdkClient): void => {
-  const entry = installed.get(client)
-  if (entry === undefined || --entry.fetches > 0) return
-  installed.delete(client)
-  if (Object.getOwnPropertyDescriptor(client, 'send')?.value !== entry.wrapper) return
-  try {
-    if (entry.own === undefined) delete (client as { send?: Send }).send
-    else Object.defineProperty(client, 'send', entry.own)
-  } catch {
-    // left as it is: the wrapper passes everything through without a fetch
-  }
 }
 
 /**
@@ -101,15 +48,44 @@ export const withAbortSignal = async <T>(
   call: () => Promise<T>,
 ): Promise<T> => {
   const client = sdkClientOf(provider)
-  if (client === undefined || !install(client)) return call()
-  const outer = windowSignal
-  windowSignal = signal
+  if (client === undefined) return call()
+  const own = Object.getOwnPropertyDescriptor(client, 'send')
+  const prototype = Object.getPrototypeOf(client) as object | null
+  let inWindow = true
+  const wrapper: Send = function (this: unknown, ...args: unknown[]) {
+    // The client's own send: the one it had, else its prototype's as it is now.
+    const base = (own?.value ??
+      (prototype ? Reflect.get(prototype, 'send', client) : undefined)) as Send
+    const [command, options] = args
+    // After the window (a wrapper that could not be taken away), or a callback-style call:
+    // through unchanged.
+    if (!inWindow || args.length > 2 || typeof options === 'function')
+      return Reflect.apply(base, this, args)
+    const given = (options ?? {}) as { abortSignal?: unknown }
+    return Reflect.apply(base, this, [
+      command,
+      { ...given, abortSignal: given.abortSignal ?? signal },
+    ])
+  }
+  try {
+    Object.defineProperty(client, 'send', { value: wrapper, configurable: true, writable: true })
+  } catch {
+    return call()
+  }
   let pending: Promise<T>
   try {
     pending = call()
   } finally {
-    windowSignal = outer
-    uninstall(client)
+    inWindow = false
+    // Put back as it was, unless the call replaced ours meanwhile.
+    if (Object.getOwnPropertyDescriptor(client, 'send')?.value === wrapper) {
+      try {
+        if (own === undefined) delete (client as { send?: Send }).send
+        else Object.defineProperty(client, 'send', own)
+      } catch {
+        // left as it is: past the window, the wrapper passes every call through unchanged
+      }
+    }
   }
   return pending
 }
