@@ -166,7 +166,8 @@ export class Probe {
     let seq = 0
     while (!this.#stopped) {
       const started = Date.now()
-      const sample = await this.#request(++seq)
+      // The sample's start is this same reading: the spacing the loop keeps is the one it records.
+      const sample = await this.#request(++seq, started)
       this.samples.push(sample)
       try {
         this.#options.onSample?.(sample)
@@ -186,12 +187,12 @@ export class Probe {
     }
   }
 
-  async #request(seq: number): Promise<ProbeSample> {
+  async #request(seq: number, started: number): Promise<ProbeSample> {
     const tracker = this.#tracker
     const phase = tracker.name
     const generation = tracker.generation
-    const phaseOffsetMs = tracker.elapsed() - tracker.startedAtMs
-    const startedAtMs = tracker.elapsed()
+    const startedAtMs = tracker.elapsed(started)
+    const phaseOffsetMs = startedAtMs - tracker.startedAtMs
     const settling = tracker.settlingNow
     const controller = new AbortController()
     this.#inflight = controller
